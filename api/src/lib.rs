@@ -1,0 +1,10 @@
+//! b2h: the Back to Health data platform — CLI, database access, seed (and, in later issues,
+//! the GraphQL API and analytics).
+
+pub mod cli;
+pub mod db;
+pub mod migrate;
+pub mod progress;
+pub mod seed;
+pub mod stats;
+pub mod telemetry;

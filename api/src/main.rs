@@ -1,1 +1,19 @@
-fn main() {}
+//! The `b2h` binary: parses the command line, sets up logging, reports errors plainly.
+
+use b2h_api::cli::{self, Cli};
+use clap::Parser;
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    b2h_api::telemetry::init(cli.log_format);
+    let mut stdout = std::io::stdout().lock();
+    match cli::run(cli, &mut stdout).await.map_err(anyhow::Error::from) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

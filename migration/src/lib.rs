@@ -6,6 +6,7 @@
 //! Each migration runs in one transaction on both backends and reverses cleanly.
 
 pub use sea_orm_migration::prelude::*;
+pub use sea_orm_migration::MigrationStatus;
 
 mod dialect;
 mod m20261123_000001_reference_geography;

@@ -1,0 +1,214 @@
+//! The `b2h` command line: one `clap` struct whose options also read the environment.
+
+use crate::db::{self, ConnectError, DatabaseUrl, DbUrlError};
+use crate::migrate;
+use crate::seed::{self, SeedError, SeedOptions, Shape};
+use crate::stats;
+use crate::telemetry::LogFormat;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use sea_orm::{DatabaseConnection, DbErr};
+use std::io::Write;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "b2h",
+    version,
+    about = "Back to Health data platform: projects, funders and outcomes of the campaign",
+    long_about = "Back to Health data platform: projects, funders and outcomes of the campaign.\n\n\
+        Every command works on the database named by --database-url / DATABASE_URL: the embedded \
+        SQLite default (created and migrated on first use) or PostgreSQL (postgres://…)."
+)]
+pub struct Cli {
+    /// Database to use: sqlite://FILE?mode=rwc or postgres://user[:password]@host[:port]/database.
+    #[arg(long, env = "DATABASE_URL", default_value = db::DEFAULT_DATABASE_URL, global = true, hide_env_values = true)]
+    pub database_url: String,
+
+    /// Log format on stderr (json for production log collectors).
+    #[arg(long, env = "RUST_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply, revert or inspect schema migrations (plain `b2h migrate` applies all pending ones).
+    Migrate {
+        #[command(subcommand)]
+        action: Option<MigrateAction>,
+    },
+    /// Load synthetic, deterministic demo data into an empty database (migrating it first).
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Revert the most recent migrations.
+    Down {
+        /// How many migrations to revert.
+        #[arg(long, default_value_t = 1, conflicts_with = "all")]
+        steps: u32,
+        /// Revert every migration (drops all b2h tables).
+        #[arg(long)]
+        all: bool,
+    },
+    /// List migrations and whether each is applied.
+    Status,
+    /// Drop every table and apply all migrations again (deletes all data).
+    Fresh,
+}
+
+/// Preset sizes of the synthetic data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Scale {
+    /// About 120 projects, monthly periods 2022-03 to 2024-06, matching the campaign's published totals.
+    Demo,
+    /// About 5,000 projects over six years: at least 3 million outcome records.
+    National,
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Preset size; --projects and --months override its numbers.
+    #[arg(long, value_enum, default_value = "demo")]
+    pub scale: Scale,
+    /// Number of projects.
+    #[arg(long)]
+    pub projects: Option<u32>,
+    /// Number of monthly periods, ending June 2024.
+    #[arg(long)]
+    pub months: Option<u32>,
+    /// Random seed: the same flags give identical data.
+    #[arg(long, default_value_t = SeedOptions::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Never draw a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+impl SeedArgs {
+    pub fn options(&self) -> SeedOptions {
+        let preset = match self.scale {
+            Scale::Demo => SeedOptions::demo(),
+            Scale::National => SeedOptions::national(),
+        };
+        SeedOptions {
+            shape: Shape {
+                projects: self.projects.unwrap_or(preset.shape.projects),
+                months: self.months.unwrap_or(preset.shape.months),
+                seed: self.seed,
+            },
+            progress: !self.no_progress,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Url(#[from] DbUrlError),
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error("migration failed: {0}")]
+    Migrate(DbErr),
+    #[error(transparent)]
+    Seed(#[from] SeedError),
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+    #[error("cannot write output: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs a parsed command, writing its report to `out`.
+pub async fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
+    let url: DatabaseUrl = cli.database_url.parse()?;
+    let db = db::connect(&url).await?;
+    let result = dispatch(&cli.command, &url, &db, out).await;
+    db.close().await.ok();
+    result
+}
+
+async fn dispatch(command: &Command, url: &DatabaseUrl, db: &DatabaseConnection, out: &mut impl Write) -> Result<(), CliError> {
+    match command {
+        Command::Migrate { action } => match action.as_ref().unwrap_or(&MigrateAction::Up) {
+            MigrateAction::Up => {
+                let applied = migrate::up(db).await.map_err(CliError::Migrate)?;
+                writeln!(out, "Applied {applied} migration(s) to {url}; the schema is up to date.")?;
+            }
+            MigrateAction::Down { steps, all } => {
+                let steps = if *all { None } else { Some(*steps) };
+                let reverted = migrate::down(db, steps).await.map_err(CliError::Migrate)?;
+                writeln!(out, "Reverted {reverted} migration(s) on {url}.")?;
+            }
+            MigrateAction::Status => {
+                let states = migrate::status(db).await.map_err(CliError::Migrate)?;
+                writeln!(out, "Migrations on {url}:")?;
+                for s in &states {
+                    writeln!(out, "  {:<8} {}", if s.applied { "applied" } else { "pending" }, s.name)?;
+                }
+            }
+            MigrateAction::Fresh => {
+                tracing::warn!(database = %url, "dropping every table");
+                migrate::fresh(db).await.map_err(CliError::Migrate)?;
+                writeln!(out, "Dropped every table of {url} and applied all migrations.")?;
+            }
+        },
+        Command::Seed(args) => {
+            migrate::up(db).await.map_err(CliError::Migrate)?;
+            let summary = seed::seed(db, args.options()).await?;
+            let supported = stats::supported(db).await?;
+            write_seed_report(out, url, &summary, &supported)?;
+        }
+    }
+    Ok(())
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn write_seed_report(out: &mut impl Write, url: &DatabaseUrl, s: &seed::SeedSummary, supported: &stats::Supported) -> std::io::Result<()> {
+    const TARGET: u64 = 1_000_000;
+    writeln!(out, "Seeded synthetic demo data (not real figures) into {url} in {:.1} s", s.elapsed.as_secs_f64())?;
+    writeln!(out, "  periods        {} to {} ({} months, seed {})", s.first_month, s.last_month, s.shape.months, s.shape.seed)?;
+    writeln!(out, "  organisations  {}", thousands(s.organisations as u64))?;
+    writeln!(out, "  funders        {}", thousands(s.funders as u64))?;
+    writeln!(out, "  projects       {}", thousands(s.projects as u64))?;
+    writeln!(out, "  grants         {} ({} allocations)", thousands(s.grants as u64), thousands(s.allocations as u64))?;
+    writeln!(out, "  records        {} ({} drafts)", thousands(s.records), thousands(s.draft_records))?;
+    writeln!(out, "People supported (submitted and verified records, counted in SQL):")?;
+    writeln!(out, "  patients and service users  {:>9}", thousands(supported.patients))?;
+    writeln!(out, "  staff                       {:>9}", thousands(supported.staff))?;
+    writeln!(out, "  volunteers                  {:>9}", thousands(supported.volunteers))?;
+    writeln!(
+        out,
+        "  total                       {:>9} of {} ({:.1}%)",
+        thousands(supported.total()),
+        thousands(TARGET),
+        supported.total() as f64 * 100.0 / TARGET as f64
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(623_774), "623,774");
+        assert_eq!(super::thousands(1_000_000), "1,000,000");
+    }
+}
