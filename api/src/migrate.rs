@@ -1,7 +1,7 @@
 //! Applying and reverting schema migrations.
 
 use b2h_migration::{Migrator, MigratorTrait};
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
 
 /// One migration and whether it is applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +27,24 @@ pub async fn down(db: &DatabaseConnection, steps: Option<u32>) -> Result<usize, 
 
 /// Drops every table and applies all migrations again.
 pub async fn fresh(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::fresh(db).await
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return Migrator::fresh(db).await;
+    }
+    // SQLite enforces foreign keys on DROP TABLE: drop newest tables first (children are
+    // always created after their parents), in one transaction.
+    let tx = db.begin().await?;
+    let tables = tx
+        .query_all_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid DESC",
+        ))
+        .await?;
+    for row in tables {
+        let name: String = row.try_get("", "name")?;
+        tx.execute_unprepared(&format!("DROP TABLE \"{}\"", name.replace('"', "\"\""))).await?;
+    }
+    tx.commit().await?;
+    Migrator::up(db, None).await
 }
 
 /// Every migration in order with its state.
