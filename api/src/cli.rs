@@ -66,7 +66,7 @@ pub enum MigrateAction {
 pub enum Scale {
     /// About 120 projects, monthly periods 2022-03 to 2024-06, matching the campaign's published totals.
     Demo,
-    /// About 5,000 projects over six years: at least 3 million outcome records.
+    /// About 5,000 projects over eight years (July 2016 to June 2024): over 3 million outcome records.
     National,
 }
 

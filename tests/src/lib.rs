@@ -1,0 +1,244 @@
+//! Helpers for b2h's end-to-end tests: a fresh database per test on SQLite or PostgreSQL
+//! (dropped afterwards), and the real `b2h` binary.
+//!
+//! PostgreSQL tests use `B2H_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`)
+//! to create and drop their databases. Outside CI they are skipped, with a message, when no server
+//! answers; under `CI=true` they fail instead.
+
+use b2h_api::db::{self, Backend, DatabaseUrl};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, JsonValue, Statement};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::time::Duration;
+use uuid::Uuid;
+
+pub use b2h_api::db::Backend as TestBackend;
+
+const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+fn admin_url() -> String {
+    std::env::var("B2H_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned())
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// A database that exists for one test.
+pub struct TestDb {
+    pub backend: Backend,
+    url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(PathBuf),
+    Postgres { admin: String, name: String },
+}
+
+impl TestDb {
+    /// A new empty database, or `None` (after saying why) when PostgreSQL is unavailable outside CI.
+    pub async fn new(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => Some(Self::sqlite()),
+            Backend::Postgres => Self::postgres().await,
+        }
+    }
+
+    fn sqlite() -> Self {
+        let dir = std::env::temp_dir().join(format!("b2h-test-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        let url = format!("sqlite://{}?mode=rwc", dir.join("b2h.db").display());
+        Self { backend: Backend::Sqlite, url, cleanup: Cleanup::Dir(dir) }
+    }
+
+    async fn postgres() -> Option<Self> {
+        let admin = admin_url();
+        let admin_db = match connect_admin(&admin).await {
+            Ok(db) => db,
+            Err(reason) if in_ci() => panic!("PostgreSQL is required under CI but {admin} failed: {reason}"),
+            Err(reason) => {
+                eprintln!("SKIPPED: PostgreSQL test, no server at {admin} ({reason}); set B2H_TEST_POSTGRES_URL or start one");
+                return None;
+            }
+        };
+        let name = format!("b2h_test_{}", Uuid::new_v4().simple());
+        admin_db
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+        admin_db.close().await.ok();
+        let mut url = url::Url::parse(&admin).unwrap_or_else(|e| panic!("bad B2H_TEST_POSTGRES_URL: {e}"));
+        url.set_path(&name);
+        Some(Self { backend: Backend::Postgres, url: url.to_string(), cleanup: Cleanup::Postgres { admin, name } })
+    }
+
+    /// The `DATABASE_URL` of this database.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A connection pool (no migrations run).
+    pub async fn connect(&self) -> DatabaseConnection {
+        let url: DatabaseUrl = self.url.parse().unwrap_or_else(|e| panic!("{e}"));
+        db::connect(&url).await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Runs the real `b2h` binary against this database.
+    pub fn b2h(&self, args: &[&str]) -> Run {
+        b2h_with(args, &[("DATABASE_URL", &self.url)], None)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Postgres { admin, name } => {
+                let (admin, name) = (admin.clone(), name.clone());
+                // Drop runs inside the test's runtime: use a thread with its own.
+                let _ = std::thread::spawn(move || {
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+                    rt.block_on(async {
+                        if let Ok(db) = connect_admin(&admin).await {
+                            let _ = db.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                            db.close().await.ok();
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+async fn connect_admin(admin: &str) -> Result<DatabaseConnection, String> {
+    let url: DatabaseUrl = admin.parse().map_err(|e| format!("{e}"))?;
+    tokio::time::timeout(Duration::from_secs(5), db::connect(&url))
+        .await
+        .map_err(|_| "no answer within 5 s".to_owned())?
+        .map_err(|e| e.to_string())
+}
+
+/// What a run of the binary did.
+#[derive(Debug)]
+pub struct Run {
+    pub status: std::process::ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Panics with the output unless the command succeeded.
+    pub fn ok(self) -> Self {
+        assert!(self.status.success(), "b2h failed ({}):\nstdout:\n{}\nstderr:\n{}", self.status, self.stdout, self.stderr);
+        self
+    }
+
+    /// Panics unless the command failed cleanly (exit code 1, no panic) with `needle` in stderr.
+    pub fn fails_with(self, needle: &str) -> Self {
+        assert_eq!(self.status.code(), Some(1), "expected exit 1:\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert!(!self.stderr.contains("panicked"), "b2h panicked:\n{}", self.stderr);
+        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        self
+    }
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Self {
+            status: o.status,
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+/// The `b2h` binary, built once per test run.
+pub fn b2h_path() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+        escargot::CargoBuild::new()
+            .manifest_path(manifest)
+            .package("b2h-api")
+            .bin("b2h")
+            .run()
+            .unwrap_or_else(|e| panic!("cannot build the b2h binary: {e}"))
+            .path()
+            .to_path_buf()
+    })
+}
+
+/// Runs `b2h` with arguments, extra environment and an optional working directory.
+pub fn b2h_with(args: &[&str], env: &[(&str, &str)], cwd: Option<&Path>) -> Run {
+    let mut cmd = Command::new(b2h_path());
+    cmd.args(args).env_remove("DATABASE_URL").env("NO_COLOR", "1").env("RUST_LOG", "warn");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    if let Some(dir) = cwd {
+        cmd.current_dir(dir);
+    }
+    cmd.output().unwrap_or_else(|e| panic!("cannot run b2h: {e}")).into()
+}
+
+/// A UUID literal in the backend's SQL.
+pub fn uuid_sql(backend: Backend, id: Uuid) -> String {
+    match backend {
+        Backend::Postgres => format!("'{id}'::uuid"),
+        Backend::Sqlite => format!("X'{}'", id.simple()),
+    }
+}
+
+/// Runs a query and returns its rows as JSON objects.
+pub async fn rows(db: &DatabaseConnection, sql: &str) -> Vec<JsonValue> {
+    JsonValue::find_by_statement(Statement::from_string(db.get_database_backend(), sql))
+        .all(db)
+        .await
+        .unwrap_or_else(|e| panic!("query failed: {sql}: {e}"))
+}
+
+/// A single integer from a query such as `SELECT COUNT(*) AS n …`.
+pub async fn scalar_i64(db: &DatabaseConnection, sql: &str) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap_or_else(|e| panic!("query failed: {sql}: {e}"))
+        .unwrap_or_else(|| panic!("no row: {sql}"));
+    row.try_get_by_index::<i64>(0).unwrap_or_else(|e| panic!("not an integer: {sql}: {e}"))
+}
+
+/// Whether the backend is PostgreSQL.
+pub fn is_postgres(db: &DatabaseConnection) -> bool {
+    db.get_database_backend() == DbBackend::Postgres
+}
+
+/// Declares a test that runs once on SQLite and once on PostgreSQL:
+/// `both_backends!(name, |db: TestDb| async move { … });`
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(db) = $crate::TestDb::new($crate::TestBackend::Sqlite).await {
+                    ($body)(db).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(db) = $crate::TestDb::new($crate::TestBackend::Postgres).await {
+                    ($body)(db).await;
+                }
+            }
+        }
+    };
+}

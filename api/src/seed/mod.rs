@@ -41,10 +41,10 @@ impl SeedOptions {
         }
     }
 
-    /// About 5,000 projects over six years: at least three million records.
+    /// About 5,000 projects over eight years (July 2016 to June 2024): over three million records.
     pub fn national() -> Self {
         Self {
-            shape: Shape { projects: 5_000, months: 72, seed: Self::DEFAULT_SEED },
+            shape: Shape { projects: 5_000, months: 96, seed: Self::DEFAULT_SEED },
             progress: true,
         }
     }

@@ -352,7 +352,8 @@ fn draw_projects(plan: &mut Plan, leads: usize, partners: &[usize]) {
 
         // When the project ran: most start in the first half of the window.
         let roll = dice.unit("lifecycle", &[p]);
-        let half = (m / 2).max(1);
+        // Most start early: within the first half of the window, and at most 18 months in.
+        let half = (m / 2).clamp(1, 18);
         let start = if roll < 0.85 || m < 6 {
             dice.int("start", &[p], 0, half as i64 - 1) as usize
         } else {

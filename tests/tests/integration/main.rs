@@ -1,1 +1,6 @@
+//! b2h end-to-end tests: the one integration test binary (linking this stack is slow).
 
+mod cli;
+mod constraints;
+mod migrations;
+mod seed;
