@@ -24,7 +24,13 @@ pub struct Cli {
     pub database_url: String,
 
     /// Log format on stderr (json for production log collectors).
-    #[arg(long, env = "RUST_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    #[arg(
+        long,
+        env = "RUST_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
     pub log_format: LogFormat,
 
     #[command(subcommand)]
@@ -87,6 +93,9 @@ pub struct SeedArgs {
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Seed only when the database holds no data yet; otherwise report what it holds.
+    #[arg(long)]
+    pub if_empty: bool,
 }
 
 impl SeedArgs {
@@ -131,12 +140,20 @@ pub async fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
     result
 }
 
-async fn dispatch(command: &Command, url: &DatabaseUrl, db: &DatabaseConnection, out: &mut impl Write) -> Result<(), CliError> {
+async fn dispatch(
+    command: &Command,
+    url: &DatabaseUrl,
+    db: &DatabaseConnection,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
     match command {
         Command::Migrate { action } => match action.as_ref().unwrap_or(&MigrateAction::Up) {
             MigrateAction::Up => {
                 let applied = migrate::up(db).await.map_err(CliError::Migrate)?;
-                writeln!(out, "Applied {applied} migration(s) to {url}; the schema is up to date.")?;
+                writeln!(
+                    out,
+                    "Applied {applied} migration(s) to {url}; the schema is up to date."
+                )?;
             }
             MigrateAction::Down { steps, all } => {
                 let steps = if *all { None } else { Some(*steps) };
@@ -147,20 +164,36 @@ async fn dispatch(command: &Command, url: &DatabaseUrl, db: &DatabaseConnection,
                 let states = migrate::status(db).await.map_err(CliError::Migrate)?;
                 writeln!(out, "Migrations on {url}:")?;
                 for s in &states {
-                    writeln!(out, "  {:<8} {}", if s.applied { "applied" } else { "pending" }, s.name)?;
+                    writeln!(
+                        out,
+                        "  {:<8} {}",
+                        if s.applied { "applied" } else { "pending" },
+                        s.name
+                    )?;
                 }
             }
             MigrateAction::Fresh => {
                 tracing::warn!(database = %url, "dropping every table");
                 migrate::fresh(db).await.map_err(CliError::Migrate)?;
-                writeln!(out, "Dropped every table of {url} and applied all migrations.")?;
+                writeln!(
+                    out,
+                    "Dropped every table of {url} and applied all migrations."
+                )?;
             }
         },
         Command::Seed(args) => {
             migrate::up(db).await.map_err(CliError::Migrate)?;
-            let summary = seed::seed(db, args.options()).await?;
-            let supported = stats::supported(db).await?;
-            write_seed_report(out, url, &summary, &supported)?;
+            match seed::seed(db, args.options()).await {
+                Ok(summary) => {
+                    let supported = stats::supported(db).await?;
+                    write_seed_report(out, url, &summary, &supported)?;
+                }
+                Err(SeedError::NotEmpty { .. }) if args.if_empty => {
+                    writeln!(out, "{url} already holds data; nothing seeded.")?;
+                    write_supported(out, &stats::supported(db).await?)?;
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
     }
     Ok(())
@@ -171,7 +204,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -179,25 +212,70 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-fn write_seed_report(out: &mut impl Write, url: &DatabaseUrl, s: &seed::SeedSummary, supported: &stats::Supported) -> std::io::Result<()> {
-    const TARGET: u64 = 1_000_000;
-    writeln!(out, "Seeded synthetic demo data (not real figures) into {url} in {:.1} s", s.elapsed.as_secs_f64())?;
-    writeln!(out, "  periods        {} to {} ({} months, seed {})", s.first_month, s.last_month, s.shape.months, s.shape.seed)?;
-    writeln!(out, "  organisations  {}", thousands(s.organisations as u64))?;
+fn write_seed_report(
+    out: &mut impl Write,
+    url: &DatabaseUrl,
+    s: &seed::SeedSummary,
+    supported: &stats::Supported,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "Seeded synthetic demo data (not real figures) into {url} in {:.1} s",
+        s.elapsed.as_secs_f64()
+    )?;
+    writeln!(
+        out,
+        "  periods        {} to {} ({} months, seed {})",
+        s.first_month, s.last_month, s.shape.months, s.shape.seed
+    )?;
+    writeln!(
+        out,
+        "  organisations  {}",
+        thousands(s.organisations as u64)
+    )?;
     writeln!(out, "  funders        {}", thousands(s.funders as u64))?;
     writeln!(out, "  projects       {}", thousands(s.projects as u64))?;
-    writeln!(out, "  grants         {} ({} allocations)", thousands(s.grants as u64), thousands(s.allocations as u64))?;
-    writeln!(out, "  records        {} ({} drafts)", thousands(s.records), thousands(s.draft_records))?;
-    writeln!(out, "People supported (submitted and verified records, counted in SQL):")?;
-    writeln!(out, "  patients and service users  {:>9}", thousands(supported.patients))?;
-    writeln!(out, "  staff                       {:>9}", thousands(supported.staff))?;
-    writeln!(out, "  volunteers                  {:>9}", thousands(supported.volunteers))?;
+    writeln!(
+        out,
+        "  grants         {} ({} allocations)",
+        thousands(s.grants as u64),
+        thousands(s.allocations as u64)
+    )?;
+    writeln!(
+        out,
+        "  records        {} ({} drafts)",
+        thousands(s.records),
+        thousands(s.draft_records)
+    )?;
+    write_supported(out, supported)
+}
+
+fn write_supported(out: &mut impl Write, supported: &stats::Supported) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "People supported (submitted and verified records, counted in SQL):"
+    )?;
+    writeln!(
+        out,
+        "  patients and service users  {:>9}",
+        thousands(supported.patients)
+    )?;
+    writeln!(
+        out,
+        "  staff                       {:>9}",
+        thousands(supported.staff)
+    )?;
+    writeln!(
+        out,
+        "  volunteers                  {:>9}",
+        thousands(supported.volunteers)
+    )?;
     writeln!(
         out,
         "  total                       {:>9} of {} ({:.1}%)",
         thousands(supported.total()),
-        thousands(TARGET),
-        supported.total() as f64 * 100.0 / TARGET as f64
+        thousands(supported.target),
+        supported.total() as f64 * 100.0 / supported.target.max(1) as f64
     )?;
     Ok(())
 }

@@ -82,7 +82,11 @@ impl FromStr for DatabaseUrl {
         if raw.is_empty() {
             return Err(DbUrlError::Empty);
         }
-        let scheme = raw.split(':').next().unwrap_or_default().to_ascii_lowercase();
+        let scheme = raw
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         let backend = match scheme.as_str() {
             "sqlite" => Backend::Sqlite,
             "postgres" | "postgresql" => Backend::Postgres,
@@ -165,7 +169,9 @@ async fn connect_sqlite(url: &DatabaseUrl) -> Result<DatabaseConnection, Connect
         .map_err(|e| {
             let reason = describe(&e);
             if reason.contains("unable to open") {
-                fail(format!("{reason} (does its directory exist, and may b2h write there?)"))
+                fail(format!(
+                    "{reason} (does its directory exist, and may b2h write there?)"
+                ))
             } else {
                 fail(reason)
             }

@@ -9,7 +9,10 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     b2h_api::telemetry::init(cli.log_format);
     let mut stdout = std::io::stdout().lock();
-    match cli::run(cli, &mut stdout).await.map_err(anyhow::Error::from) {
+    match cli::run(cli, &mut stdout)
+        .await
+        .map_err(anyhow::Error::from)
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

@@ -41,7 +41,8 @@ pub async fn fresh(db: &DatabaseConnection) -> Result<(), DbErr> {
         .await?;
     for row in tables {
         let name: String = row.try_get("", "name")?;
-        tx.execute_unprepared(&format!("DROP TABLE \"{}\"", name.replace('"', "\"\""))).await?;
+        tx.execute_unprepared(&format!("DROP TABLE \"{}\"", name.replace('"', "\"\"")))
+            .await?;
     }
     tx.commit().await?;
     Migrator::up(db, None).await

@@ -6,6 +6,8 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
 /// campaign target, by beneficiary group.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Supported {
+    /// The Back to Health campaign's people target.
+    pub target: u64,
     pub patients: u64,
     pub staff: u64,
     pub volunteers: u64,
@@ -28,7 +30,19 @@ pub async fn supported(db: &DatabaseConnection) -> Result<Supported, DbErr> {
              GROUP BY m.beneficiary",
         ))
         .await?;
-    let mut out = Supported::default();
+    let target = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT target_people FROM campaign WHERE name = 'Back to Health'",
+        ))
+        .await?
+        .map(|row| row.try_get::<i64>("", "target_people"))
+        .transpose()?
+        .unwrap_or_default();
+    let mut out = Supported {
+        target: target.max(0) as u64,
+        ..Supported::default()
+    };
     for row in rows {
         let beneficiary: String = row.try_get("", "beneficiary")?;
         let total: f64 = row.try_get("", "total")?;
@@ -44,7 +58,10 @@ pub async fn supported(db: &DatabaseConnection) -> Result<Supported, DbErr> {
 }
 
 /// Row counts of the given tables, in order.
-pub async fn row_counts(db: &DatabaseConnection, tables: &[&'static str]) -> Result<Vec<(&'static str, i64)>, DbErr> {
+pub async fn row_counts(
+    db: &DatabaseConnection,
+    tables: &[&'static str],
+) -> Result<Vec<(&'static str, i64)>, DbErr> {
     let mut out = Vec::with_capacity(tables.len());
     for &table in tables {
         let row = db

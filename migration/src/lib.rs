@@ -5,8 +5,8 @@
 //! SQL than in a builder, and SQLite cannot add constraints after `CREATE TABLE`.
 //! Each migration runs in one transaction on both backends and reverses cleanly.
 
-pub use sea_orm_migration::prelude::*;
 pub use sea_orm_migration::MigrationStatus;
+pub use sea_orm_migration::prelude::*;
 
 mod dialect;
 mod m20261123_000001_reference_geography;

@@ -6,7 +6,12 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const STAGES: [&str; 4] = ["waiting_well", "getting_well", "recovering_well", "living_well"];
+const STAGES: [&str; 4] = [
+    "waiting_well",
+    "getting_well",
+    "recovering_well",
+    "living_well",
+];
 const SETTINGS: [&str; 6] = [
     "hospital",
     "emergency_department",

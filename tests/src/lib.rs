@@ -6,7 +6,7 @@
 //! answers; under `CI=true` they fail instead.
 
 use b2h_api::db::{self, Backend, DatabaseUrl};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, JsonValue, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, JsonValue, Statement};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -48,18 +48,27 @@ impl TestDb {
 
     fn sqlite() -> Self {
         let dir = std::env::temp_dir().join(format!("b2h-test-{}", Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        std::fs::create_dir_all(&dir)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
         let url = format!("sqlite://{}?mode=rwc", dir.join("b2h.db").display());
-        Self { backend: Backend::Sqlite, url, cleanup: Cleanup::Dir(dir) }
+        Self {
+            backend: Backend::Sqlite,
+            url,
+            cleanup: Cleanup::Dir(dir),
+        }
     }
 
     async fn postgres() -> Option<Self> {
         let admin = admin_url();
         let admin_db = match connect_admin(&admin).await {
             Ok(db) => db,
-            Err(reason) if in_ci() => panic!("PostgreSQL is required under CI but {admin} failed: {reason}"),
+            Err(reason) if in_ci() => {
+                panic!("PostgreSQL is required under CI but {admin} failed: {reason}")
+            }
             Err(reason) => {
-                eprintln!("SKIPPED: PostgreSQL test, no server at {admin} ({reason}); set B2H_TEST_POSTGRES_URL or start one");
+                eprintln!(
+                    "SKIPPED: PostgreSQL test, no server at {admin} ({reason}); set B2H_TEST_POSTGRES_URL or start one"
+                );
                 return None;
             }
         };
@@ -69,9 +78,14 @@ impl TestDb {
             .await
             .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
         admin_db.close().await.ok();
-        let mut url = url::Url::parse(&admin).unwrap_or_else(|e| panic!("bad B2H_TEST_POSTGRES_URL: {e}"));
+        let mut url =
+            url::Url::parse(&admin).unwrap_or_else(|e| panic!("bad B2H_TEST_POSTGRES_URL: {e}"));
         url.set_path(&name);
-        Some(Self { backend: Backend::Postgres, url: url.to_string(), cleanup: Cleanup::Postgres { admin, name } })
+        Some(Self {
+            backend: Backend::Postgres,
+            url: url.to_string(),
+            cleanup: Cleanup::Postgres { admin, name },
+        })
     }
 
     /// The `DATABASE_URL` of this database.
@@ -101,10 +115,19 @@ impl Drop for TestDb {
                 let (admin, name) = (admin.clone(), name.clone());
                 // Drop runs inside the test's runtime: use a thread with its own.
                 let _ = std::thread::spawn(move || {
-                    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    else {
+                        return;
+                    };
                     rt.block_on(async {
                         if let Ok(db) = connect_admin(&admin).await {
-                            let _ = db.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                            let _ = db
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                                ))
+                                .await;
                             db.close().await.ok();
                         }
                     });
@@ -134,15 +157,35 @@ pub struct Run {
 impl Run {
     /// Panics with the output unless the command succeeded.
     pub fn ok(self) -> Self {
-        assert!(self.status.success(), "b2h failed ({}):\nstdout:\n{}\nstderr:\n{}", self.status, self.stdout, self.stderr);
+        assert!(
+            self.status.success(),
+            "b2h failed ({}):\nstdout:\n{}\nstderr:\n{}",
+            self.status,
+            self.stdout,
+            self.stderr
+        );
         self
     }
 
     /// Panics unless the command failed cleanly (exit code 1, no panic) with `needle` in stderr.
     pub fn fails_with(self, needle: &str) -> Self {
-        assert_eq!(self.status.code(), Some(1), "expected exit 1:\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
-        assert!(!self.stderr.contains("panicked"), "b2h panicked:\n{}", self.stderr);
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        assert_eq!(
+            self.status.code(),
+            Some(1),
+            "expected exit 1:\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        assert!(
+            !self.stderr.contains("panicked"),
+            "b2h panicked:\n{}",
+            self.stderr
+        );
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
         self
     }
 }
@@ -176,14 +219,19 @@ pub fn b2h_path() -> &'static Path {
 /// Runs `b2h` with arguments, extra environment and an optional working directory.
 pub fn b2h_with(args: &[&str], env: &[(&str, &str)], cwd: Option<&Path>) -> Run {
     let mut cmd = Command::new(b2h_path());
-    cmd.args(args).env_remove("DATABASE_URL").env("NO_COLOR", "1").env("RUST_LOG", "warn");
+    cmd.args(args)
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "warn");
     for (k, v) in env {
         cmd.env(k, v);
     }
     if let Some(dir) = cwd {
         cmd.current_dir(dir);
     }
-    cmd.output().unwrap_or_else(|e| panic!("cannot run b2h: {e}")).into()
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run b2h: {e}"))
+        .into()
 }
 
 /// A UUID literal in the backend's SQL.
@@ -194,12 +242,52 @@ pub fn uuid_sql(backend: Backend, id: Uuid) -> String {
     }
 }
 
-/// Runs a query and returns its rows as JSON objects.
+/// Runs a query and returns its rows as JSON objects (column name to value).
+///
+/// Values are decoded by trying types in turn, so computed columns (which SQLite reports without
+/// a type) keep their values; UUIDs, dates and timestamps become strings.
 pub async fn rows(db: &DatabaseConnection, sql: &str) -> Vec<JsonValue> {
-    JsonValue::find_by_statement(Statement::from_string(db.get_database_backend(), sql))
-        .all(db)
+    let result = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
         .await
-        .unwrap_or_else(|e| panic!("query failed: {sql}: {e}"))
+        .unwrap_or_else(|e| panic!("query failed: {sql}: {e}"));
+    result
+        .iter()
+        .map(|row| {
+            let object = row
+                .column_names()
+                .into_iter()
+                .enumerate()
+                .map(|(i, name)| (name, cell(row, i)))
+                .collect();
+            JsonValue::Object(object)
+        })
+        .collect()
+}
+
+fn cell(row: &sea_orm::QueryResult, i: usize) -> JsonValue {
+    use chrono::{DateTime, NaiveDate, Utc};
+    macro_rules! first_that_decodes {
+        ($($ty:ty => $to_json:expr),+ $(,)?) => {$(
+            if let Ok(value) = row.try_get_by_index::<Option<$ty>>(i) {
+                return value.map_or(JsonValue::Null, $to_json);
+            }
+        )+};
+    }
+    first_that_decodes!(
+        i64 => JsonValue::from,
+        i32 => JsonValue::from,
+        f64 => JsonValue::from,
+        bool => JsonValue::Bool,
+        // Text before UUID: a 16-character SQLite text would otherwise read as a UUID.
+        String => JsonValue::String,
+        Uuid => |v| JsonValue::String(v.to_string()),
+        NaiveDate => |v| JsonValue::String(v.to_string()),
+        DateTime<Utc> => |v| JsonValue::String(v.to_rfc3339()),
+        JsonValue => |v| v,
+        Vec<u8> => JsonValue::from,
+    );
+    panic!("column {i} has a type the test helper cannot read")
 }
 
 /// A single integer from a query such as `SELECT COUNT(*) AS n …`.
@@ -209,7 +297,8 @@ pub async fn scalar_i64(db: &DatabaseConnection, sql: &str) -> i64 {
         .await
         .unwrap_or_else(|e| panic!("query failed: {sql}: {e}"))
         .unwrap_or_else(|| panic!("no row: {sql}"));
-    row.try_get_by_index::<i64>(0).unwrap_or_else(|e| panic!("not an integer: {sql}: {e}"))
+    row.try_get_by_index::<i64>(0)
+        .unwrap_or_else(|e| panic!("not an integer: {sql}: {e}"))
 }
 
 /// Whether the backend is PostgreSQL.

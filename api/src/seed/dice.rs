@@ -65,10 +65,7 @@ impl Dice {
     /// An approximately standard normal draw (Irwin–Hall with 6 uniforms).
     pub fn normal(&self, salt: &str, keys: &[u64]) -> f64 {
         let h = self.bits(salt, keys);
-        (0..6u64)
-            .map(|i| self.unit("normal", &[h, i]))
-            .sum::<f64>()
-            * 2.0_f64.sqrt()
+        (0..6u64).map(|i| self.unit("normal", &[h, i])).sum::<f64>() * 2.0_f64.sqrt()
             - 6.0 / 2.0 * 2.0_f64.sqrt()
     }
 
@@ -89,7 +86,8 @@ impl Dice {
 
 /// Midnight UTC of a date plus whole seconds.
 pub fn at(date: NaiveDate, seconds: i64) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default()) + chrono::Duration::seconds(seconds)
+    Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default())
+        + chrono::Duration::seconds(seconds)
 }
 
 #[cfg(test)]

@@ -74,13 +74,20 @@ const SQLITE_ROWS_PER_INSERT: usize = 400;
 impl Loader {
     pub async fn begin(db: &DatabaseConnection) -> Result<Self, sqlx::Error> {
         Ok(match db.get_database_backend() {
-            sea_orm::DbBackend::Postgres => Loader::Postgres(db.get_postgres_connection_pool().begin().await?),
+            sea_orm::DbBackend::Postgres => {
+                Loader::Postgres(db.get_postgres_connection_pool().begin().await?)
+            }
             _ => Loader::Sqlite(db.get_sqlite_connection_pool().begin().await?),
         })
     }
 
     /// Appends rows to `table`; each row has one cell per column.
-    pub async fn write(&mut self, table: &str, columns: &[&str], rows: &[Vec<Cell>]) -> Result<(), sqlx::Error> {
+    pub async fn write(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &[Vec<Cell>],
+    ) -> Result<(), sqlx::Error> {
         if rows.is_empty() {
             return Ok(());
         }

@@ -18,7 +18,9 @@ use b2h_entity::{enums::RecordStatus, outcome_measure};
 use load::{Cell, Loader};
 use plan::Plan;
 use records::{Record, apportion_targets, project_records};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Statement,
+};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
@@ -36,7 +38,11 @@ impl SeedOptions {
     /// About 120 projects over March 2022 to June 2024: the demo data.
     pub fn demo() -> Self {
         Self {
-            shape: Shape { projects: HEADLINE_SHAPE.0, months: HEADLINE_SHAPE.1, seed: Self::DEFAULT_SEED },
+            shape: Shape {
+                projects: HEADLINE_SHAPE.0,
+                months: HEADLINE_SHAPE.1,
+                seed: Self::DEFAULT_SEED,
+            },
             progress: true,
         }
     }
@@ -44,7 +50,11 @@ impl SeedOptions {
     /// About 5,000 projects over eight years (July 2016 to June 2024): over three million records.
     pub fn national() -> Self {
         Self {
-            shape: Shape { projects: 5_000, months: 96, seed: Self::DEFAULT_SEED },
+            shape: Shape {
+                projects: 5_000,
+                months: 96,
+                seed: Self::DEFAULT_SEED,
+            },
             progress: true,
         }
     }
@@ -88,7 +98,13 @@ pub struct SeedSummary {
 }
 
 /// Tables that must be empty before a seed.
-const DATA_TABLES: [&str; 5] = ["organisation", "funder", "project", "grant_award", "outcome_record"];
+const DATA_TABLES: [&str; 5] = [
+    "organisation",
+    "funder",
+    "project",
+    "grant_award",
+    "outcome_record",
+];
 
 /// Loads a seed into an empty, migrated database in one transaction.
 pub async fn seed(db: &DatabaseConnection, options: SeedOptions) -> Result<SeedSummary, SeedError> {
@@ -109,7 +125,13 @@ pub async fn seed(db: &DatabaseConnection, options: SeedOptions) -> Result<SeedS
     let plan = Plan::draw(shape);
     let targets = apportion_targets(&plan);
     let expected = expected_records(&plan);
-    tracing::info!(projects = shape.projects, months = shape.months, seed = shape.seed, records = expected, "seeding synthetic demo data");
+    tracing::info!(
+        projects = shape.projects,
+        months = shape.months,
+        seed = shape.seed,
+        records = expected,
+        "seeding synthetic demo data"
+    );
 
     let mut loader = Loader::begin(db).await?;
     write_reference_rows(&mut loader, &plan, campaign).await?;
@@ -123,13 +145,17 @@ pub async fn seed(db: &DatabaseConnection, options: SeedOptions) -> Result<SeedS
             batch.push(record_row(&record, &measures));
         }
         if batch.len() >= RECORD_BATCH {
-            loader.write("outcome_record", &RECORD_COLUMNS, &batch).await?;
+            loader
+                .write("outcome_record", &RECORD_COLUMNS, &batch)
+                .await?;
             records += batch.len() as u64;
             progress.inc(batch.len() as u64);
             batch.clear();
         }
     }
-    loader.write("outcome_record", &RECORD_COLUMNS, &batch).await?;
+    loader
+        .write("outcome_record", &RECORD_COLUMNS, &batch)
+        .await?;
     records += batch.len() as u64;
     progress.inc(batch.len() as u64);
     progress.finish();
@@ -144,8 +170,16 @@ pub async fn seed(db: &DatabaseConnection, options: SeedOptions) -> Result<SeedS
         records,
         draft_records: drafts,
         supported: targets.totals(&plan),
-        first_month: plan.months.first().map(|m| m.first.format("%Y-%m").to_string()).unwrap_or_default(),
-        last_month: plan.months.last().map(|m| m.first.format("%Y-%m").to_string()).unwrap_or_default(),
+        first_month: plan
+            .months
+            .first()
+            .map(|m| m.first.format("%Y-%m").to_string())
+            .unwrap_or_default(),
+        last_month: plan
+            .months
+            .last()
+            .map(|m| m.first.format("%Y-%m").to_string())
+            .unwrap_or_default(),
         elapsed: Duration::ZERO,
     };
     write_audit_event(&mut loader, &plan, &summary).await?;
@@ -157,7 +191,10 @@ pub async fn seed(db: &DatabaseConnection, options: SeedOptions) -> Result<SeedS
         // Fresh statistics for the query planner; harmless if it fails.
         let _ = db.execute_unprepared("ANALYZE").await;
     }
-    Ok(SeedSummary { elapsed: started.elapsed(), ..summary })
+    Ok(SeedSummary {
+        elapsed: started.elapsed(),
+        ..summary
+    })
 }
 
 const RECORD_BATCH: usize = 20_000;
@@ -204,7 +241,9 @@ fn expected_records(plan: &Plan) -> u64 {
     plan.projects
         .iter()
         .map(|p| {
-            let Some((first, last)) = p.reported else { return 0 };
+            let Some((first, last)) = p.reported else {
+                return 0;
+            };
             let r = p.reporting;
             let per_month = 4
                 + u64::from(r.staff)
@@ -223,14 +262,23 @@ fn expected_records(plan: &Plan) -> u64 {
 const EDITABLE: [&str; 4] = ["created_at", "updated_at", "version", "archived_at"];
 
 fn editable(created_at: chrono::DateTime<chrono::Utc>) -> [Cell; 4] {
-    [Cell::Time(created_at), Cell::Time(created_at), Cell::Int(1), Cell::Null]
+    [
+        Cell::Time(created_at),
+        Cell::Time(created_at),
+        Cell::Int(1),
+        Cell::Null,
+    ]
 }
 
 fn with_editable<const N: usize>(columns: [&'static str; N]) -> Vec<&'static str> {
     columns.into_iter().chain(EDITABLE).collect()
 }
 
-async fn write_reference_rows(loader: &mut Loader, plan: &Plan, campaign: Uuid) -> Result<(), SeedError> {
+async fn write_reference_rows(
+    loader: &mut Loader,
+    plan: &Plan,
+    campaign: Uuid,
+) -> Result<(), SeedError> {
     let rows: Vec<Vec<Cell>> = plan
         .organisations
         .iter()
@@ -251,14 +299,31 @@ async fn write_reference_rows(loader: &mut Loader, plan: &Plan, campaign: Uuid) 
             row
         })
         .collect();
-    let columns = with_editable(["id", "name", "kind", "org_id", "ods_code", "charity_number", "company_number", "website", "nation_code", "region_code"]);
+    let columns = with_editable([
+        "id",
+        "name",
+        "kind",
+        "org_id",
+        "ods_code",
+        "charity_number",
+        "company_number",
+        "website",
+        "nation_code",
+        "region_code",
+    ]);
     loader.write("organisation", &columns, &rows).await?;
 
     let rows: Vec<Vec<Cell>> = plan
         .funders
         .iter()
         .map(|f| {
-            let mut row = vec![Cell::Uuid(f.id), Cell::Str(f.name), Cell::Null, Cell::Null, Cell::Null];
+            let mut row = vec![
+                Cell::Uuid(f.id),
+                Cell::Str(f.name),
+                Cell::Null,
+                Cell::Null,
+                Cell::Null,
+            ];
             row.extend(editable(f.created_at));
             row
         })
@@ -292,8 +357,20 @@ async fn write_reference_rows(loader: &mut Loader, plan: &Plan, campaign: Uuid) 
         })
         .collect();
     let columns = with_editable([
-        "id", "reference", "title", "description", "lead_organisation_id", "campaign_id", "primary_stage",
-        "setting", "status", "start_date", "end_date", "nation_code", "region_code", "volunteer_roles",
+        "id",
+        "reference",
+        "title",
+        "description",
+        "lead_organisation_id",
+        "campaign_id",
+        "primary_stage",
+        "setting",
+        "status",
+        "start_date",
+        "end_date",
+        "nation_code",
+        "region_code",
+        "volunteer_roles",
     ]);
     loader.write("project", &columns, &rows).await?;
 
@@ -307,18 +384,34 @@ async fn write_reference_rows(loader: &mut Loader, plan: &Plan, campaign: Uuid) 
                 .map(|(i, s)| vec![Cell::Uuid(p.id), Cell::Str(s.as_str()), Cell::Bool(i == 0)])
         })
         .collect();
-    loader.write("project_stage", &["project_id", "stage", "is_primary"], &rows).await?;
+    loader
+        .write(
+            "project_stage",
+            &["project_id", "stage", "is_primary"],
+            &rows,
+        )
+        .await?;
 
     let rows: Vec<Vec<Cell>> = plan
         .projects
         .iter()
         .flat_map(|p| {
             p.partners.iter().map(|(org, role)| {
-                vec![Cell::Uuid(p.id), Cell::Uuid(plan.organisations[*org].id), Cell::Str(role.as_str())]
+                vec![
+                    Cell::Uuid(p.id),
+                    Cell::Uuid(plan.organisations[*org].id),
+                    Cell::Str(role.as_str()),
+                ]
             })
         })
         .collect();
-    loader.write("project_partner", &["project_id", "organisation_id", "role"], &rows).await?;
+    loader
+        .write(
+            "project_partner",
+            &["project_id", "organisation_id", "role"],
+            &rows,
+        )
+        .await?;
 
     let rows: Vec<Vec<Cell>> = plan
         .grants
@@ -343,8 +436,18 @@ async fn write_reference_rows(loader: &mut Loader, plan: &Plan, campaign: Uuid) 
         })
         .collect();
     let columns = with_editable([
-        "id", "identifier", "title", "description", "funder_id", "recipient_organisation_id", "amount_awarded",
-        "currency", "award_date", "planned_start_date", "planned_end_date", "grant_programme",
+        "id",
+        "identifier",
+        "title",
+        "description",
+        "funder_id",
+        "recipient_organisation_id",
+        "amount_awarded",
+        "currency",
+        "award_date",
+        "planned_start_date",
+        "planned_end_date",
+        "grant_programme",
     ]);
     loader.write("grant_award", &columns, &rows).await?;
 
@@ -369,9 +472,27 @@ async fn write_reference_rows(loader: &mut Loader, plan: &Plan, campaign: Uuid) 
 }
 
 const RECORD_COLUMNS: [&str; 21] = [
-    "id", "project_id", "measure_id", "measure_unit", "measure_aggregation", "period_start", "period_end",
-    "value", "baseline", "target", "sample_size", "status", "data_source", "evidence_strength", "note",
-    "submitted_at", "verified_at", "created_at", "updated_at", "version", "archived_at",
+    "id",
+    "project_id",
+    "measure_id",
+    "measure_unit",
+    "measure_aggregation",
+    "period_start",
+    "period_end",
+    "value",
+    "baseline",
+    "target",
+    "sample_size",
+    "status",
+    "data_source",
+    "evidence_strength",
+    "note",
+    "submitted_at",
+    "verified_at",
+    "created_at",
+    "updated_at",
+    "version",
+    "archived_at",
 ];
 
 fn record_row(r: &Record, measures: &[outcome_measure::Model]) -> Vec<Cell> {
@@ -401,7 +522,11 @@ fn record_row(r: &Record, measures: &[outcome_measure::Model]) -> Vec<Cell> {
     ]
 }
 
-async fn write_audit_event(loader: &mut Loader, plan: &Plan, summary: &SeedSummary) -> Result<(), SeedError> {
+async fn write_audit_event(
+    loader: &mut Loader,
+    plan: &Plan,
+    summary: &SeedSummary,
+) -> Result<(), SeedError> {
     let after = serde_json::json!({
         "synthetic": true,
         "label": "Synthetic demo data, not real figures",
@@ -437,7 +562,17 @@ async fn write_audit_event(loader: &mut Loader, plan: &Plan, summary: &SeedSumma
     loader
         .write(
             "audit_event",
-            &["id", "at", "actor", "action", "entity_type", "entity_id", "before", "after", "request_id"],
+            &[
+                "id",
+                "at",
+                "actor",
+                "action",
+                "entity_type",
+                "entity_id",
+                "before",
+                "after",
+                "request_id",
+            ],
             &[row],
         )
         .await?;

@@ -228,17 +228,35 @@ fn draw_lead_organisations(plan: &mut Plan, window_start: NaiveDate) -> usize {
             let ods = format!("Z{}", base36(i, 2));
             let name = match area.kind {
                 NhsStyle::EnglandTrust => {
-                    format!("{town} {}", dice.pick("trust-suffix", &[i], &ENGLAND_TRUST_SUFFIXES))
+                    format!(
+                        "{town} {}",
+                        dice.pick("trust-suffix", &[i], &ENGLAND_TRUST_SUFFIXES)
+                    )
                 }
                 NhsStyle::WalesHealthBoard => format!("{town} University Health Board"),
                 NhsStyle::ScotlandBoard => format!("NHS {town}"),
                 NhsStyle::NorthernIrelandTrust => format!("{town} Health and Social Care Trust"),
             };
-            (name, OrganisationKind::NhsTrust, format!("GB-NHS-{ods}"), Some(ods), None)
+            (
+                name,
+                OrganisationKind::NhsTrust,
+                format!("GB-NHS-{ods}"),
+                Some(ods),
+                None,
+            )
         } else {
-            let name = format!("{town} {}", dice.pick("community-suffix", &[i], &COMMUNITY_SUFFIXES));
+            let name = format!(
+                "{town} {}",
+                dice.pick("community-suffix", &[i], &COMMUNITY_SUFFIXES)
+            );
             let (org_id, number) = charity_identifier(area, i);
-            (name, OrganisationKind::CommunityOrganisation, org_id, None, Some(number))
+            (
+                name,
+                OrganisationKind::CommunityOrganisation,
+                org_id,
+                None,
+                Some(number),
+            )
         };
         plan.organisations.push(Organisation {
             id: dice.uuid("organisation", &[i]),
@@ -357,20 +375,44 @@ fn draw_projects(plan: &mut Plan, leads: usize, partners: &[usize]) {
         let start = if roll < 0.85 || m < 6 {
             dice.int("start", &[p], 0, half as i64 - 1) as usize
         } else {
-            dice.int("start-late", &[p], half as i64, (m as i64 - 3).max(half as i64)) as usize
+            dice.int(
+                "start-late",
+                &[p],
+                half as i64,
+                (m as i64 - 3).max(half as i64),
+            ) as usize
         };
         let start = start.min(m.saturating_sub(1));
         let (status, reported, start_date, end_date) = if p > 0 && roll >= 0.97 {
-            let start_date = window_end + chrono::Days::new(1) + Months::new(dice.int("planned", &[p], 0, 5) as u32);
+            let start_date = window_end
+                + chrono::Days::new(1)
+                + Months::new(dice.int("planned", &[p], 0, 5) as u32);
             (ProjectStatus::Planned, None, start_date, None)
         } else if p > 0 && roll < 0.10 && start + 8 < m {
             let last = dice.int("end", &[p], start as i64 + 6, m as i64 - 2) as usize;
-            (ProjectStatus::Completed, Some((start, last)), plan.months[start].first, Some(plan.months[last].last))
+            (
+                ProjectStatus::Completed,
+                Some((start, last)),
+                plan.months[start].first,
+                Some(plan.months[last].last),
+            )
         } else if p > 0 && (0.10..0.15).contains(&roll) && start + 4 < m {
-            (ProjectStatus::Paused, Some((start, m - 3)), plan.months[start].first, None)
+            (
+                ProjectStatus::Paused,
+                Some((start, m - 3)),
+                plan.months[start].first,
+                None,
+            )
         } else {
-            let planned_end = NaiveDate::from_ymd_opt(2025, 3, 31).unwrap_or(window_end).max(window_end);
-            (ProjectStatus::Active, Some((start, m - 1)), plan.months[start].first, Some(planned_end))
+            let planned_end = NaiveDate::from_ymd_opt(2025, 3, 31)
+                .unwrap_or(window_end)
+                .max(window_end);
+            (
+                ProjectStatus::Active,
+                Some((start, m - 1)),
+                plan.months[start].first,
+                Some(planned_end),
+            )
         };
 
         let mut project_partners = vec![(lead, PartnerRole::Lead)];
@@ -380,7 +422,8 @@ fn draw_projects(plan: &mut Plan, leads: usize, partners: &[usize]) {
             ("partner-evaluation", 0.15, PartnerRole::Evaluation),
         ] {
             if !partners.is_empty() && dice.chance(salt, &[p], p_chance) {
-                let candidate = partners[(dice.bits(salt, &[p, 1]) % partners.len() as u64) as usize];
+                let candidate =
+                    partners[(dice.bits(salt, &[p, 1]) % partners.len() as u64) as usize];
                 if project_partners.iter().all(|(o, _)| *o != candidate) {
                     project_partners.push((candidate, role));
                 }
@@ -399,7 +442,8 @@ fn draw_projects(plan: &mut Plan, leads: usize, partners: &[usize]) {
             staff,
             wellbeing: dice.chance("reports-wellbeing", &[p], 0.8),
             anxiety: dice.chance("reports-anxiety", &[p], 0.6),
-            did_not_attend: has(PathwayStage::WaitingWell) || (hospital && dice.chance("reports-dna", &[p], 0.3)),
+            did_not_attend: has(PathwayStage::WaitingWell)
+                || (hospital && dice.chance("reports-dna", &[p], 0.3)),
             readmissions: has(PathwayStage::RecoveringWell),
             staff_time: staff && dice.chance("reports-staff-time", &[p], 0.8),
             swemwbs: has(PathwayStage::LivingWell) || dice.chance("reports-swemwbs", &[p], 0.25),
@@ -461,7 +505,8 @@ fn draw_funders_and_grants(plan: &mut Plan, window_start: NaiveDate) {
     for g in 0..count as u64 {
         let funder = (g as usize) % FUNDERS.len();
         // Walk the projects with a stride so that grants spread, and some projects get two funders.
-        let anchor = funded[((g * 7 + dice.bits("grant-anchor", &[g]) % 3) as usize) % funded.len()];
+        let anchor =
+            funded[((g * 7 + dice.bits("grant-anchor", &[g]) % 3) as usize) % funded.len()];
         let recipient = plan.projects[anchor].lead;
         let mut targets: Vec<usize> = vec![anchor];
         let siblings: Vec<usize> = funded
@@ -479,7 +524,8 @@ fn draw_funders_and_grants(plan: &mut Plan, window_start: NaiveDate) {
             .map(|&p| plan.projects[p].start_date)
             .min()
             .unwrap_or(window_start);
-        let award_date = earliest - chrono::Days::new(dice.int("grant-lead-time", &[g], 14, 120) as u64);
+        let award_date =
+            earliest - chrono::Days::new(dice.int("grant-lead-time", &[g], 14, 120) as u64);
         let planned_start = award_date + chrono::Days::new(14);
         let planned_end = planned_start + Months::new(24) - chrono::Days::new(1);
         let funder_ref = &plan.funders[funder];
@@ -546,13 +592,21 @@ mod tests {
 
     #[test]
     fn plan_covers_every_area_with_unique_references() {
-        let plan = Plan::draw(Shape { projects: 120, months: 28, seed: 2022 });
+        let plan = Plan::draw(Shape {
+            projects: 120,
+            months: 28,
+            seed: 2022,
+        });
         let mut refs: Vec<_> = plan.projects.iter().map(|p| p.reference.clone()).collect();
         refs.sort();
         refs.dedup();
         assert_eq!(refs.len(), 120);
         for area in &AREAS {
-            assert!(plan.projects.iter().any(|p| p.nation == area.nation && p.region == area.region));
+            assert!(
+                plan.projects
+                    .iter()
+                    .any(|p| p.nation == area.nation && p.region == area.region)
+            );
         }
         let mut names: Vec<_> = plan.organisations.iter().map(|o| o.name.clone()).collect();
         names.sort();

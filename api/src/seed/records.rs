@@ -108,7 +108,11 @@ fn ramp(age: usize) -> f64 {
 }
 
 fn winter(date: NaiveDate) -> f64 {
-    if matches!(date.month(), 12 | 1 | 2) { 1.12 } else { 1.0 }
+    if matches!(date.month(), 12 | 1 | 2) {
+        1.12
+    } else {
+        1.0
+    }
 }
 
 /// Typical monthly people of each target measure for a project.
@@ -125,9 +129,12 @@ fn target_bases(dice: &Dice, project: &Project) -> [Option<f64>; 3] {
 
 fn target_weight(plan: &Plan, project: &Project, month: usize, k: usize, base: f64) -> f64 {
     let first = project.reported.map(|r| r.0).unwrap_or(0);
-    let noise = plan
-        .dice
-        .uniform("target-noise", &[project.index, month as u64, k as u64], 0.75, 1.25);
+    let noise = plan.dice.uniform(
+        "target-noise",
+        &[project.index, month as u64, k as u64],
+        0.75,
+        1.25,
+    );
     base * ramp(month - first) * winter(plan.months[month].last) * noise
 }
 
@@ -149,13 +156,19 @@ pub fn apportion_targets(plan: &Plan) -> TargetValues {
         // (project, month offset, weight, draft)
         let mut cells: Vec<(usize, usize, f64, bool)> = Vec::new();
         for (pi, project) in plan.projects.iter().enumerate() {
-            let (Some((first, last)), Some(base)) = (project.reported, target_bases(&plan.dice, project)[k])
+            let (Some((first, last)), Some(base)) =
+                (project.reported, target_bases(&plan.dice, project)[k])
             else {
                 continue;
             };
             for month in first..=last {
                 let draft = status_of(plan, project, month) == RecordStatus::Draft;
-                cells.push((pi, month - first, target_weight(plan, project, month, k, base), draft));
+                cells.push((
+                    pi,
+                    month - first,
+                    target_weight(plan, project, month, k, base),
+                    draft,
+                ));
             }
         }
         let weight: f64 = cells.iter().filter(|c| !c.3).map(|c| c.2).sum();
@@ -218,20 +231,36 @@ pub fn project_records(plan: &Plan, targets: &TargetValues, pi: usize) -> Vec<Re
             9 * 3600 + dice.int("created-s", &[p, month as u64], 0, 28_800),
         );
         let submitted_at = (status != RecordStatus::Draft).then(|| {
-            created_at + chrono::Duration::seconds(dice.int("submitted", &[p, month as u64], 600, 3 * 86_400))
+            created_at
+                + chrono::Duration::seconds(dice.int(
+                    "submitted",
+                    &[p, month as u64],
+                    600,
+                    3 * 86_400,
+                ))
         });
         let verified_at = (status == RecordStatus::Verified).then(|| {
             submitted_at.unwrap_or(created_at)
-                + chrono::Duration::seconds(dice.int("verified", &[p, month as u64], 5 * 86_400, 20 * 86_400))
+                + chrono::Duration::seconds(dice.int(
+                    "verified",
+                    &[p, month as u64],
+                    5 * 86_400,
+                    20 * 86_400,
+                ))
         });
         let updated_at = verified_at.or(submitted_at).unwrap_or(created_at);
         let age = month - first;
         let volunteers_base = bases[2].unwrap_or(1.0);
-        let active = (volunteers_base * 3.5 * ramp(age) * dice.uniform("active", &key(3), 0.92, 1.08))
-            .round()
-            .max(1.0);
-        let mut push = |measure: usize, value: f64, baseline: Option<f64>, target: Option<f64>,
-                        sample_size: Option<i32>, source: DataSource| {
+        let active =
+            (volunteers_base * 3.5 * ramp(age) * dice.uniform("active", &key(3), 0.92, 1.08))
+                .round()
+                .max(1.0);
+        let mut push = |measure: usize,
+                        value: f64,
+                        baseline: Option<f64>,
+                        target: Option<f64>,
+                        sample_size: Option<i32>,
+                        source: DataSource| {
             let evidence = match source {
                 DataSource::TrustSystem => EvidenceStrength::Strong,
                 DataSource::Estimate => EvidenceStrength::Weak,
@@ -272,26 +301,68 @@ pub fn project_records(plan: &Plan, targets: &TargetValues, pi: usize) -> Vec<Re
             push(1, v as f64, None, None, None, DataSource::TrustSystem);
         }
         if let Some(v) = targets.get(pi, offset, 2) {
-            push(2, v as f64, None, None, None, DataSource::VolunteerManagementSystem);
+            push(
+                2,
+                v as f64,
+                None,
+                None,
+                None,
+                DataSource::VolunteerManagementSystem,
+            );
         }
-        push(3, active, None, None, None, DataSource::VolunteerManagementSystem);
+        push(
+            3,
+            active,
+            None,
+            None,
+            None,
+            DataSource::VolunteerManagementSystem,
+        );
         let hours = round_to(active * dice.uniform("hours", &key(4), 4.0, 11.0), 0.5);
-        push(4, hours, None, None, None, DataSource::VolunteerManagementSystem);
+        push(
+            4,
+            hours,
+            None,
+            None,
+            None,
+            DataSource::VolunteerManagementSystem,
+        );
         if r.wellbeing {
             let v = (wellbeing_mean + 6.0 * dice.normal("wellbeing", &key(5))).clamp(0.0, 100.0);
             let n = dice.int("wellbeing-n", &key(5), 4, 60) as i32;
-            push(5, round_to(v, 0.1), None, Some(75.0), Some(n), DataSource::Survey);
+            push(
+                5,
+                round_to(v, 0.1),
+                None,
+                Some(75.0),
+                Some(n),
+                DataSource::Survey,
+            );
         }
         if r.anxiety {
             let v = (anxiety_mean + 7.0 * dice.normal("anxiety", &key(6))).clamp(0.0, 100.0);
             let n = dice.int("anxiety-n", &key(6), 3, 45) as i32;
-            push(6, round_to(v, 0.1), None, Some(70.0), Some(n), DataSource::Survey);
+            push(
+                6,
+                round_to(v, 0.1),
+                None,
+                Some(70.0),
+                Some(n),
+                DataSource::Survey,
+            );
         }
         if r.did_not_attend {
             let improved = dna_baseline * (1.0 - 0.4 * ramp(age));
             let v = (improved + 0.8 * dice.normal("dna", &key(7))).clamp(0.0, 100.0);
             let n = dice.int("dna-n", &key(7), 40, 600) as i32;
-            push(7, round_to(v, 0.1), Some(dna_baseline), Some(7.0), Some(n), DataSource::TrustSystem);
+            push(
+                7,
+                round_to(v, 0.1),
+                Some(dna_baseline),
+                Some(7.0),
+                Some(n),
+                DataSource::TrustSystem,
+            );
         }
         if r.readmissions {
             let most = (project.size / 25.0).max(1.0) as i64;
@@ -299,19 +370,44 @@ pub fn project_records(plan: &Plan, targets: &TargetValues, pi: usize) -> Vec<Re
             push(8, v, None, None, None, DataSource::TrustSystem);
         }
         if r.staff_time {
-            let v = round_to(bases[1].unwrap_or(1.0) * staff_hours * dice.uniform("staff-time", &key(9), 0.8, 1.2), 0.5);
+            let v = round_to(
+                bases[1].unwrap_or(1.0)
+                    * staff_hours
+                    * dice.uniform("staff-time", &key(9), 0.8, 1.2),
+                0.5,
+            );
             push(9, v, None, None, None, DataSource::Estimate);
         }
         if r.swemwbs {
-            let v = (swemwbs_baseline + ramp(age) * dice.uniform("swemwbs", &key(10), 1.0, 4.0)
+            let v = (swemwbs_baseline
+                + ramp(age) * dice.uniform("swemwbs", &key(10), 1.0, 4.0)
                 + 0.8 * dice.normal("swemwbs-noise", &key(10)))
             .clamp(7.0, 35.0);
             let n = dice.int("swemwbs-n", &key(10), 5, 50) as i32;
-            push(10, round_to(v, 0.01), Some(swemwbs_baseline), Some(24.0), Some(n), DataSource::Survey);
+            push(
+                10,
+                round_to(v, 0.01),
+                Some(swemwbs_baseline),
+                Some(24.0),
+                Some(n),
+                DataSource::Survey,
+            );
         }
         if r.bed_days {
-            let days = dice.int("bed-days", &key(11), 2, (project.size / 8.0).max(3.0) as i64);
-            push(11, days as f64 * BED_DAY_GBP, None, None, None, DataSource::Estimate);
+            let days = dice.int(
+                "bed-days",
+                &key(11),
+                2,
+                (project.size / 8.0).max(3.0) as i64,
+            );
+            push(
+                11,
+                days as f64 * BED_DAY_GBP,
+                None,
+                None,
+                None,
+                DataSource::Estimate,
+            );
         }
     }
     out
@@ -324,7 +420,11 @@ mod tests {
 
     #[test]
     fn default_shape_reproduces_the_headline_totals() {
-        let plan = Plan::draw(Shape { projects: 120, months: 28, seed: 2022 });
+        let plan = Plan::draw(Shape {
+            projects: 120,
+            months: 28,
+            seed: 2022,
+        });
         let targets = apportion_targets(&plan);
         assert_eq!(targets.totals(&plan), HEADLINE_TOTALS);
         // And the records carry exactly those values.

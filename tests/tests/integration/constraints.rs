@@ -90,44 +90,233 @@ async fn rejected(db: &DatabaseConnection, what: &str, sql: &str) {
     }
 }
 
-both_backends!(every_constraint_rejects_its_bad_row, |db: TestDb| async move {
-    db.b2h(&["seed", "--no-progress"]).ok();
-    let conn = db.connect().await;
-    let b = db.backend;
-    let records_before = scalar_i64(&conn, "SELECT COUNT(*) FROM outcome_record").await;
+both_backends!(
+    every_constraint_rejects_its_bad_row,
+    |db: TestDb| async move {
+        db.b2h(&["seed", "--no-progress"]).ok();
+        let conn = db.connect().await;
+        let b = db.backend;
+        let records_before = scalar_i64(&conn, "SELECT COUNT(*) FROM outcome_record").await;
 
-    // Outcome records: the control is accepted, each variant is not.
-    accepted(&conn, "a valid weighted-mean record", &Record::default().sql(b)).await;
-    accepted(&conn, "a valid people record", &Record { measure: "patients_supported", unit: "people", aggregation: "sum", sample_size: "NULL", value: "12", data_source: "trust_system", ..Default::default() }.sql(b)).await;
-    let bad_records: Vec<(&str, Record)> = vec![
-        ("period end before start", Record { start: "2030-02-01", end: "2030-01-31", ..Default::default() }),
-        ("negative people count", Record { measure: "patients_supported", unit: "people", aggregation: "sum", sample_size: "NULL", value: "-1", start: "2030-03-01", end: "2030-03-31", ..Default::default() }),
-        ("fractional people count", Record { measure: "patients_supported", unit: "people", aggregation: "sum", sample_size: "NULL", value: "2.5", start: "2030-03-01", end: "2030-03-31", ..Default::default() }),
-        ("negative hours", Record { measure: "volunteer_hours", unit: "hours", aggregation: "sum", sample_size: "NULL", value: "-0.5", start: "2030-03-01", end: "2030-03-31", ..Default::default() }),
-        ("percentage over 100", Record { value: "100.5", start: "2030-03-01", end: "2030-03-31", ..Default::default() }),
-        ("percentage below 0", Record { value: "-3", start: "2030-03-01", end: "2030-03-31", ..Default::default() }),
-        ("baseline percentage over 100", Record { baseline: "120", start: "2030-03-01", end: "2030-03-31", ..Default::default() }),
-        ("weighted mean without sample size", Record { sample_size: "NULL", start: "2030-03-01", end: "2030-03-31", ..Default::default() }),
-        ("sample size of zero", Record { sample_size: "0", start: "2030-03-01", end: "2030-03-31", ..Default::default() }),
-        ("unit that is not the measure's", Record { unit: "hours", start: "2030-03-01", end: "2030-03-31", ..Default::default() }),
-        ("aggregation that is not the measure's", Record { aggregation: "sum", start: "2030-03-01", end: "2030-03-31", ..Default::default() }),
-        ("unknown status", Record { status: "approved", start: "2030-03-01", end: "2030-03-31", ..Default::default() }),
-        ("unknown data source", Record { data_source: "guess", start: "2030-03-01", end: "2030-03-31", ..Default::default() }),
-        ("submitted without submitted_at", Record { submitted_at: "NULL", start: "2030-03-01", end: "2030-03-31", ..Default::default() }),
-        ("verified without verified_at", Record { status: "verified", start: "2030-03-01", end: "2030-03-31", ..Default::default() }),
-        ("value out of the finite range", Record { value: "1e300", measure: "volunteer_hours", unit: "hours", aggregation: "sum", sample_size: "NULL", start: "2030-03-01", end: "2030-03-31", ..Default::default() }),
-        ("second record for the same project, measure and period", Record::default()),
-        ("unknown project", Record { project: "(SELECT NULL)", start: "2030-03-01", end: "2030-03-31", ..Default::default() }),
-    ];
-    for (what, record) in &bad_records {
-        rejected(&conn, what, &record.sql(b)).await;
-    }
-    let unknown_project = format!("({})", uuid_sql(b, Uuid::new_v4()));
-    rejected(&conn, "project that does not exist", &Record { project: &unknown_project, start: "2030-03-01", end: "2030-03-31", ..Default::default() }.sql(b)).await;
-    assert_eq!(scalar_i64(&conn, "SELECT COUNT(*) FROM outcome_record").await, records_before + 2);
+        // Outcome records: the control is accepted, each variant is not.
+        accepted(
+            &conn,
+            "a valid weighted-mean record",
+            &Record::default().sql(b),
+        )
+        .await;
+        accepted(
+            &conn,
+            "a valid people record",
+            &Record {
+                measure: "patients_supported",
+                unit: "people",
+                aggregation: "sum",
+                sample_size: "NULL",
+                value: "12",
+                data_source: "trust_system",
+                ..Default::default()
+            }
+            .sql(b),
+        )
+        .await;
+        let bad_records: Vec<(&str, Record)> = vec![
+            (
+                "period end before start",
+                Record {
+                    start: "2030-02-01",
+                    end: "2030-01-31",
+                    ..Default::default()
+                },
+            ),
+            (
+                "negative people count",
+                Record {
+                    measure: "patients_supported",
+                    unit: "people",
+                    aggregation: "sum",
+                    sample_size: "NULL",
+                    value: "-1",
+                    start: "2030-03-01",
+                    end: "2030-03-31",
+                    ..Default::default()
+                },
+            ),
+            (
+                "fractional people count",
+                Record {
+                    measure: "patients_supported",
+                    unit: "people",
+                    aggregation: "sum",
+                    sample_size: "NULL",
+                    value: "2.5",
+                    start: "2030-03-01",
+                    end: "2030-03-31",
+                    ..Default::default()
+                },
+            ),
+            (
+                "negative hours",
+                Record {
+                    measure: "volunteer_hours",
+                    unit: "hours",
+                    aggregation: "sum",
+                    sample_size: "NULL",
+                    value: "-0.5",
+                    start: "2030-03-01",
+                    end: "2030-03-31",
+                    ..Default::default()
+                },
+            ),
+            (
+                "percentage over 100",
+                Record {
+                    value: "100.5",
+                    start: "2030-03-01",
+                    end: "2030-03-31",
+                    ..Default::default()
+                },
+            ),
+            (
+                "percentage below 0",
+                Record {
+                    value: "-3",
+                    start: "2030-03-01",
+                    end: "2030-03-31",
+                    ..Default::default()
+                },
+            ),
+            (
+                "baseline percentage over 100",
+                Record {
+                    baseline: "120",
+                    start: "2030-03-01",
+                    end: "2030-03-31",
+                    ..Default::default()
+                },
+            ),
+            (
+                "weighted mean without sample size",
+                Record {
+                    sample_size: "NULL",
+                    start: "2030-03-01",
+                    end: "2030-03-31",
+                    ..Default::default()
+                },
+            ),
+            (
+                "sample size of zero",
+                Record {
+                    sample_size: "0",
+                    start: "2030-03-01",
+                    end: "2030-03-31",
+                    ..Default::default()
+                },
+            ),
+            (
+                "unit that is not the measure's",
+                Record {
+                    unit: "hours",
+                    start: "2030-03-01",
+                    end: "2030-03-31",
+                    ..Default::default()
+                },
+            ),
+            (
+                "aggregation that is not the measure's",
+                Record {
+                    aggregation: "sum",
+                    start: "2030-03-01",
+                    end: "2030-03-31",
+                    ..Default::default()
+                },
+            ),
+            (
+                "unknown status",
+                Record {
+                    status: "approved",
+                    start: "2030-03-01",
+                    end: "2030-03-31",
+                    ..Default::default()
+                },
+            ),
+            (
+                "unknown data source",
+                Record {
+                    data_source: "guess",
+                    start: "2030-03-01",
+                    end: "2030-03-31",
+                    ..Default::default()
+                },
+            ),
+            (
+                "submitted without submitted_at",
+                Record {
+                    submitted_at: "NULL",
+                    start: "2030-03-01",
+                    end: "2030-03-31",
+                    ..Default::default()
+                },
+            ),
+            (
+                "verified without verified_at",
+                Record {
+                    status: "verified",
+                    start: "2030-03-01",
+                    end: "2030-03-31",
+                    ..Default::default()
+                },
+            ),
+            (
+                "value out of the finite range",
+                Record {
+                    value: "1e300",
+                    measure: "volunteer_hours",
+                    unit: "hours",
+                    aggregation: "sum",
+                    sample_size: "NULL",
+                    start: "2030-03-01",
+                    end: "2030-03-31",
+                    ..Default::default()
+                },
+            ),
+            (
+                "second record for the same project, measure and period",
+                Record::default(),
+            ),
+            (
+                "unknown project",
+                Record {
+                    project: "(SELECT NULL)",
+                    start: "2030-03-01",
+                    end: "2030-03-31",
+                    ..Default::default()
+                },
+            ),
+        ];
+        for (what, record) in &bad_records {
+            rejected(&conn, what, &record.sql(b)).await;
+        }
+        let unknown_project = format!("({})", uuid_sql(b, Uuid::new_v4()));
+        rejected(
+            &conn,
+            "project that does not exist",
+            &Record {
+                project: &unknown_project,
+                start: "2030-03-01",
+                end: "2030-03-31",
+                ..Default::default()
+            }
+            .sql(b),
+        )
+        .await;
+        assert_eq!(
+            scalar_i64(&conn, "SELECT COUNT(*) FROM outcome_record").await,
+            records_before + 2
+        );
 
-    let new_id = || uuid_sql(b, Uuid::new_v4());
-    let statements: Vec<(&str, String)> = vec![
+        let new_id = || uuid_sql(b, Uuid::new_v4());
+        let statements: Vec<(&str, String)> = vec![
         // Organisations
         ("blank organisation name", "UPDATE organisation SET name = '   ' WHERE org_id = 'GB-NHS-RLT'".into()),
         ("unknown organisation kind", "UPDATE organisation SET kind = 'hospital' WHERE org_id = 'GB-NHS-RLT'".into()),
@@ -194,16 +383,17 @@ both_backends!(every_constraint_rejects_its_bad_row, |db: TestDb| async move {
             "INSERT INTO export_job (id, status, requested_by, destination, requested_at, created_at, updated_at)
              VALUES ({}, 'succeeded', 'test', '/tmp/out', {TS}, {TS}, {TS})", new_id())),
     ];
-    for (what, sql) in &statements {
-        rejected(&conn, what, sql).await;
-    }
-    // Controls: valid rows of the same shapes are accepted.
-    accepted(&conn, "an admin key", &format!(
+        for (what, sql) in &statements {
+            rejected(&conn, what, sql).await;
+        }
+        // Controls: valid rows of the same shapes are accepted.
+        accepted(&conn, "an admin key", &format!(
         "INSERT INTO api_key (id, name, role, key_prefix, secret_hash, created_by, created_at)
          VALUES ({}, 'admin key', 'admin', 'b2h_admin0002', '{}', 'test', {TS})", new_id(), "a".repeat(64))).await;
-    accepted(&conn, "a queued export", &format!(
+        accepted(&conn, "a queued export", &format!(
         "INSERT INTO export_job (id, status, requested_by, destination, requested_at, created_at, updated_at)
          VALUES ({}, 'queued', 'test', '/tmp/out', {TS}, {TS}, {TS})", new_id())).await;
-    accepted(&conn, "a project move to Wales", "UPDATE project SET nation_code = 'W92000004', region_code = NULL WHERE reference = 'GEH-B2H-01'").await;
-    conn.close().await.ok();
-});
+        accepted(&conn, "a project move to Wales", "UPDATE project SET nation_code = 'W92000004', region_code = NULL WHERE reference = 'GEH-B2H-01'").await;
+        conn.close().await.ok();
+    }
+);
