@@ -136,6 +136,7 @@ pub async fn seed(db: &DatabaseConnection, options: SeedOptions) -> Result<SeedS
     let mut loader = Loader::begin(db).await?;
     write_reference_rows(&mut loader, &plan, campaign).await?;
 
+    let rebuilds = loader.defer_indexes("outcome_record").await?;
     let mut progress = Progress::new("records", expected, options.progress);
     let mut batch: Vec<Vec<Cell>> = Vec::with_capacity(RECORD_BATCH + 64);
     let (mut records, mut drafts) = (0u64, 0u64);
@@ -159,6 +160,8 @@ pub async fn seed(db: &DatabaseConnection, options: SeedOptions) -> Result<SeedS
     records += batch.len() as u64;
     progress.inc(batch.len() as u64);
     progress.finish();
+    tracing::info!("building outcome record indexes");
+    loader.rebuild_indexes(rebuilds).await?;
 
     let summary = SeedSummary {
         shape,

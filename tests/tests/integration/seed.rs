@@ -310,3 +310,77 @@ both_backends!(rejects_bad_sizes_without_writing, |db: TestDb| async move {
     assert_eq!(scalar_i64(&conn, "SELECT COUNT(*) FROM project").await, 0);
     conn.close().await.ok();
 });
+
+/// Indexes and constraints as the database reports them.
+async fn schema(db: &DatabaseConnection) -> Vec<JsonValue> {
+    let sql = if b2h_tests::is_postgres(db) {
+        "SELECT indexdef AS item FROM pg_indexes WHERE schemaname = 'public'
+         UNION ALL
+         SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) AS item
+         FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+         ORDER BY 1"
+    } else {
+        "SELECT type || ' ' || name || ' ' || coalesce(sql, '') AS item FROM sqlite_master
+         WHERE name NOT LIKE 'sqlite_%' ORDER BY 1"
+    };
+    rows(db, sql).await
+}
+
+both_backends!(
+    bulk_load_leaves_the_schema_as_migrated,
+    |db: TestDb| async move {
+        db.b2h(&["migrate"]).ok();
+        let conn = db.connect().await;
+        let migrated = schema(&conn).await;
+        assert!(migrated.len() > 40, "{migrated:?}");
+        db.b2h(&["seed", "--no-progress"]).ok();
+        assert_eq!(schema(&conn).await, migrated);
+        conn.close().await.ok();
+    }
+);
+
+both_backends!(a_failed_seed_writes_nothing, |db: TestDb| async move {
+    // The seed writes its audit event last: a clashing event makes the very end of the load fail.
+    let other = TestDb::new(db.backend).await.expect("a second database");
+    other.b2h(&["seed", "--no-progress"]).ok();
+    let other_conn = other.connect().await;
+    let event = rows(&other_conn, "SELECT id FROM audit_event").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    other_conn.close().await.ok();
+
+    db.b2h(&["migrate"]).ok();
+    let conn = db.connect().await;
+    let migrated = schema(&conn).await;
+    let id = b2h_tests::uuid_sql(db.backend, event.parse().unwrap());
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &conn,
+        &format!("INSERT INTO audit_event (id, at, actor, action, entity_type) VALUES ({id}, '2024-01-01T00:00:00+00:00', 'test', 'block', 'test')"),
+    )
+    .await
+    .unwrap();
+    db.b2h(&["seed", "--no-progress"])
+        .fails_with("loading rows failed");
+    for table in [
+        "organisation",
+        "funder",
+        "project",
+        "project_stage",
+        "grant_award",
+        "grant_allocation",
+        "outcome_record",
+    ] {
+        assert_eq!(
+            scalar_i64(&conn, &format!("SELECT COUNT(*) FROM {table}")).await,
+            0,
+            "{table} left half-written"
+        );
+    }
+    assert_eq!(
+        schema(&conn).await,
+        migrated,
+        "indexes and keys are back after the rollback"
+    );
+    conn.close().await.ok();
+});
