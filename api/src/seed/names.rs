@@ -23,7 +23,7 @@ pub enum NhsStyle {
     NorthernIrelandTrust,
 }
 
-pub const AREAS: [Area; 10] = [
+pub static AREAS: [Area; 10] = [
     Area {
         nation: "E92000001",
         region: Some("E40000003"),

@@ -173,9 +173,12 @@ fn area_of(dice: &Dice, salt: &str, i: u64) -> &'static Area {
     &AREAS[0]
 }
 
+/// Towns handed out so far, per area (nation, region).
+type TownsUsed = HashMap<(&'static str, Option<&'static str>), usize>;
+
 /// A distinct town name in an area: the list first, then with compass prefixes.
-fn town_in(area: &'static Area, used: &mut HashMap<*const Area, usize>) -> String {
-    let n = used.entry(area as *const Area).or_insert(0);
+fn town_in(area: &'static Area, used: &mut TownsUsed) -> String {
+    let n = used.entry((area.nation, area.region)).or_insert(0);
     let base = area.towns[*n % area.towns.len()];
     let round = *n / area.towns.len();
     *n += 1;
@@ -201,7 +204,7 @@ fn base36(mut n: u64, width: usize) -> String {
 fn draw_lead_organisations(plan: &mut Plan, window_start: NaiveDate) -> usize {
     let dice = plan.dice;
     let count = (plan.shape.projects as usize * 3).div_ceil(5).max(1);
-    let mut used = HashMap::new();
+    let mut used = TownsUsed::new();
     for i in 0..count as u64 {
         let created_at = at(window_start - chrono::Days::new(90), 9 * 3600 + i as i64);
         if i == 0 {
@@ -298,7 +301,7 @@ fn draw_partner_organisations(plan: &mut Plan, window_start: NaiveDate) -> Vec<u
     let count = (plan.shape.projects as usize * 3).div_ceil(10).max(2);
     let base = plan.organisations.len() as u64;
     // Partners' suffixes differ from leads', so distinct towns keep every name distinct.
-    let mut used = HashMap::new();
+    let mut used = TownsUsed::new();
     let mut indices = Vec::new();
     for j in 0..count as u64 {
         let i = base + j;

@@ -200,8 +200,15 @@ pub fn apportion_targets(plan: &Plan) -> TargetValues {
     TargetValues { values }
 }
 
+/// Rounds to a multiple of `step`, dividing by a whole number for decimal steps so that values
+/// print as written (64.3, not 64.30000000000001).
 fn round_to(value: f64, step: f64) -> f64 {
-    (value / step).round() * step
+    if step >= 1.0 {
+        (value / step).round() * step
+    } else {
+        let per_unit = (1.0 / step).round();
+        (value * per_unit).round() / per_unit
+    }
 }
 
 /// Every record of one project, month by month, measure by measure.
@@ -417,6 +424,14 @@ pub fn project_records(plan: &Plan, targets: &TargetValues, pi: usize) -> Vec<Re
 mod tests {
     use super::super::plan::Shape;
     use super::*;
+
+    #[test]
+    fn decimal_rounding_prints_as_written() {
+        assert_eq!(round_to(64.2999, 0.1).to_string(), "64.3");
+        assert_eq!(round_to(21.456, 0.01).to_string(), "21.46");
+        assert_eq!(round_to(12.26, 0.5).to_string(), "12.5");
+        assert_eq!(round_to(123.0, 5.0).to_string(), "125");
+    }
 
     #[test]
     fn default_shape_reproduces_the_headline_totals() {
