@@ -14,10 +14,10 @@ pub use plan::{LAST_MONTH, Shape};
 pub use records::{HEADLINE_SHAPE, HEADLINE_TOTALS, MEASURE_CODES};
 
 use crate::progress::Progress;
-use b2h_entity::{enums::RecordStatus, outcome_measure};
+use b2h_entity::{enums::RecordStatus, outcome_measure, outcome_record};
 use load::{Cell, Loader};
 use plan::Plan;
-use records::{Record, apportion_targets, project_records};
+use records::{apportion_targets, project_records};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Statement,
 };
@@ -141,9 +141,9 @@ pub async fn seed(db: &DatabaseConnection, options: SeedOptions) -> Result<SeedS
     let mut batch: Vec<Vec<Cell>> = Vec::with_capacity(RECORD_BATCH + 64);
     let (mut records, mut drafts) = (0u64, 0u64);
     for pi in 0..plan.projects.len() {
-        for record in project_records(&plan, &targets, pi) {
+        for record in project_records(&plan, &targets, &measures, pi) {
             drafts += u64::from(record.status == RecordStatus::Draft);
-            batch.push(record_row(&record, &measures));
+            batch.push(record_row(&record));
         }
         if batch.len() >= RECORD_BATCH {
             loader
@@ -498,14 +498,13 @@ const RECORD_COLUMNS: [&str; 21] = [
     "archived_at",
 ];
 
-fn record_row(r: &Record, measures: &[outcome_measure::Model]) -> Vec<Cell> {
-    let m = &measures[r.measure];
+fn record_row(r: &outcome_record::Model) -> Vec<Cell> {
     vec![
         Cell::Uuid(r.id),
         Cell::Uuid(r.project_id),
-        Cell::Uuid(m.id),
-        Cell::Str(m.unit.as_str()),
-        Cell::Str(m.aggregation.as_str()),
+        Cell::Uuid(r.measure_id),
+        Cell::Str(r.measure_unit.as_str()),
+        Cell::Str(r.measure_aggregation.as_str()),
         Cell::Date(r.period_start),
         Cell::Date(r.period_end),
         Cell::Float(r.value),
@@ -520,8 +519,8 @@ fn record_row(r: &Record, measures: &[outcome_measure::Model]) -> Vec<Cell> {
         r.verified_at.into(),
         Cell::Time(r.created_at),
         Cell::Time(r.updated_at),
-        Cell::Int(1),
-        Cell::Null,
+        Cell::Int(r.version.into()),
+        r.archived_at.into(),
     ]
 }
 

@@ -4,8 +4,8 @@
 use super::dice::{Dice, at};
 use super::plan::{Plan, Project};
 use b2h_entity::enums::{DataSource, EvidenceStrength, OrganisationKind, RecordStatus};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use uuid::Uuid;
+use b2h_entity::{outcome_measure, outcome_record};
+use chrono::{Datelike, NaiveDate};
 
 /// Measures the seed reports, in the order records are written.
 pub const MEASURE_CODES: [&str; 12] = [
@@ -31,28 +31,6 @@ pub const HEADLINE_SHAPE: (u32, u32) = (120, 28);
 
 /// Cost of one NHS bed day used for the bed-days value estimate (GBP).
 const BED_DAY_GBP: f64 = 395.0;
-
-/// One outcome record, ready to load.
-pub struct Record {
-    pub id: Uuid,
-    pub project_id: Uuid,
-    /// Index into [`MEASURE_CODES`].
-    pub measure: usize,
-    pub period_start: NaiveDate,
-    pub period_end: NaiveDate,
-    pub value: f64,
-    pub baseline: Option<f64>,
-    pub target: Option<f64>,
-    pub sample_size: Option<i32>,
-    pub status: RecordStatus,
-    pub data_source: DataSource,
-    pub evidence_strength: EvidenceStrength,
-    pub note: Option<String>,
-    pub submitted_at: Option<DateTime<Utc>>,
-    pub verified_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
 
 /// Exact values of the three target measures per project and reported month.
 pub struct TargetValues {
@@ -212,7 +190,14 @@ fn round_to(value: f64, step: f64) -> f64 {
 }
 
 /// Every record of one project, month by month, measure by measure.
-pub fn project_records(plan: &Plan, targets: &TargetValues, pi: usize) -> Vec<Record> {
+///
+/// `measures` are the seeded measures in [`MEASURE_CODES`] order.
+pub fn project_records(
+    plan: &Plan,
+    targets: &TargetValues,
+    measures: &[outcome_measure::Model],
+    pi: usize,
+) -> Vec<outcome_record::Model> {
     let project = &plan.projects[pi];
     let Some((first, last)) = project.reported else {
         return Vec::new();
@@ -275,10 +260,13 @@ pub fn project_records(plan: &Plan, targets: &TargetValues, pi: usize) -> Vec<Re
             };
             let note = (measure == 0 && period.last.month() == 12)
                 .then(|| "Reduced service over the holiday period.".to_owned());
-            out.push(Record {
+            let m = &measures[measure];
+            out.push(outcome_record::Model {
                 id: dice.uuid("record", &[p, month as u64, measure as u64]),
                 project_id: project.id,
-                measure,
+                measure_id: m.id,
+                measure_unit: m.unit,
+                measure_aggregation: m.aggregation,
                 period_start: period.first,
                 period_end: period.last,
                 value,
@@ -293,6 +281,8 @@ pub fn project_records(plan: &Plan, targets: &TargetValues, pi: usize) -> Vec<Re
                 verified_at,
                 created_at,
                 updated_at,
+                version: 1,
+                archived_at: None,
             });
         };
         let people_source = if nhs_lead {
@@ -433,6 +423,32 @@ mod tests {
         assert_eq!(round_to(123.0, 5.0).to_string(), "125");
     }
 
+    /// Stand-ins for the migrated measures: ids 0..12 in code order.
+    fn measures() -> Vec<outcome_measure::Model> {
+        use b2h_entity::enums::{Aggregation, Beneficiary, MeasureUnit, ResultType};
+        let at = chrono::DateTime::<chrono::Utc>::default();
+        MEASURE_CODES
+            .iter()
+            .enumerate()
+            .map(|(k, code)| outcome_measure::Model {
+                id: uuid::Uuid::from_u128(k as u128),
+                code: (*code).to_owned(),
+                name: (*code).to_owned(),
+                description: None,
+                beneficiary: Beneficiary::Patients,
+                result_type: ResultType::Output,
+                unit: MeasureUnit::People,
+                ascending: true,
+                aggregation: Aggregation::Sum,
+                counts_toward_target: k < 3,
+                created_at: at,
+                updated_at: at,
+                version: 1,
+                archived_at: None,
+            })
+            .collect()
+    }
+
     #[test]
     fn default_shape_reproduces_the_headline_totals() {
         let plan = Plan::draw(Shape {
@@ -443,11 +459,13 @@ mod tests {
         let targets = apportion_targets(&plan);
         assert_eq!(targets.totals(&plan), HEADLINE_TOTALS);
         // And the records carry exactly those values.
+        let measures = measures();
         let mut sums = [0f64; 3];
         for pi in 0..plan.projects.len() {
-            for r in project_records(&plan, &targets, pi) {
-                if r.measure < 3 && r.status != RecordStatus::Draft {
-                    sums[r.measure] += r.value;
+            for r in project_records(&plan, &targets, &measures, pi) {
+                let k = r.measure_id.as_u128() as usize;
+                if k < 3 && r.status != RecordStatus::Draft {
+                    sums[k] += r.value;
                 }
             }
         }
