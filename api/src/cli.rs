@@ -3,6 +3,7 @@
 use crate::db::{self, ConnectError, DatabaseUrl, DbUrlError};
 use crate::migrate;
 use crate::seed::{self, SeedError, SeedOptions, Shape};
+use crate::server::{self, Application, ServerConfig, ServerError};
 use crate::stats;
 use crate::telemetry::LogFormat;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -46,6 +47,29 @@ pub enum Command {
     },
     /// Load synthetic, deterministic demo data into an empty database (migrating it first).
     Seed(SeedArgs),
+    /// Serve the GraphQL API (migrating the database first).
+    Serve(ServeArgs),
+    /// Print the GraphQL schema (SDL, fields sorted): what schema.graphql holds.
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "B2H_LISTEN", default_value = server::DEFAULT_LISTEN)]
+    pub listen: std::net::SocketAddr,
+    /// Load the demo data first when the database is empty.
+    #[arg(long)]
+    pub demo: bool,
+    /// Do not apply pending migrations at start (the schema must already be current).
+    #[arg(long)]
+    pub no_migrate: bool,
+    /// Origins allowed to call the API from a browser (comma-separated, or * for any).
+    #[arg(long = "cors-origin", env = "B2H_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Longest a request may take, in seconds.
+    #[arg(long, env = "B2H_REQUEST_TIMEOUT", default_value_t = 30)]
+    pub request_timeout: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,10 +153,17 @@ pub enum CliError {
     Db(#[from] DbErr),
     #[error("cannot write output: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Server(#[from] ServerError),
 }
 
 /// Runs a parsed command, writing its report to `out`.
 pub async fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
+    if let Command::Schema = cli.command {
+        // Needs no database.
+        write!(out, "{}", crate::graphql::sdl())?;
+        return Ok(());
+    }
     let url: DatabaseUrl = cli.database_url.parse()?;
     let db = db::connect(&url).await?;
     let result = dispatch(&cli.command, &url, &db, out).await;
@@ -195,7 +226,54 @@ async fn dispatch(
                 Err(e) => return Err(e.into()),
             }
         }
+        Command::Serve(args) => serve(args, url, db, out).await?,
+        Command::Schema => write!(out, "{}", crate::graphql::sdl())?,
     }
+    Ok(())
+}
+
+async fn serve(
+    args: &ServeArgs,
+    url: &DatabaseUrl,
+    db: &DatabaseConnection,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    if !args.no_migrate {
+        migrate::up(db).await.map_err(CliError::Migrate)?;
+    }
+    if args.demo {
+        let options = SeedOptions {
+            progress: true,
+            ..SeedOptions::demo()
+        };
+        match seed::seed(db, options).await {
+            Ok(summary) => tracing::info!(records = summary.records, "loaded the demo data"),
+            Err(SeedError::NotEmpty { .. }) => {
+                tracing::info!("the database holds data: no demo data loaded")
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let config = ServerConfig {
+        listen: args.listen,
+        cors_origins: args
+            .cors_origins
+            .iter()
+            .map(|o| o.trim().to_owned())
+            .filter(|o| !o.is_empty())
+            .collect(),
+        request_timeout: std::time::Duration::from_secs(args.request_timeout.max(1)),
+        ..ServerConfig::default()
+    };
+    let app = Application::build(&config, db.clone()).await?;
+    let address = app.local_addr();
+    writeln!(
+        out,
+        "b2h is serving {url} at http://{address}/graphql (Ctrl-C to stop)"
+    )?;
+    out.flush()?;
+    tracing::info!(%address, database = %url, "listening");
+    app.run_until(server::shutdown_signal()).await?;
     Ok(())
 }
 

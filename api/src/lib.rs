@@ -3,8 +3,10 @@
 
 pub mod cli;
 pub mod db;
+pub mod graphql;
 pub mod migrate;
 pub mod progress;
 pub mod seed;
+pub mod server;
 pub mod stats;
 pub mod telemetry;

@@ -331,3 +331,114 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// A running server (in-process, on a free port) over a test database.
+pub struct TestApp {
+    pub db: TestDb,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    pub client: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    /// Migrates the database (and seeds the demo data when `demo`), then starts the server.
+    pub async fn spawn(db: TestDb, demo: bool) -> Self {
+        if demo {
+            db.b2h(&["seed", "--no-progress"]).ok();
+        } else {
+            db.b2h(&["migrate"]).ok();
+        }
+        let conn = db.connect().await;
+        let config = b2h_api::server::ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
+            ..Default::default()
+        };
+        let app = b2h_api::server::Application::build(&config, conn)
+            .await
+            .unwrap_or_else(|e| panic!("cannot start the server: {e}"));
+        let base = format!("http://{}", app.local_addr());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        Self {
+            db,
+            base,
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+        }
+    }
+
+    /// A fresh database on `backend` with the demo data, served; `None` when PostgreSQL is
+    /// unavailable outside CI.
+    pub async fn demo(backend: Backend) -> Option<Self> {
+        Some(Self::spawn(TestDb::new(backend).await?, true).await)
+    }
+
+    /// POSTs a GraphQL request as JSON and returns the status and the JSON body.
+    pub async fn graphql(
+        &self,
+        query: &str,
+        variables: JsonValue,
+    ) -> (reqwest::StatusCode, JsonValue) {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .header("accept", "application/graphql-response+json")
+            .json(&serde_json::json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST /graphql failed: {e}"));
+        let status = response.status();
+        let body = response
+            .json::<JsonValue>()
+            .await
+            .unwrap_or_else(|e| panic!("not JSON: {e}"));
+        (status, body)
+    }
+
+    /// The `data` of a query that must succeed.
+    pub async fn data(&self, query: &str, variables: JsonValue) -> JsonValue {
+        let (status, body) = self.graphql(query, variables).await;
+        assert!(
+            status.is_success() && body.get("errors").is_none(),
+            "{status}: {body:#}"
+        );
+        body["data"].clone()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Declares an HTTP test against a served demo database, once per backend:
+/// `with_demo_app!(name, |app: TestApp| async move { … });`
+#[macro_export]
+macro_rules! with_demo_app {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(app) = $crate::TestApp::demo($crate::TestBackend::Sqlite).await {
+                    ($body)(app).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::TestApp::demo($crate::TestBackend::Postgres).await {
+                    ($body)(app).await;
+                }
+            }
+        }
+    };
+}

@@ -2,5 +2,7 @@
 
 mod cli;
 mod constraints;
+mod graphql;
 mod migrations;
 mod seed;
+mod server;

@@ -1,0 +1,239 @@
+//! `/graphql` over HTTP, following the GraphQL-over-HTTP specification: GET for queries, POST for
+//! everything, the response media type negotiated from `Accept`.
+
+use crate::server::AppState;
+use async_graphql::http::parse_query_string;
+use async_graphql::parser::types::OperationType;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+/// The two response media types of the specification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MediaType {
+    /// `application/graphql-response+json`: request errors get a 4xx status.
+    GraphQlResponse,
+    /// `application/json`: the legacy type, always 200 for well-formed requests.
+    Json,
+}
+
+impl MediaType {
+    fn header(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            MediaType::GraphQlResponse => "application/graphql-response+json; charset=utf-8",
+            MediaType::Json => "application/json; charset=utf-8",
+        })
+    }
+}
+
+/// Chooses the response type from `Accept` (by quality, then order); `None` when nothing we
+/// offer is acceptable. No `Accept` at all means `application/json`.
+pub fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(MediaType::Json);
+    };
+    let mut offers: Vec<(f32, usize, MediaType)> = Vec::new();
+    for (position, item) in accept.split(',').enumerate() {
+        let mut parts = item.split(';');
+        let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let quality = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if quality <= 0.0 {
+            continue;
+        }
+        let offered = match media.as_str() {
+            "application/graphql-response+json" | "application/*" | "*/*" => {
+                MediaType::GraphQlResponse
+            }
+            "application/json" => MediaType::Json,
+            _ => continue,
+        };
+        offers.push((quality, position, offered));
+    }
+    offers.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    offers.first().map(|o| o.2)
+}
+
+/// `GET /graphql?query=…`: queries only.
+pub async fn get(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+    let Some(media) = negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let request = match parse_query_string(uri.query().unwrap_or_default()) {
+        Ok(request) => request,
+        Err(e) => {
+            return request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                &format!("cannot read the request: {e}"),
+            );
+        }
+    };
+    if request.query.trim().is_empty() {
+        return request_error(media, StatusCode::BAD_REQUEST, "the request has no query");
+    }
+    if is_mutation(&request) {
+        let mut response = request_error(
+            media,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "mutations must be sent with POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    execute(&state, request, media).await
+}
+
+/// `POST /graphql` with a JSON body.
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(media) = negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if !content_type.starts_with("application/json") {
+        return request_error(
+            media,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the request as application/json",
+        );
+    }
+    let request = match serde_json::from_slice::<async_graphql::Request>(&body) {
+        Ok(request) => request,
+        Err(e) => {
+            return request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                &format!("the body is not a GraphQL request in JSON: {e}"),
+            );
+        }
+    };
+    execute(&state, request, media).await
+}
+
+async fn execute(state: &AppState, request: async_graphql::Request, media: MediaType) -> Response {
+    let response = state.schema.execute(request).await;
+    // A request error (unparsable or invalid document, bad variables) stops before execution:
+    // there is no data and no error has a path.
+    let request_failed = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let mut body = match serde_json::to_value(&response) {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot serialise a GraphQL response");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response();
+        }
+    };
+    add_missing_codes(&mut body);
+    if let (true, Some(object)) = (request_failed, body.as_object_mut()) {
+        object.remove("data");
+    }
+    let status = if request_failed && media == MediaType::GraphQlResponse {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    json_response(status, media, &body)
+}
+
+/// Errors our resolvers raise carry a code; the rest (syntax, validation, argument coercion)
+/// come from the client's input.
+fn add_missing_codes(body: &mut Value) {
+    let Some(errors) = body.get_mut("errors").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for error in errors {
+        let Some(object) = error.as_object_mut() else {
+            continue;
+        };
+        let extensions = object.entry("extensions").or_insert_with(|| json!({}));
+        if let Some(ext) = extensions.as_object_mut() {
+            ext.entry("code").or_insert_with(|| json!("BAD_USER_INPUT"));
+        }
+    }
+}
+
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        // Unparsable: execution reports the syntax error.
+        return false;
+    };
+    let wanted = request.operation_name.as_deref();
+    document
+        .operations
+        .iter()
+        .find(|(name, _)| wanted.is_none() || name.map(|n| n.as_str()) == wanted)
+        .is_some_and(|(_, op)| op.node.ty == OperationType::Mutation)
+}
+
+fn json_response(status: StatusCode, media: MediaType, body: &Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, media.header());
+    response
+}
+
+fn request_error(media: MediaType, status: StatusCode, message: &str) -> Response {
+    let body =
+        json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] });
+    // Under application/json, only unusable HTTP requests get a 4xx.
+    json_response(status, media, &body)
+}
+
+fn not_acceptable() -> Response {
+    (
+        StatusCode::NOT_ACCEPTABLE,
+        "accept application/graphql-response+json or application/json",
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn negotiates_from_accept() {
+        assert_eq!(negotiate(&HeaderMap::new()), Some(MediaType::Json));
+        assert_eq!(
+            negotiate(&accept("application/json")),
+            Some(MediaType::Json)
+        );
+        assert_eq!(
+            negotiate(&accept("application/graphql-response+json")),
+            Some(MediaType::GraphQlResponse)
+        );
+        assert_eq!(
+            negotiate(&accept(
+                "application/json;q=0.9, application/graphql-response+json"
+            )),
+            Some(MediaType::GraphQlResponse)
+        );
+        assert_eq!(
+            negotiate(&accept(
+                "application/json, application/graphql-response+json"
+            )),
+            Some(MediaType::Json)
+        );
+        assert_eq!(negotiate(&accept("*/*")), Some(MediaType::GraphQlResponse));
+        assert_eq!(negotiate(&accept("text/html")), None);
+        assert_eq!(negotiate(&accept("application/json;q=0")), None);
+    }
+}

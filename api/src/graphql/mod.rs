@@ -1,0 +1,47 @@
+//! The GraphQL API: schema, HTTP handlers, errors, and the types over the domain.
+
+pub mod error;
+pub mod http;
+mod loaders;
+mod query;
+mod scalars;
+mod types;
+
+use async_graphql::extensions::apollo_persisted_queries::{
+    ApolloPersistedQueries, LruCacheStorage,
+};
+use async_graphql::{EmptyMutation, EmptySubscription, SDLExportOptions, Schema, SchemaBuilder};
+use sea_orm::DatabaseConnection;
+
+pub use query::Query;
+
+pub type B2hSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Limits that keep one request from exhausting the server.
+const MAX_DEPTH: usize = 12;
+const MAX_COMPLEXITY: usize = 20_000;
+
+fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+}
+
+/// The schema with its database and per-process extensions.
+pub fn build_schema(db: DatabaseConnection) -> B2hSchema {
+    builder()
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(1024)))
+        .data(loaders::Loaders::new(db.clone()))
+        .data(db)
+        .finish()
+}
+
+/// The schema's SDL, fields and enum values sorted: what `schema.graphql` holds.
+pub fn sdl() -> String {
+    builder().finish().sdl_with_options(
+        SDLExportOptions::new()
+            .sorted_fields()
+            .sorted_arguments()
+            .sorted_enum_items(),
+    )
+}

@@ -1,0 +1,110 @@
+//! Read entry points.
+
+use super::error::{ApiResult, coded};
+use super::types::campaign::Campaign;
+use super::types::funder::Funder;
+use super::types::geography::{Nation, Region};
+use super::types::measure::OutcomeMeasure;
+use super::types::organisation::Organisation;
+use super::types::project::Project;
+use super::types::uuid_of;
+use async_graphql::{Context, ID, Object};
+use b2h_entity::{campaign, funder, nation, organisation, outcome_measure, project, region};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+
+pub struct Query;
+
+/// Reads anyone may make; record-level outcome data needs a key (see the access rules).
+#[Object]
+impl Query {
+    /// Campaigns, by name.
+    async fn campaigns(&self, ctx: &Context<'_>) -> ApiResult<Vec<Campaign>> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        let rows = campaign::Entity::find()
+            .filter(campaign::Column::ArchivedAt.is_null())
+            .order_by_asc(campaign::Column::Name)
+            .order_by_asc(campaign::Column::Id)
+            .all(db)
+            .await
+            .map_err(coded)?;
+        Ok(rows.into_iter().map(Campaign).collect())
+    }
+
+    /// One campaign; null when no campaign has this id.
+    async fn campaign(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Campaign>> {
+        let id = uuid_of(&id)?;
+        let db = ctx.data::<DatabaseConnection>()?;
+        Ok(campaign::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .map_err(coded)?
+            .map(Campaign))
+    }
+
+    /// The four UK nations, by code.
+    async fn nations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Nation>> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        let rows = nation::Entity::find()
+            .order_by_asc(nation::Column::Code)
+            .all(db)
+            .await
+            .map_err(coded)?;
+        Ok(rows.into_iter().map(Nation).collect())
+    }
+
+    /// The seven NHS England regions, by code.
+    async fn regions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Region>> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        let rows = region::Entity::find()
+            .order_by_asc(region::Column::Code)
+            .all(db)
+            .await
+            .map_err(coded)?;
+        Ok(rows.into_iter().map(Region).collect())
+    }
+
+    /// Outcome measures, by code.
+    async fn outcome_measures(&self, ctx: &Context<'_>) -> ApiResult<Vec<OutcomeMeasure>> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        let rows = outcome_measure::Entity::find()
+            .filter(outcome_measure::Column::ArchivedAt.is_null())
+            .order_by_asc(outcome_measure::Column::Code)
+            .all(db)
+            .await
+            .map_err(coded)?;
+        Ok(rows.into_iter().map(OutcomeMeasure).collect())
+    }
+
+    /// One organisation; null when no organisation has this id.
+    async fn organisation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Organisation>> {
+        let id = uuid_of(&id)?;
+        let db = ctx.data::<DatabaseConnection>()?;
+        Ok(organisation::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .map_err(coded)?
+            .map(Organisation))
+    }
+
+    /// One funder; null when no funder has this id.
+    async fn funder(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Funder>> {
+        let id = uuid_of(&id)?;
+        let db = ctx.data::<DatabaseConnection>()?;
+        Ok(funder::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .map_err(coded)?
+            .map(Funder))
+    }
+
+    /// One project; null when no project has this id.
+    async fn project(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Project>> {
+        let id = uuid_of(&id)?;
+        let db = ctx.data::<DatabaseConnection>()?;
+        Ok(project::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .map_err(coded)?
+            .map(Project))
+    }
+}

@@ -1,0 +1,233 @@
+//! The GraphQL API over HTTP: reference data, lookups by id, errors and HTTP semantics.
+
+use b2h_tests::{TestApp, with_demo_app};
+use serde_json::{Value, json};
+
+#[test]
+fn schema_file_is_current() {
+    let run = b2h_tests::b2h_with(&["schema"], &[], None).ok();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema.graphql");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == run.stdout,
+        "schema.graphql is stale: regenerate it with `cargo run -q -- schema > schema.graphql`"
+    );
+}
+
+#[test]
+fn every_type_and_field_is_described() {
+    let sdl = b2h_api::graphql::sdl();
+    // A field or type line not preceded by a description block.
+    let lines: Vec<&str> = sdl.lines().collect();
+    let mut in_schema_block = false;
+    for (i, line) in lines.iter().enumerate() {
+        let t = line.trim();
+        if t.starts_with("schema ") || t.starts_with("directive ") {
+            in_schema_block = t.ends_with('{');
+            continue;
+        }
+        if in_schema_block {
+            in_schema_block = t != "}";
+            continue;
+        }
+        let is_definition = t.starts_with("type ")
+            || t.starts_with("enum ")
+            || t.starts_with("input ")
+            || t.starts_with("scalar ");
+        let is_field = line.starts_with('\t') && t.contains(':') && !t.starts_with('"');
+        if (is_definition && !t.starts_with("type Query")) || is_field {
+            let previous = if i > 0 { lines[i - 1].trim() } else { "" };
+            assert!(
+                previous.ends_with("\"\"\"") || previous.ends_with('"'),
+                "undocumented: {t}"
+            );
+        }
+    }
+}
+
+with_demo_app!(reference_data, |app: TestApp| async move {
+    let data = app
+        .data(
+            "{ nations { code name } regions { code odsCode name nation { code } }
+               campaigns { name targetPeople startDate targetDate }
+               outcomeMeasures { code aggregation unit beneficiary countsTowardTarget } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["nations"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        data["regions"][0],
+        json!({ "code": "E40000003", "odsCode": "Y56", "name": "London", "nation": { "code": "E92000001" } })
+    );
+    assert_eq!(
+        data["campaigns"][0],
+        json!({ "name": "Back to Health", "targetPeople": 1000000, "startDate": "2022-03-01", "targetDate": "2025-03-31" })
+    );
+    let measures = data["outcomeMeasures"].as_array().unwrap();
+    let active = measures
+        .iter()
+        .find(|m| m["code"] == "active_volunteers")
+        .unwrap();
+    assert_eq!(active["aggregation"], "LATEST");
+    let wellbeing = measures
+        .iter()
+        .find(|m| m["code"] == "wellbeing_improved_pct")
+        .unwrap();
+    assert_eq!(wellbeing["aggregation"], "WEIGHTED_MEAN");
+    assert_eq!(wellbeing["unit"], "PERCENT");
+    assert_eq!(
+        measures
+            .iter()
+            .filter(|m| m["countsTowardTarget"] == true)
+            .count(),
+        3
+    );
+});
+
+with_demo_app!(lookup_by_id, |app: TestApp| async move {
+    let conn = app.db.connect().await;
+    let id = b2h_tests::rows(
+        &conn,
+        "SELECT id FROM project WHERE reference = 'GEH-B2H-01'",
+    )
+    .await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    conn.close().await.ok();
+    let query = "query($id: ID!) { project(id: $id) { id reference title primaryStage status startDate
+        leadOrganisation { name orgId kind region { name } } region { code } nation { name } campaign { name } volunteerRoles } }";
+    let data = app.data(query, json!({ "id": id })).await;
+    let project = &data["project"];
+    assert_eq!(project["id"], Value::String(id));
+    assert_eq!(project["reference"], "GEH-B2H-01");
+    assert_eq!(project["primaryStage"], "RECOVERING_WELL");
+    assert_eq!(
+        project["leadOrganisation"],
+        json!({ "name": "George Eliot Hospital NHS Trust", "orgId": "GB-NHS-RLT", "kind": "NHS_TRUST", "region": { "name": "Midlands" } })
+    );
+    assert_eq!(project["region"]["code"], "E40000011");
+    assert_eq!(project["campaign"]["name"], "Back to Health");
+    assert!(!project["volunteerRoles"].as_array().unwrap().is_empty());
+
+    // A well-formed id that names nothing is null, not an error.
+    let unknown = app
+        .data(
+            query,
+            json!({ "id": "00000000-0000-4000-8000-000000000000" }),
+        )
+        .await;
+    assert_eq!(unknown["project"], Value::Null);
+    // A malformed id is the client's error.
+    let (status, body) = app.graphql(query, json!({ "id": "GEH-B2H-01" })).await;
+    assert_eq!(status, 200, "a field error still has data: {body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a valid id")
+    );
+});
+
+with_demo_app!(http_semantics, |app: TestApp| async move {
+    let url = format!("{}/graphql", app.base);
+    let client = &app.client;
+    // GET runs queries.
+    let response = client
+        .get(&url)
+        .header("accept", "application/json")
+        .query(&[("query", "{ campaigns { name } }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["data"]["campaigns"][0]["name"], "Back to Health");
+    // …but never mutations.
+    let response = client
+        .get(&url)
+        .query(&[("query", "mutation { x }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
+    // The media type follows Accept.
+    for (accept, expected) in [
+        (
+            "application/graphql-response+json",
+            "application/graphql-response+json",
+        ),
+        ("application/json", "application/json"),
+        (
+            "application/json;q=0.5, application/graphql-response+json",
+            "application/graphql-response+json",
+        ),
+    ] {
+        let response = client
+            .post(&url)
+            .header("accept", accept)
+            .json(&json!({ "query": "{ nations { code } }" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(expected),
+            "{accept}"
+        );
+    }
+    let response = client
+        .post(&url)
+        .header("accept", "text/plain")
+        .json(&json!({ "query": "{ nations { code } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 406);
+    // A syntax error is a request error: 400 under graphql-response+json, 200 under application/json.
+    let (status, body) = app.graphql("{ nations { code }", json!({})).await;
+    assert_eq!(status, 400);
+    assert!(body.get("data").is_none(), "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    let response = client
+        .post(&url)
+        .header("accept", "application/json")
+        .json(&json!({ "query": "{ nations { code }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // Unknown fields are request errors too.
+    let (status, body) = app.graphql("{ nations { population } }", json!({})).await;
+    assert_eq!(status, 400, "{body}");
+    // Bodies that are not GraphQL requests in JSON.
+    let response = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    let response = client
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body("{ nations { code } }")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+});
