@@ -1,6 +1,8 @@
 //! The GraphQL API: schema, HTTP handlers, errors, and the types over the domain.
 
+mod connection;
 pub mod error;
+mod filter;
 pub mod http;
 mod loaders;
 mod query;

@@ -1,12 +1,15 @@
 //! Read entry points.
 
+use super::connection::{Listing, OrderBy, PageArgs};
 use super::error::{ApiResult, coded};
 use super::types::campaign::Campaign;
 use super::types::funder::Funder;
 use super::types::geography::{Nation, Region};
 use super::types::measure::OutcomeMeasure;
-use super::types::organisation::Organisation;
-use super::types::project::Project;
+use super::types::organisation::{
+    Organisation, OrganisationConnection, OrganisationFilter, OrganisationOrderField,
+};
+use super::types::project::{Project, ProjectConnection, ProjectFilter, ProjectOrderField};
 use super::types::uuid_of;
 use async_graphql::{Context, ID, Object};
 use b2h_entity::{campaign, funder, nation, organisation, outcome_measure, project, region};
@@ -31,7 +34,11 @@ impl Query {
     }
 
     /// One campaign; null when no campaign has this id.
-    async fn campaign(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Campaign>> {
+    async fn campaign(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Campaign id (UUID).")] id: ID,
+    ) -> ApiResult<Option<Campaign>> {
         let id = uuid_of(&id)?;
         let db = ctx.data::<DatabaseConnection>()?;
         Ok(campaign::Entity::find_by_id(id)
@@ -75,8 +82,101 @@ impl Query {
         Ok(rows.into_iter().map(OutcomeMeasure).collect())
     }
 
+    /// Organisations, a page at a time (by name unless `orderBy` says otherwise).
+    #[allow(clippy::too_many_arguments)]
+    async fn organisations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which organisations; all when left out.")] filter: Option<
+            OrganisationFilter,
+        >,
+        #[graphql(desc = "Sort criteria in order; ties are broken by id.")] order_by: Option<
+            Vec<OrderBy<OrganisationOrderField>>,
+        >,
+        #[graphql(desc = "Rows after the cursor `after`, at most 500 (default 50).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "A cursor: rows after it.")] after: Option<String>,
+        #[graphql(desc = "Rows before the cursor `before`, at most 500.")] last: Option<i32>,
+        #[graphql(desc = "A cursor: rows before it.")] before: Option<String>,
+    ) -> ApiResult<OrganisationConnection> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        let backend = db.get_database_backend();
+        let mut select =
+            organisation::Entity::find().filter(organisation::Column::ArchivedAt.is_null());
+        if let Some(filter) = &filter {
+            select = select.filter(filter.condition(backend)?);
+        }
+        let listing = Listing::new(
+            db,
+            select,
+            order_by,
+            OrganisationOrderField::Name,
+            "organisation",
+            |m| m.id,
+            Organisation,
+            ctx.look_ahead().field("totalCount").exists(),
+        );
+        Ok(listing
+            .page(PageArgs {
+                first,
+                after,
+                last,
+                before,
+            })
+            .await?
+            .into())
+    }
+
+    /// Projects, a page at a time (by title unless `orderBy` says otherwise).
+    #[allow(clippy::too_many_arguments)]
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which projects; all when left out.")] filter: Option<ProjectFilter>,
+        #[graphql(desc = "Sort criteria in order; ties are broken by id.")] order_by: Option<
+            Vec<OrderBy<ProjectOrderField>>,
+        >,
+        #[graphql(desc = "Rows after the cursor `after`, at most 500 (default 50).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "A cursor: rows after it.")] after: Option<String>,
+        #[graphql(desc = "Rows before the cursor `before`, at most 500.")] last: Option<i32>,
+        #[graphql(desc = "A cursor: rows before it.")] before: Option<String>,
+    ) -> ApiResult<ProjectConnection> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        let backend = db.get_database_backend();
+        let mut select = project::Entity::find().filter(project::Column::ArchivedAt.is_null());
+        if let Some(filter) = &filter {
+            select = select.filter(filter.condition(backend)?);
+        }
+        let listing = Listing::new(
+            db,
+            select,
+            order_by,
+            ProjectOrderField::Title,
+            "project",
+            |m| m.id,
+            Project,
+            ctx.look_ahead().field("totalCount").exists(),
+        );
+        Ok(listing
+            .page(PageArgs {
+                first,
+                after,
+                last,
+                before,
+            })
+            .await?
+            .into())
+    }
+
     /// One organisation; null when no organisation has this id.
-    async fn organisation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Organisation>> {
+    async fn organisation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Organisation id (UUID).")] id: ID,
+    ) -> ApiResult<Option<Organisation>> {
         let id = uuid_of(&id)?;
         let db = ctx.data::<DatabaseConnection>()?;
         Ok(organisation::Entity::find_by_id(id)
@@ -87,7 +187,11 @@ impl Query {
     }
 
     /// One funder; null when no funder has this id.
-    async fn funder(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Funder>> {
+    async fn funder(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Funder id (UUID).")] id: ID,
+    ) -> ApiResult<Option<Funder>> {
         let id = uuid_of(&id)?;
         let db = ctx.data::<DatabaseConnection>()?;
         Ok(funder::Entity::find_by_id(id)
@@ -98,7 +202,11 @@ impl Query {
     }
 
     /// One project; null when no project has this id.
-    async fn project(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Project>> {
+    async fn project(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Project id (UUID).")] id: ID,
+    ) -> ApiResult<Option<Project>> {
         let id = uuid_of(&id)?;
         let db = ctx.data::<DatabaseConnection>()?;
         Ok(project::Entity::find_by_id(id)

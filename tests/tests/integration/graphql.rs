@@ -34,7 +34,10 @@ fn every_type_and_field_is_described() {
             || t.starts_with("enum ")
             || t.starts_with("input ")
             || t.starts_with("scalar ");
-        let is_field = line.starts_with('\t') && t.contains(':') && !t.starts_with('"');
+        let is_field = line.starts_with('\t')
+            && (t.contains(':') || t.ends_with('('))
+            && !t.starts_with('"')
+            && !t.starts_with(')');
         if (is_definition && !t.starts_with("type Query")) || is_field {
             let previous = if i > 0 { lines[i - 1].trim() } else { "" };
             assert!(

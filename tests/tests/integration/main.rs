@@ -3,6 +3,7 @@
 mod cli;
 mod constraints;
 mod graphql;
+mod lists;
 mod migrations;
 mod seed;
 mod server;

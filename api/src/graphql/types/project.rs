@@ -5,13 +5,19 @@ use super::enums::{PathwayStage, ProjectSetting, ProjectStatus};
 use super::geography::{Nation, Region, nation_by_code, region_by_code};
 use super::organisation::Organisation;
 use super::{id_of, load_error};
+use crate::graphql::connection::{Key, SortField, column, text_key};
 use crate::graphql::error::ApiResult;
+use crate::graphql::filter::{DateFilter, EnumFilter, IdFilter, StringFilter, combine};
 use crate::graphql::loaders::Loaders;
 use crate::graphql::scalars::{Date, DateTime};
 use async_graphql::{Context, ID, Object};
+use b2h_entity::enums as domain;
 use b2h_entity::project;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoCondition, Query};
+use sea_orm::{Condition, DbBackend};
 
 /// A volunteering service run by a lead organisation within a campaign.
+#[derive(Clone)]
 pub struct Project(pub project::Model);
 
 /// A volunteering service run by a lead organisation within a campaign.
@@ -121,5 +127,178 @@ impl Project {
     /// Version for optimistic concurrency: send it back with an update.
     async fn version(&self) -> i32 {
         self.0.version
+    }
+}
+
+crate::graphql::connection::connection!(Project, ProjectConnection, ProjectEdge, "project");
+
+/// What a project list can be sorted by (ties are broken by id).
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectOrderField {
+    /// Title, ignoring case.
+    Title,
+    /// Reference, ignoring case.
+    Reference,
+    /// Start date.
+    StartDate,
+    /// End date (projects without one last).
+    EndDate,
+    /// Lifecycle status.
+    Status,
+    /// Creation time.
+    CreatedAt,
+    /// Last change.
+    UpdatedAt,
+}
+
+/// Which projects to list. Fields combine with AND; `and`, `or` and `not` nest.
+#[derive(async_graphql::InputObject, Default)]
+pub struct ProjectFilter {
+    /// The project's id.
+    pub id: Option<IdFilter>,
+    /// The project's reference (`GEH-B2H-01`).
+    pub reference: Option<StringFilter>,
+    /// The title.
+    pub title: Option<StringFilter>,
+    /// The description.
+    pub description: Option<StringFilter>,
+    /// Lifecycle status.
+    pub status: Option<EnumFilter<ProjectStatus>>,
+    /// Where the service is delivered.
+    pub setting: Option<EnumFilter<ProjectSetting>>,
+    /// The primary pathway stage.
+    pub primary_stage: Option<EnumFilter<PathwayStage>>,
+    /// Any of the project's pathway stages (primary or further).
+    pub stage: Option<EnumFilter<PathwayStage>>,
+    /// NHS England region code (`E40000011`).
+    pub region: Option<StringFilter>,
+    /// Nation code (`W92000004`).
+    pub nation: Option<StringFilter>,
+    /// The lead organisation's id.
+    pub lead_organisation: Option<IdFilter>,
+    /// Any partner organisation's id (lead, delivery, host or evaluation).
+    pub partner_organisation: Option<IdFilter>,
+    /// The id of a funder with a grant allocated to the project.
+    pub funder: Option<IdFilter>,
+    /// The campaign's id.
+    pub campaign: Option<IdFilter>,
+    /// First day of the service.
+    pub start_date: Option<DateFilter>,
+    /// Last day of the service.
+    pub end_date: Option<DateFilter>,
+    /// All of these.
+    pub and: Option<Vec<ProjectFilter>>,
+    /// Any of these.
+    pub or: Option<Vec<ProjectFilter>>,
+    /// Not this.
+    pub not: Option<Box<ProjectFilter>>,
+}
+
+/// `project.id IN (SELECT key FROM table WHERE condition)`.
+fn project_in(table: &str, key: &str, condition: Condition) -> Condition {
+    let mut sub = Query::select();
+    sub.expr(column(table, key))
+        .from(Alias::new(table))
+        .cond_where(condition);
+    column("project", "id").in_subquery(sub).into_condition()
+}
+
+impl ProjectFilter {
+    pub fn condition(&self, backend: DbBackend) -> ApiResult<Condition> {
+        let col = |name: &str| column("project", name);
+        let mut c = Condition::all();
+        if let Some(f) = &self.id {
+            c = c.add(f.condition(col("id"))?);
+        }
+        if let Some(f) = &self.reference {
+            c = c.add(f.condition(backend, col("reference"))?);
+        }
+        if let Some(f) = &self.title {
+            c = c.add(f.condition(backend, col("title"))?);
+        }
+        if let Some(f) = &self.description {
+            c = c.add(f.condition(backend, col("description"))?);
+        }
+        if let Some(f) = &self.status {
+            c = c.add(f.condition(col("status"), |v| domain::ProjectStatus::from(v).as_str())?);
+        }
+        if let Some(f) = &self.setting {
+            c = c.add(f.condition(col("setting"), |v| domain::ProjectSetting::from(v).as_str())?);
+        }
+        if let Some(f) = &self.primary_stage {
+            c = c.add(f.condition(col("primary_stage"), |v| {
+                domain::PathwayStage::from(v).as_str()
+            })?);
+        }
+        if let Some(f) = &self.stage {
+            let stage = f.condition(column("project_stage", "stage"), |v| {
+                domain::PathwayStage::from(v).as_str()
+            })?;
+            c = c.add(project_in("project_stage", "project_id", stage));
+        }
+        if let Some(f) = &self.region {
+            c = c.add(f.condition(backend, col("region_code"))?);
+        }
+        if let Some(f) = &self.nation {
+            c = c.add(f.condition(backend, col("nation_code"))?);
+        }
+        if let Some(f) = &self.lead_organisation {
+            c = c.add(f.condition(col("lead_organisation_id"))?);
+        }
+        if let Some(f) = &self.partner_organisation {
+            let partner = f.condition(column("project_partner", "organisation_id"))?;
+            c = c.add(project_in("project_partner", "project_id", partner));
+        }
+        if let Some(f) = &self.funder {
+            let mut sub = Query::select();
+            sub.expr(column("grant_allocation", "project_id"))
+                .from(Alias::new("grant_allocation"))
+                .inner_join(
+                    Alias::new("grant_award"),
+                    column("grant_award", "id").eq(column("grant_allocation", "grant_id")),
+                )
+                .cond_where(
+                    Condition::all()
+                        .add(column("grant_allocation", "archived_at").is_null())
+                        .add(f.condition(column("grant_award", "funder_id"))?),
+                );
+            c = c.add(column("project", "id").in_subquery(sub));
+        }
+        if let Some(f) = &self.campaign {
+            c = c.add(f.condition(col("campaign_id"))?);
+        }
+        if let Some(f) = &self.start_date {
+            c = c.add(f.condition(col("start_date"))?);
+        }
+        if let Some(f) = &self.end_date {
+            c = c.add(f.condition(col("end_date"))?);
+        }
+        combine(c, &self.and, &self.or, &self.not, |f| f.condition(backend))
+    }
+}
+
+impl SortField<project::Model> for ProjectOrderField {
+    fn key(self, backend: DbBackend) -> Expr {
+        match self {
+            ProjectOrderField::Title => text_key(backend, "project", "title"),
+            ProjectOrderField::Reference => text_key(backend, "project", "reference"),
+            ProjectOrderField::StartDate => column("project", "start_date"),
+            ProjectOrderField::EndDate => column("project", "end_date"),
+            ProjectOrderField::Status => column("project", "status"),
+            ProjectOrderField::CreatedAt => column("project", "created_at"),
+            ProjectOrderField::UpdatedAt => column("project", "updated_at"),
+        }
+    }
+
+    fn value(self, p: &project::Model) -> Key {
+        match self {
+            ProjectOrderField::Title => Key::text(&p.title),
+            ProjectOrderField::Reference => Key::text(&p.reference),
+            ProjectOrderField::StartDate => Key::Date(p.start_date),
+            ProjectOrderField::EndDate => Key::date(p.end_date),
+            ProjectOrderField::Status => Key::Text(p.status.as_str().to_owned()),
+            ProjectOrderField::CreatedAt => Key::Time(p.created_at),
+            ProjectOrderField::UpdatedAt => Key::Time(p.updated_at),
+        }
     }
 }

@@ -1,0 +1,389 @@
+//! Relay connections with keyset cursors.
+//!
+//! A page is read with `WHERE (sort keys) > (cursor)` rather than an offset, so a cursor stays
+//! correct while rows are inserted before it. Every ordering ends with the id, which makes it
+//! total; nulls sort last in both directions; text sorts case-insensitively (ASCII) and by code
+//! point otherwise, identically on SQLite and PostgreSQL.
+
+use super::error::{ApiError, ApiResult, coded};
+use async_graphql::{Enum, InputObject, InputType, SimpleObject};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition, NullOrdering, Order};
+use sea_orm::{
+    Condition, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Page size when neither `first` nor `last` is given.
+pub const DEFAULT_PAGE_SIZE: u64 = 50;
+/// The largest `first` or `last` accepted.
+pub const MAX_PAGE_SIZE: u64 = 500;
+
+/// Sort direction.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OrderDirection {
+    /// Smallest first; nulls last.
+    #[default]
+    Asc,
+    /// Largest first; nulls last.
+    Desc,
+}
+
+/// One sort criterion of a list.
+#[derive(InputObject, Clone, Copy, Debug)]
+#[graphql(concrete(
+    name = "ProjectOrder",
+    params(super::types::project::ProjectOrderField)
+))]
+#[graphql(concrete(
+    name = "OrganisationOrder",
+    params(super::types::organisation::OrganisationOrderField)
+))]
+pub struct OrderBy<F: InputType + Copy> {
+    /// What to sort by.
+    pub field: F,
+    /// Which way; ascending when left out.
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+/// A value of a sort key, as held in a cursor.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Key {
+    Null,
+    Text(String),
+    Int(i64),
+    Date(NaiveDate),
+    Time(DateTime<Utc>),
+    Uuid(Uuid),
+}
+
+impl Key {
+    fn to_expr(&self) -> Expr {
+        match self {
+            Key::Null => Expr::value(Option::<String>::None),
+            Key::Text(t) => Expr::value(t.clone()),
+            Key::Int(i) => Expr::value(*i),
+            Key::Date(d) => Expr::value(*d),
+            Key::Time(t) => Expr::value(*t),
+            Key::Uuid(u) => Expr::value(*u),
+        }
+    }
+
+    /// A text sort value: lower-cased like [`text_key`] does in SQL.
+    pub fn text(value: &str) -> Key {
+        Key::Text(value.to_ascii_lowercase())
+    }
+
+    pub fn date(value: Option<NaiveDate>) -> Key {
+        value.map_or(Key::Null, Key::Date)
+    }
+}
+
+/// An opaque cursor: the sort values of a row, its id last.
+fn encode_cursor(keys: &[Key]) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(keys).unwrap_or_default())
+}
+
+fn decode_cursor(cursor: &str, expected: usize) -> ApiResult<Vec<Key>> {
+    let invalid = || {
+        coded(ApiError::BadUserInput(format!(
+            "'{cursor}' is not a cursor of this list with this ordering"
+        )))
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let keys: Vec<Key> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    if keys.len() != expected {
+        return Err(invalid());
+    }
+    Ok(keys)
+}
+
+/// Expression of a text column that sorts the same on both backends: ASCII letters folded to
+/// lower case, then code point order.
+pub fn text_key(backend: DbBackend, table: &str, column: &str) -> Expr {
+    match backend {
+        DbBackend::Postgres => Expr::cust(format!(
+            "translate(\"{table}\".\"{column}\", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') COLLATE \"C\""
+        )),
+        _ => Expr::cust(format!("lower(\"{table}\".\"{column}\")")),
+    }
+}
+
+/// A plain column as a sort or filter expression.
+pub fn column(table: &str, column: &str) -> Expr {
+    Expr::cust(format!("\"{table}\".\"{column}\""))
+}
+
+/// A sort key of a query: its SQL expression and direction.
+#[derive(Clone, Debug)]
+pub struct SortKey {
+    pub expr: Expr,
+    pub direction: OrderDirection,
+}
+
+/// `first`/`after`/`last`/`before`, validated.
+#[derive(Clone, Debug)]
+pub struct PageArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+}
+
+/// Relay page information.
+#[derive(SimpleObject, Clone, Debug, Default)]
+pub struct PageInfo {
+    /// Whether rows follow this page.
+    pub has_next_page: bool,
+    /// Whether rows precede this page.
+    pub has_previous_page: bool,
+    /// Cursor of the first edge.
+    pub start_cursor: Option<String>,
+    /// Cursor of the last edge.
+    pub end_cursor: Option<String>,
+}
+
+/// A page read by a [`Listing`], before it becomes a concrete connection type.
+pub struct Page<N> {
+    /// Rows with their cursors.
+    pub edges: Vec<(String, N)>,
+    pub page_info: PageInfo,
+    pub total_count: i64,
+}
+
+/// Declares the Relay connection and edge types of a node type.
+macro_rules! connection {
+    ($node:ty, $connection:ident, $edge:ident, $what:literal) => {
+        #[doc = concat!("A ", $what, " and its cursor.")]
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $edge {
+            /// Pass to `after` or `before` to page from this row.
+            pub cursor: String,
+            #[doc = concat!("The ", $what, ".")]
+            pub node: $node,
+        }
+
+        #[doc = concat!("A page of ", $what, "s (Relay connection).")]
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $connection {
+            /// The rows of the page with their cursors.
+            pub edges: Vec<$edge>,
+            /// The rows of the page.
+            pub nodes: Vec<$node>,
+            /// Where the page is in the list.
+            pub page_info: $crate::graphql::connection::PageInfo,
+            /// Rows in the whole list (all pages) under the filter.
+            pub total_count: i64,
+        }
+
+        impl From<$crate::graphql::connection::Page<$node>> for $connection {
+            fn from(page: $crate::graphql::connection::Page<$node>) -> Self {
+                Self {
+                    nodes: page.edges.iter().map(|(_, n)| n.clone()).collect(),
+                    edges: page
+                        .edges
+                        .into_iter()
+                        .map(|(cursor, node)| $edge { cursor, node })
+                        .collect(),
+                    page_info: page.page_info,
+                    total_count: page.total_count,
+                }
+            }
+        }
+    };
+}
+pub(crate) use connection;
+
+/// A field a list of `M` rows can be sorted by.
+pub trait SortField<M>: Copy + Send + Sync + 'static {
+    /// The SQL expression sorted on.
+    fn key(self, backend: DbBackend) -> Expr;
+    /// The same value read from a row, for its cursor.
+    fn value(self, row: &M) -> Key;
+}
+
+/// The sort values of a row, in the order of a listing's keys.
+type RowKeys<M> = Box<dyn Fn(&M) -> Vec<Key> + Send + Sync>;
+
+/// How to read one kind of row as a list.
+pub struct Listing<'a, E: EntityTrait, N> {
+    db: &'a DatabaseConnection,
+    select: Select<E>,
+    /// Sort keys, the id last.
+    keys: Vec<SortKey>,
+    values: RowKeys<E::Model>,
+    wrap: fn(E::Model) -> N,
+    want_total: bool,
+}
+
+impl<'a, E: EntityTrait, N> Listing<'a, E, N> {
+    /// A list of `select`'s rows sorted by `order` (or `default`), ties broken by `table`.id.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new<F: SortField<E::Model> + InputType>(
+        db: &'a DatabaseConnection,
+        select: Select<E>,
+        order: Option<Vec<OrderBy<F>>>,
+        default: F,
+        table: &str,
+        id: fn(&E::Model) -> Uuid,
+        wrap: fn(E::Model) -> N,
+        want_total: bool,
+    ) -> Self {
+        let backend = db.get_database_backend();
+        let order = order.unwrap_or_else(|| {
+            vec![OrderBy {
+                field: default,
+                direction: OrderDirection::Asc,
+            }]
+        });
+        let mut keys: Vec<SortKey> = order
+            .iter()
+            .map(|o| SortKey {
+                expr: o.field.key(backend),
+                direction: o.direction,
+            })
+            .collect();
+        keys.push(SortKey {
+            expr: column(table, "id"),
+            direction: OrderDirection::Asc,
+        });
+        let fields: Vec<F> = order.iter().map(|o| o.field).collect();
+        let values: RowKeys<E::Model> = Box::new(move |row| {
+            let mut v: Vec<Key> = fields.iter().map(|f| f.value(row)).collect();
+            v.push(Key::Uuid(id(row)));
+            v
+        });
+        Self {
+            db,
+            select,
+            keys,
+            values,
+            wrap,
+            want_total,
+        }
+    }
+}
+
+fn page_size(value: Option<i32>, name: &str) -> ApiResult<Option<u64>> {
+    match value {
+        None => Ok(None),
+        Some(n) if n < 0 => Err(coded(ApiError::BadUserInput(format!(
+            "{name} must not be negative"
+        )))),
+        Some(n) if n as u64 > MAX_PAGE_SIZE => Err(coded(ApiError::BadUserInput(format!(
+            "{name} must be at most {MAX_PAGE_SIZE} (got {n})"
+        )))),
+        Some(n) => Ok(Some(n as u64)),
+    }
+}
+
+/// Rows after (or, `before`, preceding) the cursor in the list's order.
+fn beyond(keys: &[SortKey], cursor: &[Key], after: bool) -> Condition {
+    let mut any = Condition::any();
+    for i in 0..keys.len() {
+        let mut all = Condition::all();
+        for (key, value) in keys.iter().zip(cursor).take(i) {
+            all = all.add(match value {
+                Key::Null => key.expr.clone().is_null(),
+                v => key.expr.clone().eq(v.to_expr()),
+            });
+        }
+        let (key, value) = (&keys[i], &cursor[i]);
+        let ascending = key.direction == OrderDirection::Asc;
+        let step = match (value, after) {
+            // Nulls sort last: nothing follows a null but other nulls (ties), all else precedes it.
+            (Key::Null, true) => continue,
+            (Key::Null, false) => key.expr.clone().is_not_null().into_condition(),
+            (v, true) => Condition::any()
+                .add(if ascending {
+                    key.expr.clone().gt(v.to_expr())
+                } else {
+                    key.expr.clone().lt(v.to_expr())
+                })
+                .add(key.expr.clone().is_null()),
+            (v, false) => Condition::all().add(if ascending {
+                key.expr.clone().lt(v.to_expr())
+            } else {
+                key.expr.clone().gt(v.to_expr())
+            }),
+        };
+        any = any.add(all.add(step));
+    }
+    any
+}
+
+impl<E: EntityTrait, N> Listing<'_, E, N>
+where
+    E::Model: Sync,
+{
+    pub async fn page(self, args: PageArgs) -> ApiResult<Page<N>> {
+        let first = page_size(args.first, "first")?;
+        let last = page_size(args.last, "last")?;
+        if first.is_some() && last.is_some() {
+            return Err(coded(ApiError::BadUserInput(
+                "give first or last, not both".into(),
+            )));
+        }
+        let after = args
+            .after
+            .as_deref()
+            .map(|c| decode_cursor(c, self.keys.len()))
+            .transpose()?;
+        let before = args
+            .before
+            .as_deref()
+            .map(|c| decode_cursor(c, self.keys.len()))
+            .transpose()?;
+        let backward = last.is_some();
+        let limit = first.or(last).unwrap_or(DEFAULT_PAGE_SIZE);
+
+        let total = if self.want_total {
+            self.select.clone().count(self.db).await.map_err(coded)? as i64
+        } else {
+            0 // not selected: never sent
+        };
+
+        let mut select = self.select;
+        if let Some(cursor) = &after {
+            select = select.filter(beyond(&self.keys, cursor, true));
+        }
+        if let Some(cursor) = &before {
+            select = select.filter(beyond(&self.keys, cursor, false));
+        }
+        for key in &self.keys {
+            let (order, nulls) = match (key.direction, backward) {
+                (OrderDirection::Asc, false) => (Order::Asc, NullOrdering::Last),
+                (OrderDirection::Desc, false) => (Order::Desc, NullOrdering::Last),
+                (OrderDirection::Asc, true) => (Order::Desc, NullOrdering::First),
+                (OrderDirection::Desc, true) => (Order::Asc, NullOrdering::First),
+            };
+            select = select.order_by_with_nulls(key.expr.clone(), order, nulls);
+        }
+        let mut rows = select.limit(limit + 1).all(self.db).await.map_err(coded)?;
+        let more = rows.len() as u64 > limit;
+        rows.truncate(limit as usize);
+        if backward {
+            rows.reverse();
+        }
+        let edges: Vec<(String, N)> = rows
+            .into_iter()
+            .map(|row| (encode_cursor(&(self.values)(&row)), (self.wrap)(row)))
+            .collect();
+        let page_info = PageInfo {
+            has_next_page: if backward { before.is_some() } else { more },
+            has_previous_page: if backward { more } else { after.is_some() },
+            start_cursor: edges.first().map(|e| e.0.clone()),
+            end_cursor: edges.last().map(|e| e.0.clone()),
+        };
+        Ok(Page {
+            edges,
+            page_info,
+            total_count: total,
+        })
+    }
+}

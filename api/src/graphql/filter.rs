@@ -1,0 +1,343 @@
+//! The filter grammar shared by every list: per-field operators (`eq`, `ne`, `in`, `notIn`, `lt`,
+//! `lte`, `gt`, `gte`, `contains`, `startsWith`, `isNull`) combined with `and`, `or` and `not`.
+
+use super::error::{ApiError, ApiResult, coded};
+use super::scalars::Date;
+use super::types::enums::{OrganisationKind, PathwayStage, ProjectSetting, ProjectStatus};
+use super::types::uuid_of;
+use async_graphql::{ID, InputObject, InputType};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::{Condition, DbBackend};
+
+/// The largest number of values in one `in` or `notIn`.
+const MAX_LIST: usize = 1_000;
+
+fn check_list<T>(values: &[T]) -> ApiResult<()> {
+    if values.len() > MAX_LIST {
+        return Err(coded(ApiError::BadUserInput(format!(
+            "in and notIn take at most {MAX_LIST} values"
+        ))));
+    }
+    Ok(())
+}
+
+/// Conditions on a text field. `contains` and `startsWith` ignore case; the others compare exactly.
+#[derive(InputObject, Clone, Default)]
+pub struct StringFilter {
+    /// Equal to.
+    pub eq: Option<String>,
+    /// Not equal to.
+    pub ne: Option<String>,
+    /// One of.
+    #[graphql(name = "in")]
+    pub in_: Option<Vec<String>>,
+    /// None of.
+    pub not_in: Option<Vec<String>>,
+    /// Before, in code point order.
+    pub lt: Option<String>,
+    /// Before or equal, in code point order.
+    pub lte: Option<String>,
+    /// After, in code point order.
+    pub gt: Option<String>,
+    /// After or equal, in code point order.
+    pub gte: Option<String>,
+    /// Contains, ignoring case.
+    pub contains: Option<String>,
+    /// Starts with, ignoring case.
+    pub starts_with: Option<String>,
+    /// Null (true) or not null (false).
+    pub is_null: Option<bool>,
+}
+
+/// Escapes LIKE wildcards so that user text matches literally.
+fn like_literal(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Case-insensitive LIKE that behaves the same on both backends (ASCII case folding).
+fn like_ignoring_case(backend: DbBackend, expr: Expr, pattern: String) -> Expr {
+    match backend {
+        DbBackend::Postgres => {
+            // PostgreSQL's LIKE is case-sensitive: fold ASCII on both sides, as SQLite's LIKE does.
+            let folded = Expr::cust_with_exprs(
+                "translate($1, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')",
+                [expr],
+            );
+            folded.like(LikeExpr::new(pattern.to_ascii_lowercase()).escape('\\'))
+        }
+        _ => expr.like(LikeExpr::new(pattern).escape('\\')),
+    }
+}
+
+/// Code point comparison on both backends.
+fn binary(backend: DbBackend, expr: Expr) -> Expr {
+    match backend {
+        DbBackend::Postgres => Expr::cust_with_exprs("$1 COLLATE \"C\"", [expr]),
+        _ => expr,
+    }
+}
+
+impl StringFilter {
+    pub fn condition(&self, backend: DbBackend, expr: Expr) -> ApiResult<Condition> {
+        let mut c = Condition::all();
+        if let Some(v) = &self.eq {
+            c = c.add(expr.clone().eq(v.clone()));
+        }
+        if let Some(v) = &self.ne {
+            c = c.add(
+                Condition::any()
+                    .add(expr.clone().ne(v.clone()))
+                    .add(expr.clone().is_null()),
+            );
+        }
+        if let Some(v) = &self.in_ {
+            check_list(v)?;
+            c = c.add(expr.clone().is_in(v.clone()));
+        }
+        if let Some(v) = &self.not_in {
+            check_list(v)?;
+            c = c.add(
+                Condition::any()
+                    .add(expr.clone().is_not_in(v.clone()))
+                    .add(expr.clone().is_null()),
+            );
+        }
+        let ordered = binary(backend, expr.clone());
+        if let Some(v) = &self.lt {
+            c = c.add(ordered.clone().lt(v.clone()));
+        }
+        if let Some(v) = &self.lte {
+            c = c.add(ordered.clone().lte(v.clone()));
+        }
+        if let Some(v) = &self.gt {
+            c = c.add(ordered.clone().gt(v.clone()));
+        }
+        if let Some(v) = &self.gte {
+            c = c.add(ordered.clone().gte(v.clone()));
+        }
+        if let Some(v) = &self.contains {
+            c = c.add(like_ignoring_case(
+                backend,
+                expr.clone(),
+                format!("%{}%", like_literal(v)),
+            ));
+        }
+        if let Some(v) = &self.starts_with {
+            c = c.add(like_ignoring_case(
+                backend,
+                expr.clone(),
+                format!("{}%", like_literal(v)),
+            ));
+        }
+        if let Some(null) = self.is_null {
+            c = c.add(if null {
+                expr.clone().is_null()
+            } else {
+                expr.clone().is_not_null()
+            });
+        }
+        Ok(c)
+    }
+}
+
+/// Conditions on an id (a UUID).
+#[derive(InputObject, Clone, Default)]
+pub struct IdFilter {
+    /// Equal to.
+    pub eq: Option<ID>,
+    /// Not equal to.
+    pub ne: Option<ID>,
+    /// One of.
+    #[graphql(name = "in")]
+    pub in_: Option<Vec<ID>>,
+    /// None of.
+    pub not_in: Option<Vec<ID>>,
+    /// Null (true) or not null (false).
+    pub is_null: Option<bool>,
+}
+
+impl IdFilter {
+    pub fn condition(&self, expr: Expr) -> ApiResult<Condition> {
+        let ids = |v: &Vec<ID>| -> ApiResult<Vec<uuid::Uuid>> {
+            check_list(v)?;
+            v.iter().map(uuid_of).collect()
+        };
+        let mut c = Condition::all();
+        if let Some(v) = &self.eq {
+            c = c.add(expr.clone().eq(uuid_of(v)?));
+        }
+        if let Some(v) = &self.ne {
+            c = c.add(
+                Condition::any()
+                    .add(expr.clone().ne(uuid_of(v)?))
+                    .add(expr.clone().is_null()),
+            );
+        }
+        if let Some(v) = &self.in_ {
+            c = c.add(expr.clone().is_in(ids(v)?));
+        }
+        if let Some(v) = &self.not_in {
+            c = c.add(
+                Condition::any()
+                    .add(expr.clone().is_not_in(ids(v)?))
+                    .add(expr.clone().is_null()),
+            );
+        }
+        if let Some(null) = self.is_null {
+            c = c.add(if null {
+                expr.clone().is_null()
+            } else {
+                expr.clone().is_not_null()
+            });
+        }
+        Ok(c)
+    }
+}
+
+/// Conditions on a date.
+#[derive(InputObject, Clone, Default)]
+pub struct DateFilter {
+    /// On.
+    pub eq: Option<Date>,
+    /// Not on.
+    pub ne: Option<Date>,
+    /// On one of.
+    #[graphql(name = "in")]
+    pub in_: Option<Vec<Date>>,
+    /// On none of.
+    pub not_in: Option<Vec<Date>>,
+    /// Before.
+    pub lt: Option<Date>,
+    /// On or before.
+    pub lte: Option<Date>,
+    /// After.
+    pub gt: Option<Date>,
+    /// On or after.
+    pub gte: Option<Date>,
+    /// Null (true) or not null (false).
+    pub is_null: Option<bool>,
+}
+
+impl DateFilter {
+    pub fn condition(&self, expr: Expr) -> ApiResult<Condition> {
+        let dates = |v: &Vec<Date>| -> ApiResult<Vec<chrono::NaiveDate>> {
+            check_list(v)?;
+            Ok(v.iter().map(|d| d.0).collect())
+        };
+        let mut c = Condition::all();
+        if let Some(v) = self.eq {
+            c = c.add(expr.clone().eq(v.0));
+        }
+        if let Some(v) = self.ne {
+            c = c.add(
+                Condition::any()
+                    .add(expr.clone().ne(v.0))
+                    .add(expr.clone().is_null()),
+            );
+        }
+        if let Some(v) = &self.in_ {
+            c = c.add(expr.clone().is_in(dates(v)?));
+        }
+        if let Some(v) = &self.not_in {
+            c = c.add(
+                Condition::any()
+                    .add(expr.clone().is_not_in(dates(v)?))
+                    .add(expr.clone().is_null()),
+            );
+        }
+        for (value, op) in [(self.lt, 0), (self.lte, 1), (self.gt, 2), (self.gte, 3)] {
+            if let Some(v) = value {
+                let e = expr.clone();
+                c = c.add(match op {
+                    0 => e.lt(v.0),
+                    1 => e.lte(v.0),
+                    2 => e.gt(v.0),
+                    _ => e.gte(v.0),
+                });
+            }
+        }
+        if let Some(null) = self.is_null {
+            c = c.add(if null {
+                expr.clone().is_null()
+            } else {
+                expr.clone().is_not_null()
+            });
+        }
+        Ok(c)
+    }
+}
+
+/// Conditions on an enum field.
+#[derive(InputObject, Clone)]
+#[graphql(concrete(name = "ProjectStatusFilter", params(ProjectStatus)))]
+#[graphql(concrete(name = "PathwayStageFilter", params(PathwayStage)))]
+#[graphql(concrete(name = "ProjectSettingFilter", params(ProjectSetting)))]
+#[graphql(concrete(name = "OrganisationKindFilter", params(OrganisationKind)))]
+pub struct EnumFilter<T: InputType + Copy> {
+    /// Equal to.
+    pub eq: Option<T>,
+    /// Not equal to.
+    pub ne: Option<T>,
+    /// One of.
+    #[graphql(name = "in")]
+    pub in_: Option<Vec<T>>,
+    /// None of.
+    pub not_in: Option<Vec<T>>,
+}
+
+impl<T: InputType + Copy> EnumFilter<T> {
+    /// `stored` turns a value into the text the database holds.
+    pub fn condition(
+        &self,
+        expr: Expr,
+        stored: impl Fn(T) -> &'static str,
+    ) -> ApiResult<Condition> {
+        let list = |v: &Vec<T>| -> ApiResult<Vec<&'static str>> {
+            check_list(v)?;
+            Ok(v.iter().map(|x| stored(*x)).collect())
+        };
+        let mut c = Condition::all();
+        if let Some(v) = self.eq {
+            c = c.add(expr.clone().eq(stored(v)));
+        }
+        if let Some(v) = self.ne {
+            c = c.add(expr.clone().ne(stored(v)));
+        }
+        if let Some(v) = &self.in_ {
+            c = c.add(expr.clone().is_in(list(v)?));
+        }
+        if let Some(v) = &self.not_in {
+            c = c.add(expr.clone().is_not_in(list(v)?));
+        }
+        Ok(c)
+    }
+}
+
+/// Combines a filter's own conditions with its `and`, `or` and `not`.
+pub fn combine<F>(
+    own: Condition,
+    and: &Option<Vec<F>>,
+    or: &Option<Vec<F>>,
+    not: &Option<Box<F>>,
+    nested: impl Fn(&F) -> ApiResult<Condition>,
+) -> ApiResult<Condition> {
+    let mut c = own;
+    if let Some(all) = and {
+        for f in all {
+            c = c.add(nested(f)?);
+        }
+    }
+    if let Some(any) = or {
+        let mut alternatives = Condition::any();
+        for f in any {
+            alternatives = alternatives.add(nested(f)?);
+        }
+        c = c.add(alternatives);
+    }
+    if let Some(f) = not {
+        c = c.add(nested(f)?.not());
+    }
+    Ok(c)
+}
