@@ -344,12 +344,26 @@ pub struct TestApp {
 impl TestApp {
     /// Migrates the database (and seeds the demo data when `demo`), then starts the server.
     pub async fn spawn(db: TestDb, demo: bool) -> Self {
+        Self::spawn_counting(db, demo, None).await
+    }
+
+    /// As [`TestApp::spawn`], counting every SQL statement the server runs into `statements`.
+    pub async fn spawn_counting(
+        db: TestDb,
+        demo: bool,
+        statements: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+    ) -> Self {
         if demo {
             db.b2h(&["seed", "--no-progress"]).ok();
         } else {
             db.b2h(&["migrate"]).ok();
         }
-        let conn = db.connect().await;
+        let mut conn = db.connect().await;
+        if let Some(counter) = statements {
+            conn.set_metric_callback(move |_| {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            });
+        }
         let config = b2h_api::server::ServerConfig {
             listen: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
             ..Default::default()

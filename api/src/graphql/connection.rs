@@ -43,6 +43,8 @@ pub enum OrderDirection {
     name = "OrganisationOrder",
     params(super::types::organisation::OrganisationOrderField)
 ))]
+#[graphql(concrete(name = "FunderOrder", params(super::types::funder::FunderOrderField)))]
+#[graphql(concrete(name = "GrantOrder", params(super::types::grant::GrantOrderField)))]
 pub struct OrderBy<F: InputType + Copy> {
     /// What to sort by.
     pub field: F,

@@ -121,7 +121,7 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
 }
 
 async fn execute(state: &AppState, request: async_graphql::Request, media: MediaType) -> Response {
-    let response = state.schema.execute(request).await;
+    let response = super::execute(&state.schema, &state.db, request).await;
     // A request error (unparsable or invalid document, bad variables) stops before execution:
     // there is no data and no error has a path.
     let request_failed = response.data == async_graphql::Value::Null

@@ -1,8 +1,13 @@
 //! Batched loading of related rows: one query per relation and request, however many rows ask.
 
-use async_graphql::dataloader::{DataLoader, Loader};
-use b2h_entity::{campaign, nation, organisation, region};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use super::batch::{BatchLoad, Batched, Batches};
+use b2h_entity::{
+    campaign, funder, grant, grant_allocation, nation, organisation, project, project_partner,
+    project_stage, region,
+};
+use futures_util::future::BoxFuture;
+use sea_orm::sea_query::Order;
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -31,6 +36,9 @@ macro_rules! keyed {
 
 keyed!(organisation, Uuid, Id, id);
 keyed!(campaign, Uuid, Id, id);
+keyed!(funder, Uuid, Id, id);
+keyed!(grant, Uuid, Id, id);
+keyed!(project, Uuid, Id, id);
 keyed!(region, String, Code, code);
 keyed!(nation, String, Code, code);
 
@@ -40,15 +48,15 @@ pub struct ByKey<E> {
     entity: PhantomData<fn() -> E>,
 }
 
-impl<E> Loader<E::Key> for ByKey<E>
+impl<E> BatchLoad for ByKey<E>
 where
     E: Keyed,
     E::Model: Send + Sync + Clone + 'static,
 {
+    type Key = E::Key;
     type Value = E::Model;
-    type Error = Arc<DbErr>;
 
-    async fn load(&self, keys: &[E::Key]) -> Result<HashMap<E::Key, E::Model>, Self::Error> {
+    async fn load(&self, keys: &[E::Key]) -> Result<HashMap<E::Key, E::Model>, Arc<DbErr>> {
         let rows = E::find()
             .filter(E::key_column().is_in(keys.iter().cloned()))
             .all(&self.db)
@@ -58,25 +66,87 @@ where
     }
 }
 
-/// Every loader of the API, shared by all requests (they batch, they do not cache).
-pub struct Loaders {
-    pub organisations: DataLoader<ByKey<organisation::Entity>>,
-    pub campaigns: DataLoader<ByKey<campaign::Entity>>,
-    pub regions: DataLoader<ByKey<region::Entity>>,
-    pub nations: DataLoader<ByKey<nation::Entity>>,
+/// Loads the rows of `E` that belong to each parent id, in a fixed order.
+pub struct ByParent<E: EntityTrait> {
+    db: DatabaseConnection,
+    column: E::Column,
+    parent: fn(&E::Model) -> Uuid,
+    order: Vec<(E::Column, Order)>,
+    /// When set, rows with a value here (archived) are left out.
+    archived: Option<E::Column>,
 }
 
-fn loader<E: Keyed>(db: &DatabaseConnection) -> DataLoader<ByKey<E>>
+impl<E> BatchLoad for ByParent<E>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync + Clone + 'static,
+    E::Column: Send + Sync + 'static,
+{
+    type Key = Uuid;
+    type Value = Vec<E::Model>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<E::Model>>, Arc<DbErr>> {
+        let mut select = E::find().filter(self.column.is_in(keys.iter().copied()));
+        if let Some(archived) = self.archived {
+            select = select.filter(archived.is_null());
+        }
+        for (column, order) in &self.order {
+            select = select.order_by(*column, order.clone());
+        }
+        let rows = select.all(&self.db).await.map_err(Arc::new)?;
+        let mut grouped: HashMap<Uuid, Vec<E::Model>> = HashMap::new();
+        for row in rows {
+            grouped.entry((self.parent)(&row)).or_default().push(row);
+        }
+        Ok(grouped)
+    }
+}
+
+fn by_parent<E>(
+    db: &DatabaseConnection,
+    column: E::Column,
+    parent: fn(&E::Model) -> Uuid,
+    order: Vec<(E::Column, Order)>,
+    archived: Option<E::Column>,
+) -> Batched<ByParent<E>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync + Clone + 'static,
+    E::Column: Send + Sync + 'static,
+{
+    Batched::new(ByParent {
+        db: db.clone(),
+        column,
+        parent,
+        order,
+        archived,
+    })
+}
+
+/// Every loader of the API, made anew for each request (see [`super::batch`]).
+pub struct Loaders {
+    pub organisations: Batched<ByKey<organisation::Entity>>,
+    pub campaigns: Batched<ByKey<campaign::Entity>>,
+    pub regions: Batched<ByKey<region::Entity>>,
+    pub nations: Batched<ByKey<nation::Entity>>,
+    pub funders: Batched<ByKey<funder::Entity>>,
+    pub grants: Batched<ByKey<grant::Entity>>,
+    pub projects: Batched<ByKey<project::Entity>>,
+    pub stages_by_project: Batched<ByParent<project_stage::Entity>>,
+    pub partners_by_project: Batched<ByParent<project_partner::Entity>>,
+    pub allocations_by_project: Batched<ByParent<grant_allocation::Entity>>,
+    pub allocations_by_grant: Batched<ByParent<grant_allocation::Entity>>,
+    pub grants_by_funder: Batched<ByParent<grant::Entity>>,
+}
+
+fn loader<E: Keyed>(db: &DatabaseConnection) -> Batched<ByKey<E>>
 where
     E::Model: Send + Sync + Clone + 'static,
 {
-    DataLoader::new(
-        ByKey {
-            db: db.clone(),
-            entity: PhantomData,
-        },
-        tokio::spawn,
-    )
+    Batched::new(ByKey {
+        db: db.clone(),
+        entity: PhantomData,
+    })
 }
 
 impl Loaders {
@@ -86,6 +156,75 @@ impl Loaders {
             campaigns: loader(&db),
             regions: loader(&db),
             nations: loader(&db),
+            funders: loader(&db),
+            grants: loader(&db),
+            projects: loader(&db),
+            stages_by_project: by_parent(
+                &db,
+                project_stage::Column::ProjectId,
+                |m: &project_stage::Model| m.project_id,
+                vec![
+                    (project_stage::Column::IsPrimary, Order::Desc),
+                    (project_stage::Column::Stage, Order::Asc),
+                ],
+                None,
+            ),
+            partners_by_project: by_parent(
+                &db,
+                project_partner::Column::ProjectId,
+                |m: &project_partner::Model| m.project_id,
+                vec![
+                    (project_partner::Column::Role, Order::Asc),
+                    (project_partner::Column::OrganisationId, Order::Asc),
+                ],
+                None,
+            ),
+            allocations_by_project: by_parent(
+                &db,
+                grant_allocation::Column::ProjectId,
+                |m: &grant_allocation::Model| m.project_id,
+                vec![(grant_allocation::Column::Id, Order::Asc)],
+                Some(grant_allocation::Column::ArchivedAt),
+            ),
+            allocations_by_grant: by_parent(
+                &db,
+                grant_allocation::Column::GrantId,
+                |m: &grant_allocation::Model| m.grant_id,
+                vec![(grant_allocation::Column::Id, Order::Asc)],
+                Some(grant_allocation::Column::ArchivedAt),
+            ),
+            grants_by_funder: by_parent(
+                &db,
+                grant::Column::FunderId,
+                |m: &grant::Model| m.funder_id,
+                vec![
+                    (grant::Column::AwardDate, Order::Asc),
+                    (grant::Column::Id, Order::Asc),
+                ],
+                Some(grant::Column::ArchivedAt),
+            ),
         }
+    }
+}
+
+impl Batches for Loaders {
+    fn take_all(&self) -> Vec<BoxFuture<'static, ()>> {
+        [
+            self.organisations.take(),
+            self.campaigns.take(),
+            self.regions.take(),
+            self.nations.take(),
+            self.funders.take(),
+            self.grants.take(),
+            self.projects.take(),
+            self.stages_by_project.take(),
+            self.partners_by_project.take(),
+            self.allocations_by_project.take(),
+            self.allocations_by_grant.take(),
+            self.grants_by_funder.take(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 }

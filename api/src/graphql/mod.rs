@@ -1,5 +1,6 @@
 //! The GraphQL API: schema, HTTP handlers, errors, and the types over the domain.
 
+mod batch;
 mod connection;
 pub mod error;
 mod filter;
@@ -33,7 +34,6 @@ fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
 pub fn build_schema(db: DatabaseConnection) -> B2hSchema {
     builder()
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(1024)))
-        .data(loaders::Loaders::new(db.clone()))
         .data(db)
         .finish()
 }
@@ -46,4 +46,15 @@ pub fn sdl() -> String {
             .sorted_arguments()
             .sorted_enum_items(),
     )
+}
+
+/// Executes one request, its related-row loads batched per request.
+pub async fn execute(
+    schema: &B2hSchema,
+    db: &DatabaseConnection,
+    request: async_graphql::Request,
+) -> async_graphql::Response {
+    let loaders = std::sync::Arc::new(loaders::Loaders::new(db.clone()));
+    let request = request.data(std::sync::Arc::clone(&loaders));
+    batch::run_batched(schema.execute(request), loaders.as_ref()).await
 }

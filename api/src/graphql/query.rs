@@ -1,10 +1,11 @@
 //! Read entry points.
 
-use super::connection::{Listing, OrderBy, PageArgs};
+use super::connection::{Listing, OrderBy, Page, PageArgs, SortField};
 use super::error::{ApiResult, coded};
 use super::types::campaign::Campaign;
-use super::types::funder::Funder;
+use super::types::funder::{Funder, FunderConnection, FunderFilter, FunderOrderField};
 use super::types::geography::{Nation, Region};
+use super::types::grant::{Grant, GrantConnection, GrantFilter, GrantOrderField};
 use super::types::measure::OutcomeMeasure;
 use super::types::organisation::{
     Organisation, OrganisationConnection, OrganisationFilter, OrganisationOrderField,
@@ -12,10 +13,57 @@ use super::types::organisation::{
 use super::types::project::{Project, ProjectConnection, ProjectFilter, ProjectOrderField};
 use super::types::uuid_of;
 use async_graphql::{Context, ID, Object};
-use b2h_entity::{campaign, funder, nation, organisation, outcome_measure, project, region};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use b2h_entity::{campaign, funder, grant, nation, organisation, outcome_measure, project, region};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    Select,
+};
 
 pub struct Query;
+
+/// A list filter: its SQL condition for a backend.
+trait Filter: Sync {
+    fn condition(&self, backend: DbBackend) -> ApiResult<Condition>;
+}
+
+macro_rules! filters {
+    ($($t:ty),+) => {$(
+        impl Filter for $t {
+            fn condition(&self, backend: DbBackend) -> ApiResult<Condition> {
+                <$t>::condition(self, backend)
+            }
+        }
+    )+};
+}
+filters!(OrganisationFilter, FunderFilter, ProjectFilter, GrantFilter);
+
+/// Reads one page of a list: filter, order, keyset page, `totalCount` only when selected.
+#[allow(clippy::too_many_arguments)]
+async fn list<E, F, N>(
+    ctx: &Context<'_>,
+    mut select: Select<E>,
+    filter: Option<&dyn Filter>,
+    order_by: Option<Vec<OrderBy<F>>>,
+    default: F,
+    table: &str,
+    id: fn(&E::Model) -> uuid::Uuid,
+    wrap: fn(E::Model) -> N,
+    args: PageArgs,
+) -> ApiResult<Page<N>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    F: SortField<E::Model> + async_graphql::InputType,
+{
+    let db = ctx.data::<DatabaseConnection>()?;
+    if let Some(filter) = filter {
+        select = select.filter(filter.condition(db.get_database_backend())?);
+    }
+    let want_total = ctx.look_ahead().field("totalCount").exists();
+    Listing::new(db, select, order_by, default, table, id, wrap, want_total)
+        .page(args)
+        .await
+}
 
 /// Reads anyone may make; record-level outcome data needs a key (see the access rules).
 #[Object]
@@ -100,32 +148,65 @@ impl Query {
         #[graphql(desc = "Rows before the cursor `before`, at most 500.")] last: Option<i32>,
         #[graphql(desc = "A cursor: rows before it.")] before: Option<String>,
     ) -> ApiResult<OrganisationConnection> {
-        let db = ctx.data::<DatabaseConnection>()?;
-        let backend = db.get_database_backend();
-        let mut select =
+        let select =
             organisation::Entity::find().filter(organisation::Column::ArchivedAt.is_null());
-        if let Some(filter) = &filter {
-            select = select.filter(filter.condition(backend)?);
-        }
-        let listing = Listing::new(
-            db,
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        list(
+            ctx,
             select,
+            filter.as_ref().map(|f| f as &dyn Filter),
             order_by,
             OrganisationOrderField::Name,
             "organisation",
             |m| m.id,
             Organisation,
-            ctx.look_ahead().field("totalCount").exists(),
-        );
-        Ok(listing
-            .page(PageArgs {
-                first,
-                after,
-                last,
-                before,
-            })
-            .await?
-            .into())
+            args,
+        )
+        .await
+        .map(Into::into)
+    }
+
+    /// Funders, a page at a time (by name unless `orderBy` says otherwise).
+    #[allow(clippy::too_many_arguments)]
+    async fn funders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which funders; all when left out.")] filter: Option<FunderFilter>,
+        #[graphql(desc = "Sort criteria in order; ties are broken by id.")] order_by: Option<
+            Vec<OrderBy<FunderOrderField>>,
+        >,
+        #[graphql(desc = "Rows after the cursor `after`, at most 500 (default 50).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "A cursor: rows after it.")] after: Option<String>,
+        #[graphql(desc = "Rows before the cursor `before`, at most 500.")] last: Option<i32>,
+        #[graphql(desc = "A cursor: rows before it.")] before: Option<String>,
+    ) -> ApiResult<FunderConnection> {
+        let select = funder::Entity::find().filter(funder::Column::ArchivedAt.is_null());
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        list(
+            ctx,
+            select,
+            filter.as_ref().map(|f| f as &dyn Filter),
+            order_by,
+            FunderOrderField::Name,
+            "funder",
+            |m| m.id,
+            Funder,
+            args,
+        )
+        .await
+        .map(Into::into)
     }
 
     /// Projects, a page at a time (by title unless `orderBy` says otherwise).
@@ -144,31 +225,79 @@ impl Query {
         #[graphql(desc = "Rows before the cursor `before`, at most 500.")] last: Option<i32>,
         #[graphql(desc = "A cursor: rows before it.")] before: Option<String>,
     ) -> ApiResult<ProjectConnection> {
-        let db = ctx.data::<DatabaseConnection>()?;
-        let backend = db.get_database_backend();
-        let mut select = project::Entity::find().filter(project::Column::ArchivedAt.is_null());
-        if let Some(filter) = &filter {
-            select = select.filter(filter.condition(backend)?);
-        }
-        let listing = Listing::new(
-            db,
+        let select = project::Entity::find().filter(project::Column::ArchivedAt.is_null());
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        list(
+            ctx,
             select,
+            filter.as_ref().map(|f| f as &dyn Filter),
             order_by,
             ProjectOrderField::Title,
             "project",
             |m| m.id,
             Project,
-            ctx.look_ahead().field("totalCount").exists(),
-        );
-        Ok(listing
-            .page(PageArgs {
-                first,
-                after,
-                last,
-                before,
-            })
-            .await?
-            .into())
+            args,
+        )
+        .await
+        .map(Into::into)
+    }
+
+    /// Grants, a page at a time (by award date unless `orderBy` says otherwise).
+    #[allow(clippy::too_many_arguments)]
+    async fn grants(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which grants; all when left out.")] filter: Option<GrantFilter>,
+        #[graphql(desc = "Sort criteria in order; ties are broken by id.")] order_by: Option<
+            Vec<OrderBy<GrantOrderField>>,
+        >,
+        #[graphql(desc = "Rows after the cursor `after`, at most 500 (default 50).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "A cursor: rows after it.")] after: Option<String>,
+        #[graphql(desc = "Rows before the cursor `before`, at most 500.")] last: Option<i32>,
+        #[graphql(desc = "A cursor: rows before it.")] before: Option<String>,
+    ) -> ApiResult<GrantConnection> {
+        let select = grant::Entity::find().filter(grant::Column::ArchivedAt.is_null());
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        list(
+            ctx,
+            select,
+            filter.as_ref().map(|f| f as &dyn Filter),
+            order_by,
+            GrantOrderField::AwardDate,
+            "grant_award",
+            |m| m.id,
+            Grant,
+            args,
+        )
+        .await
+        .map(Into::into)
+    }
+
+    /// One grant; null when no grant has this id.
+    async fn grant(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Grant id (UUID).")] id: ID,
+    ) -> ApiResult<Option<Grant>> {
+        let id = uuid_of(&id)?;
+        let db = ctx.data::<DatabaseConnection>()?;
+        Ok(grant::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .map_err(coded)?
+            .map(Grant))
     }
 
     /// One organisation; null when no organisation has this id.

@@ -5,5 +5,6 @@ mod constraints;
 mod graphql;
 mod lists;
 mod migrations;
+mod relations;
 mod seed;
 mod server;

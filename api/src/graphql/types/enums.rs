@@ -91,3 +91,13 @@ pub enum Aggregation {
     /// Rates and scores: Σ(value × sampleSize) / Σ sampleSize.
     WeightedMean,
 }
+
+/// An organisation's role in a project.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::PartnerRole")]
+pub enum PartnerRole {
+    Lead,
+    Delivery,
+    Host,
+    Evaluation,
+}

@@ -1,13 +1,19 @@
 //! Funders.
 
+use super::grant::Grant;
 use super::id_of;
 use super::organisation::Organisation;
+use crate::graphql::connection::{Key, SortField, column, text_key};
 use crate::graphql::error::ApiResult;
+use crate::graphql::filter::{IdFilter, StringFilter, combine};
 use crate::graphql::loaders::Loaders;
 use async_graphql::{Context, ID, Object};
 use b2h_entity::funder;
+use sea_orm::sea_query::Expr;
+use sea_orm::{Condition, DbBackend};
 
 /// A charitable funder that gives grants.
+#[derive(Clone)]
 pub struct Funder(pub funder::Model);
 
 /// A charitable funder that gives grants.
@@ -38,7 +44,7 @@ impl Funder {
         let Some(id) = self.0.organisation_id else {
             return Ok(None);
         };
-        let loaders = ctx.data::<Loaders>()?;
+        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
         Ok(loaders
             .organisations
             .load_one(id)
@@ -47,8 +53,82 @@ impl Funder {
             .map(Organisation))
     }
 
+    /// Grants from this funder, by award date.
+    async fn grants(&self, ctx: &Context<'_>) -> ApiResult<Vec<Grant>> {
+        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
+        Ok(loaders
+            .grants_by_funder
+            .load_one(self.0.id)
+            .await
+            .map_err(super::load_error)?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Grant)
+            .collect())
+    }
+
     /// Version for optimistic concurrency.
     async fn version(&self) -> i32 {
         self.0.version
+    }
+}
+
+crate::graphql::connection::connection!(Funder, FunderConnection, FunderEdge, "funder");
+
+/// What a funder list can be sorted by (ties are broken by id).
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+pub enum FunderOrderField {
+    /// Name, ignoring case.
+    Name,
+    /// Creation time.
+    CreatedAt,
+}
+
+impl SortField<funder::Model> for FunderOrderField {
+    fn key(self, backend: DbBackend) -> Expr {
+        match self {
+            FunderOrderField::Name => text_key(backend, "funder", "name"),
+            FunderOrderField::CreatedAt => column("funder", "created_at"),
+        }
+    }
+
+    fn value(self, f: &funder::Model) -> Key {
+        match self {
+            FunderOrderField::Name => Key::text(&f.name),
+            FunderOrderField::CreatedAt => Key::Time(f.created_at),
+        }
+    }
+}
+
+/// Which funders to list. Fields combine with AND; `and`, `or` and `not` nest.
+#[derive(async_graphql::InputObject, Default)]
+pub struct FunderFilter {
+    /// The funder's id.
+    pub id: Option<IdFilter>,
+    /// Name.
+    pub name: Option<StringFilter>,
+    /// Org-ID identifier.
+    pub org_id: Option<StringFilter>,
+    /// All of these.
+    pub and: Option<Vec<FunderFilter>>,
+    /// Any of these.
+    pub or: Option<Vec<FunderFilter>>,
+    /// Not this.
+    pub not: Option<Box<FunderFilter>>,
+}
+
+impl FunderFilter {
+    pub fn condition(&self, backend: DbBackend) -> ApiResult<Condition> {
+        let mut c = Condition::all();
+        if let Some(f) = &self.id {
+            c = c.add(f.condition(column("funder", "id"))?);
+        }
+        if let Some(f) = &self.name {
+            c = c.add(f.condition(backend, column("funder", "name"))?);
+        }
+        if let Some(f) = &self.org_id {
+            c = c.add(f.condition(backend, column("funder", "org_id"))?);
+        }
+        combine(c, &self.and, &self.or, &self.not, |f| f.condition(backend))
     }
 }

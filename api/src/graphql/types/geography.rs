@@ -46,7 +46,7 @@ impl Region {
 
     /// The nation the region is in (England).
     async fn nation(&self, ctx: &Context<'_>) -> ApiResult<Option<Nation>> {
-        let loaders = ctx.data::<Loaders>()?;
+        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
         Ok(loaders
             .nations
             .load_one(self.0.nation_code.clone())
@@ -59,7 +59,7 @@ impl Region {
 /// Loads a region by code, if any.
 pub async fn region_by_code(ctx: &Context<'_>, code: Option<&String>) -> ApiResult<Option<Region>> {
     let Some(code) = code else { return Ok(None) };
-    let loaders = ctx.data::<Loaders>()?;
+    let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
     Ok(loaders
         .regions
         .load_one(code.clone())
@@ -71,7 +71,7 @@ pub async fn region_by_code(ctx: &Context<'_>, code: Option<&String>) -> ApiResu
 /// Loads a nation by code, if any.
 pub async fn nation_by_code(ctx: &Context<'_>, code: Option<&String>) -> ApiResult<Option<Nation>> {
     let Some(code) = code else { return Ok(None) };
-    let loaders = ctx.data::<Loaders>()?;
+    let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
     Ok(loaders
         .nations
         .load_one(code.clone())

@@ -4,6 +4,7 @@ pub mod campaign;
 pub mod enums;
 pub mod funder;
 pub mod geography;
+pub mod grant;
 pub mod measure;
 pub mod organisation;
 pub mod project;

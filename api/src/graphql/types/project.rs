@@ -1,8 +1,9 @@
 //! Projects: volunteering services.
 
 use super::campaign::Campaign;
-use super::enums::{PathwayStage, ProjectSetting, ProjectStatus};
+use super::enums::{PartnerRole, PathwayStage, ProjectSetting, ProjectStatus};
 use super::geography::{Nation, Region, nation_by_code, region_by_code};
+use super::grant::GrantAllocation;
 use super::organisation::Organisation;
 use super::{id_of, load_error};
 use crate::graphql::connection::{Key, SortField, column, text_key};
@@ -45,7 +46,7 @@ impl Project {
 
     /// The organisation that leads the project.
     async fn lead_organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<Organisation>> {
-        let loaders = ctx.data::<Loaders>()?;
+        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
         Ok(loaders
             .organisations
             .load_one(self.0.lead_organisation_id)
@@ -56,7 +57,7 @@ impl Project {
 
     /// The campaign the project belongs to.
     async fn campaign(&self, ctx: &Context<'_>) -> ApiResult<Option<Campaign>> {
-        let loaders = ctx.data::<Loaders>()?;
+        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
         Ok(loaders
             .campaigns
             .load_one(self.0.campaign_id)
@@ -114,6 +115,51 @@ impl Project {
             .unwrap_or_default()
     }
 
+    /// Every pathway stage the project works in, the primary first.
+    async fn stages(&self, ctx: &Context<'_>) -> ApiResult<Vec<ProjectStage>> {
+        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
+        Ok(loaders
+            .stages_by_project
+            .load_one(self.0.id)
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| ProjectStage {
+                stage: s.stage.into(),
+                is_primary: s.is_primary,
+            })
+            .collect())
+    }
+
+    /// Organisations taking part and their roles (the lead included).
+    async fn partners(&self, ctx: &Context<'_>) -> ApiResult<Vec<ProjectPartner>> {
+        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
+        Ok(loaders
+            .partners_by_project
+            .load_one(self.0.id)
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default()
+            .into_iter()
+            .map(ProjectPartner)
+            .collect())
+    }
+
+    /// Grant allocations that pay for the project.
+    async fn grant_allocations(&self, ctx: &Context<'_>) -> ApiResult<Vec<GrantAllocation>> {
+        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
+        Ok(loaders
+            .allocations_by_project
+            .load_one(self.0.id)
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default()
+            .into_iter()
+            .map(GrantAllocation)
+            .collect())
+    }
+
     /// When the row was created (UTC).
     async fn created_at(&self) -> DateTime {
         self.0.created_at.into()
@@ -127,6 +173,38 @@ impl Project {
     /// Version for optimistic concurrency: send it back with an update.
     async fn version(&self) -> i32 {
         self.0.version
+    }
+}
+
+/// A pathway stage of a project.
+#[derive(async_graphql::SimpleObject)]
+pub struct ProjectStage {
+    /// The stage.
+    pub stage: PathwayStage,
+    /// Whether it is the project's primary stage.
+    pub is_primary: bool,
+}
+
+/// An organisation's part in a project.
+pub struct ProjectPartner(pub b2h_entity::project_partner::Model);
+
+/// An organisation's part in a project.
+#[Object]
+impl ProjectPartner {
+    /// Its role: lead, delivery, host or evaluation.
+    async fn role(&self) -> PartnerRole {
+        self.0.role.into()
+    }
+
+    /// The organisation.
+    async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<Organisation>> {
+        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
+        Ok(loaders
+            .organisations
+            .load_one(self.0.organisation_id)
+            .await
+            .map_err(load_error)?
+            .map(Organisation))
     }
 }
 

@@ -1,0 +1,180 @@
+//! Nested relations both ways, loaded in batches: the number of SQL statements of a request does
+//! not grow with the rows it returns.
+
+use b2h_tests::{TestApp, TestBackend, TestDb, both_backends, with_demo_app};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const NESTED: &str = "query($first: Int) { projects(first: $first) { nodes {
+    reference
+    leadOrganisation { name region { name nation { name } } }
+    stages { stage isPrimary }
+    partners { role organisation { name kind } }
+    grantAllocations { amount currency grant { identifier amountAwarded funder { name } recipientOrganisation { name } } }
+} } }";
+
+both_backends!(
+    nested_queries_do_not_multiply_statements,
+    |db: TestDb| async move {
+        let counter = Arc::new(AtomicUsize::new(0));
+        let app = TestApp::spawn_counting(db, true, Some(counter.clone())).await;
+        let mut counts = Vec::new();
+        for first in [5, 50, 120] {
+            counter.store(0, Ordering::SeqCst);
+            let data = app.data(NESTED, json!({ "first": first })).await;
+            assert_eq!(
+                data["projects"]["nodes"].as_array().unwrap().len(),
+                first as usize
+            );
+            counts.push(counter.load(Ordering::SeqCst));
+        }
+        assert_eq!(
+            counts[0], counts[1],
+            "5 and 50 projects take the same statements: {counts:?}"
+        );
+        assert_eq!(counts[1], counts[2], "{counts:?}");
+        assert!(counts[0] <= 12, "a handful of statements: {counts:?}");
+    }
+);
+
+with_demo_app!(relations_both_ways, |app: TestApp| async move {
+    let data = app.data("{ projects(first: 1, filter: { reference: { eq: \"GEH-B2H-01\" } }) { nodes {
+        stages { stage isPrimary } partners { role organisation { name } }
+        grantAllocations { amount grant { identifier funder { name } allocations { project { reference } } } } } } }", json!({})).await;
+    let geh = &data["projects"]["nodes"][0];
+    assert_eq!(
+        geh["stages"][0],
+        json!({ "stage": "RECOVERING_WELL", "isPrimary": true })
+    );
+    assert!(
+        geh["stages"].as_array().unwrap()[1..]
+            .iter()
+            .all(|s| s["isPrimary"] == false)
+    );
+    let lead: Vec<&Value> = geh["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["role"] == "LEAD")
+        .collect();
+    assert_eq!(lead.len(), 1);
+    assert_eq!(
+        lead[0]["organisation"]["name"],
+        "George Eliot Hospital NHS Trust"
+    );
+    for allocation in geh["grantAllocations"].as_array().unwrap() {
+        let back: Vec<&str> = allocation["grant"]["allocations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["project"]["reference"].as_str().unwrap())
+            .collect();
+        assert!(
+            back.contains(&"GEH-B2H-01"),
+            "the grant leads back to the project: {back:?}"
+        );
+    }
+
+    // Funder -> grants -> allocations -> projects; amounts are exact decimals.
+    let data = app.data("{ funders(first: 10) { totalCount nodes { name grants { identifier amountAwarded currency
+        allocations { amount project { reference } } } } } }", json!({})).await;
+    let funders = data["funders"]["nodes"].as_array().unwrap();
+    assert_eq!(data["funders"]["totalCount"], 5);
+    assert_eq!(funders[0]["name"], "Burdett Trust for Nursing", "by name");
+    let conn = app.db.connect().await;
+    let pence = b2h_tests::scalar_i64(
+        &conn,
+        "SELECT CAST(SUM(amount_awarded) AS BIGINT) FROM grant_award",
+    )
+    .await;
+    conn.close().await.ok();
+    let mut total = 0i64;
+    for funder in funders {
+        for grant in funder["grants"].as_array().unwrap() {
+            let amount = grant["amountAwarded"].as_str().unwrap();
+            let (pounds, p) = amount.split_once('.').unwrap();
+            assert_eq!(p.len(), 2, "{amount}");
+            total += pounds.parse::<i64>().unwrap() * 100 + p.parse::<i64>().unwrap();
+            assert_eq!(grant["currency"], "GBP");
+            assert!(grant["identifier"].as_str().unwrap().starts_with("360G-"));
+        }
+    }
+    assert_eq!(total, pence);
+});
+
+with_demo_app!(grant_lists, |app: TestApp| async move {
+    let data = app.data("{ grants(first: 500, orderBy: [{ field: AMOUNT_AWARDED, direction: DESC }]) { totalCount nodes { identifier amountAwarded awardDate funder { id name } } } }", json!({})).await;
+    let grants = data["grants"]["nodes"].as_array().unwrap();
+    assert_eq!(
+        grants.len() as i64,
+        data["grants"]["totalCount"].as_i64().unwrap()
+    );
+    let amounts: Vec<f64> = grants
+        .iter()
+        .map(|g| g["amountAwarded"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(amounts.windows(2).all(|w| w[0] >= w[1]), "largest first");
+    let oak = grants
+        .iter()
+        .find(|g| g["funder"]["name"] == "Oak Foundation")
+        .unwrap()["funder"]["id"]
+        .clone();
+    let by_funder = app.data("query($f: ID!) { grants(filter: { funder: { eq: $f } }) { totalCount nodes { funder { name } } } }", json!({ "f": oak })).await;
+    assert!(
+        by_funder["grants"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["funder"]["name"] == "Oak Foundation")
+    );
+    assert_eq!(
+        by_funder["grants"]["totalCount"].as_i64().unwrap(),
+        grants
+            .iter()
+            .filter(|g| g["funder"]["name"] == "Oak Foundation")
+            .count() as i64
+    );
+    let early = app.data("{ grants(filter: { awardDate: { lt: \"2022-06-01\" } }, first: 500) { nodes { awardDate } } }", json!({})).await;
+    assert!(
+        early["grants"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["awardDate"].as_str().unwrap() < "2022-06-01")
+    );
+    // Lookup by id, unknown and malformed.
+    let id = grants[0]["identifier"].clone();
+    let one = app
+        .data(
+            "query($i: String!) { grants(filter: { identifier: { eq: $i } }) { nodes { id } } }",
+            json!({ "i": id }),
+        )
+        .await;
+    let grant_id = one["grants"]["nodes"][0]["id"].clone();
+    let found = app
+        .data(
+            "query($id: ID!) { grant(id: $id) { identifier } }",
+            json!({ "id": grant_id }),
+        )
+        .await;
+    assert_eq!(found["grant"]["identifier"], id);
+    let missing = app
+        .data(
+            "{ grant(id: \"00000000-0000-4000-8000-000000000000\") { identifier } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(missing["grant"], Value::Null);
+});
+
+#[tokio::test]
+async fn same_nested_answers_on_both_backends() {
+    let Some(pg) = TestApp::demo(TestBackend::Postgres).await else {
+        return;
+    };
+    let sqlite = TestApp::demo(TestBackend::Sqlite).await.expect("sqlite");
+    let a = sqlite.data(NESTED, json!({ "first": 120 })).await;
+    let b = pg.data(NESTED, json!({ "first": 120 })).await;
+    assert_eq!(a, b);
+}
