@@ -29,7 +29,7 @@ impl MediaType {
 }
 
 /// Chooses the response type from `Accept` (by quality, then order); `None` when nothing we
-/// offer is acceptable. No `Accept` at all means `application/json`.
+/// offer is acceptable. No `Accept`, or `*/*`, means `application/json`.
 pub fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Some(MediaType::Json);
@@ -45,11 +45,10 @@ pub fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
         if quality <= 0.0 {
             continue;
         }
+        // A client that accepts anything gets the legacy type, which every client reads.
         let offered = match media.as_str() {
-            "application/graphql-response+json" | "application/*" | "*/*" => {
-                MediaType::GraphQlResponse
-            }
-            "application/json" => MediaType::Json,
+            "application/graphql-response+json" => MediaType::GraphQlResponse,
+            "application/json" | "application/*" | "*/*" => MediaType::Json,
             _ => continue,
         };
         offers.push((quality, position, offered));
@@ -232,7 +231,7 @@ mod tests {
             )),
             Some(MediaType::Json)
         );
-        assert_eq!(negotiate(&accept("*/*")), Some(MediaType::GraphQlResponse));
+        assert_eq!(negotiate(&accept("*/*")), Some(MediaType::Json));
         assert_eq!(negotiate(&accept("text/html")), None);
         assert_eq!(negotiate(&accept("application/json;q=0")), None);
     }
