@@ -45,6 +45,10 @@ pub enum OrderDirection {
 ))]
 #[graphql(concrete(name = "FunderOrder", params(super::types::funder::FunderOrderField)))]
 #[graphql(concrete(name = "GrantOrder", params(super::types::grant::GrantOrderField)))]
+#[graphql(concrete(
+    name = "OutcomeRecordOrder",
+    params(super::types::record::OutcomeRecordOrderField)
+))]
 pub struct OrderBy<F: InputType + Copy> {
     /// What to sort by.
     pub field: F,

@@ -3,7 +3,10 @@
 
 use super::error::{ApiError, ApiResult, coded};
 use super::scalars::Date;
-use super::types::enums::{OrganisationKind, PathwayStage, ProjectSetting, ProjectStatus};
+use super::types::enums::{
+    DataSource, EvidenceStrength, OrganisationKind, PathwayStage, ProjectSetting, ProjectStatus,
+    RecordStatus,
+};
 use super::types::uuid_of;
 use async_graphql::{ID, InputObject, InputType};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
@@ -275,6 +278,9 @@ impl DateFilter {
 #[graphql(concrete(name = "PathwayStageFilter", params(PathwayStage)))]
 #[graphql(concrete(name = "ProjectSettingFilter", params(ProjectSetting)))]
 #[graphql(concrete(name = "OrganisationKindFilter", params(OrganisationKind)))]
+#[graphql(concrete(name = "RecordStatusFilter", params(RecordStatus)))]
+#[graphql(concrete(name = "DataSourceFilter", params(DataSource)))]
+#[graphql(concrete(name = "EvidenceStrengthFilter", params(EvidenceStrength)))]
 pub struct EnumFilter<T: InputType + Copy> {
     /// Equal to.
     pub eq: Option<T>,

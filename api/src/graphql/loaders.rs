@@ -2,8 +2,8 @@
 
 use super::batch::{BatchLoad, Batched, Batches};
 use b2h_entity::{
-    campaign, funder, grant, grant_allocation, nation, organisation, project, project_partner,
-    project_stage, region,
+    campaign, funder, grant, grant_allocation, nation, organisation, outcome_measure,
+    outcome_record, project, project_partner, project_stage, region,
 };
 use futures_util::future::BoxFuture;
 use sea_orm::sea_query::Order;
@@ -39,6 +39,7 @@ keyed!(campaign, Uuid, Id, id);
 keyed!(funder, Uuid, Id, id);
 keyed!(grant, Uuid, Id, id);
 keyed!(project, Uuid, Id, id);
+keyed!(outcome_measure, Uuid, Id, id);
 keyed!(region, String, Code, code);
 keyed!(nation, String, Code, code);
 
@@ -123,6 +124,40 @@ where
     })
 }
 
+/// Each project's latest counted record (submitted or verified) of every measure it reports.
+pub struct LatestRecords {
+    db: DatabaseConnection,
+}
+
+impl BatchLoad for LatestRecords {
+    type Key = Uuid;
+    type Value = Vec<outcome_record::Model>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Arc<DbErr>> {
+        let latest = sea_orm::sea_query::Expr::cust(
+            "\"outcome_record\".\"period_end\" = (SELECT MAX(x.period_end) FROM outcome_record x
+               WHERE x.project_id = \"outcome_record\".\"project_id\"
+                 AND x.measure_id = \"outcome_record\".\"measure_id\"
+                 AND x.status IN ('submitted', 'verified') AND x.archived_at IS NULL)",
+        );
+        let rows = outcome_record::Entity::find()
+            .filter(outcome_record::Column::ProjectId.is_in(keys.iter().copied()))
+            .filter(outcome_record::Column::Status.is_in(["submitted", "verified"]))
+            .filter(outcome_record::Column::ArchivedAt.is_null())
+            .filter(latest)
+            .order_by_asc(outcome_record::Column::MeasureId)
+            .order_by_asc(outcome_record::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        let mut grouped: HashMap<Uuid, Self::Value> = HashMap::new();
+        for row in rows {
+            grouped.entry(row.project_id).or_default().push(row);
+        }
+        Ok(grouped)
+    }
+}
+
 /// Every loader of the API, made anew for each request (see [`super::batch`]).
 pub struct Loaders {
     pub organisations: Batched<ByKey<organisation::Entity>>,
@@ -137,6 +172,8 @@ pub struct Loaders {
     pub allocations_by_project: Batched<ByParent<grant_allocation::Entity>>,
     pub allocations_by_grant: Batched<ByParent<grant_allocation::Entity>>,
     pub grants_by_funder: Batched<ByParent<grant::Entity>>,
+    pub measures: Batched<ByKey<outcome_measure::Entity>>,
+    pub latest_records_by_project: Batched<LatestRecords>,
 }
 
 fn loader<E: Keyed>(db: &DatabaseConnection) -> Batched<ByKey<E>>
@@ -203,6 +240,8 @@ impl Loaders {
                 ],
                 Some(grant::Column::ArchivedAt),
             ),
+            measures: loader(&db),
+            latest_records_by_project: Batched::new(LatestRecords { db: db.clone() }),
         }
     }
 }
@@ -222,6 +261,8 @@ impl Batches for Loaders {
             self.allocations_by_project.take(),
             self.allocations_by_grant.take(),
             self.grants_by_funder.take(),
+            self.measures.take(),
+            self.latest_records_by_project.take(),
         ]
         .into_iter()
         .flatten()

@@ -11,9 +11,14 @@ use super::types::organisation::{
     Organisation, OrganisationConnection, OrganisationFilter, OrganisationOrderField,
 };
 use super::types::project::{Project, ProjectConnection, ProjectFilter, ProjectOrderField};
+use super::types::record::{
+    OutcomeRecord, OutcomeRecordConnection, OutcomeRecordFilter, OutcomeRecordOrderField,
+};
 use super::types::uuid_of;
 use async_graphql::{Context, ID, Object};
-use b2h_entity::{campaign, funder, grant, nation, organisation, outcome_measure, project, region};
+use b2h_entity::{
+    campaign, funder, grant, nation, organisation, outcome_measure, outcome_record, project, region,
+};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder,
     Select,
@@ -35,7 +40,13 @@ macro_rules! filters {
         }
     )+};
 }
-filters!(OrganisationFilter, FunderFilter, ProjectFilter, GrantFilter);
+filters!(
+    OrganisationFilter,
+    FunderFilter,
+    ProjectFilter,
+    GrantFilter,
+    OutcomeRecordFilter
+);
 
 /// Reads one page of a list: filter, order, keyset page, `totalCount` only when selected.
 #[allow(clippy::too_many_arguments)]
@@ -279,6 +290,45 @@ impl Query {
             "grant_award",
             |m| m.id,
             Grant,
+            args,
+        )
+        .await
+        .map(Into::into)
+    }
+
+    /// Outcome records, a page at a time (by period end unless `orderBy` says otherwise).
+    #[allow(clippy::too_many_arguments)]
+    async fn outcome_records(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which records; all when left out.")] filter: Option<OutcomeRecordFilter>,
+        #[graphql(desc = "Sort criteria in order; ties are broken by id.")] order_by: Option<
+            Vec<OrderBy<OutcomeRecordOrderField>>,
+        >,
+        #[graphql(desc = "Rows after the cursor `after`, at most 500 (default 50).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "A cursor: rows after it.")] after: Option<String>,
+        #[graphql(desc = "Rows before the cursor `before`, at most 500.")] last: Option<i32>,
+        #[graphql(desc = "A cursor: rows before it.")] before: Option<String>,
+    ) -> ApiResult<OutcomeRecordConnection> {
+        let select =
+            outcome_record::Entity::find().filter(outcome_record::Column::ArchivedAt.is_null());
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        list(
+            ctx,
+            select,
+            filter.as_ref().map(|f| f as &dyn Filter),
+            order_by,
+            OutcomeRecordOrderField::PeriodEnd,
+            "outcome_record",
+            |m| m.id,
+            OutcomeRecord,
             args,
         )
         .await

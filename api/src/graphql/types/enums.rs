@@ -101,3 +101,34 @@ pub enum PartnerRole {
     Host,
     Evaluation,
 }
+
+/// Where an outcome record is in its review.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::RecordStatus")]
+pub enum RecordStatus {
+    /// Being prepared by the partner; never counted.
+    Draft,
+    /// Submitted by the partner; counted.
+    Submitted,
+    /// Checked by the programme team; counted.
+    Verified,
+}
+
+/// Where an outcome figure comes from.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::DataSource")]
+pub enum DataSource {
+    Survey,
+    VolunteerManagementSystem,
+    TrustSystem,
+    Estimate,
+}
+
+/// How strong the evidence behind a figure is.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::EvidenceStrength")]
+pub enum EvidenceStrength {
+    Weak,
+    Moderate,
+    Strong,
+}

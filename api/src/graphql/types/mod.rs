@@ -8,6 +8,7 @@ pub mod grant;
 pub mod measure;
 pub mod organisation;
 pub mod project;
+pub mod record;
 
 use super::error::{ApiError, ApiResult, coded};
 use async_graphql::ID;

@@ -5,6 +5,7 @@ use super::enums::{PartnerRole, PathwayStage, ProjectSetting, ProjectStatus};
 use super::geography::{Nation, Region, nation_by_code, region_by_code};
 use super::grant::GrantAllocation;
 use super::organisation::Organisation;
+use super::record::OutcomeRecord;
 use super::{id_of, load_error};
 use crate::graphql::connection::{Key, SortField, column, text_key};
 use crate::graphql::error::ApiResult;
@@ -157,6 +158,20 @@ impl Project {
             .unwrap_or_default()
             .into_iter()
             .map(GrantAllocation)
+            .collect())
+    }
+
+    /// The latest submitted or verified record of each measure the project reports.
+    async fn latest_outcome_records(&self, ctx: &Context<'_>) -> ApiResult<Vec<OutcomeRecord>> {
+        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
+        Ok(loaders
+            .latest_records_by_project
+            .load_one(self.0.id)
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default()
+            .into_iter()
+            .map(OutcomeRecord)
             .collect())
     }
 
