@@ -111,6 +111,7 @@ pub fn app(state: AppState, config: &ServerConfig) -> Result<Router, ServerError
             "/graphql",
             get(graphql::http::get).post(graphql::http::post),
         )
+        .route("/graphql/assets/{file}", get(graphql::graphiql::asset))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)

@@ -57,8 +57,11 @@ pub fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
     offers.first().map(|o| o.2)
 }
 
-/// `GET /graphql?query=…`: queries only.
+/// `GET /graphql?query=…`: queries only; a browser asking for a page gets GraphiQL.
 pub async fn get(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+    if super::graphiql::wants_page(&headers, uri.query()) {
+        return super::graphiql::page();
+    }
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
     };

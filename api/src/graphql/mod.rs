@@ -4,6 +4,7 @@ mod batch;
 mod connection;
 pub mod error;
 mod filter;
+pub mod graphiql;
 pub mod http;
 mod loaders;
 mod query;

@@ -234,3 +234,67 @@ with_demo_app!(http_semantics, |app: TestApp| async move {
         .unwrap();
     assert_eq!(response.status(), 415);
 });
+
+with_demo_app!(
+    graphiql_is_served_without_a_cdn,
+    |app: TestApp| async move {
+        let url = format!("{}/graphql", app.base);
+        let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        let page = app
+            .client
+            .get(&url)
+            .header("accept", browser)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(
+            page.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let html = page.text().await.unwrap();
+        assert!(html.contains("graphiql.min.js"), "{html}");
+        assert!(
+            !html.contains("http://") && !html.contains("https://"),
+            "no external resources: {html}"
+        );
+        for asset in [
+            "graphiql.min.js",
+            "graphiql.min.css",
+            "react.production.min.js",
+            "react-dom.production.min.js",
+            "start.js",
+        ] {
+            assert!(html.contains(asset), "{asset} referenced");
+            let response = app
+                .client
+                .get(format!("{url}/assets/{asset}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{asset}");
+            assert!(response.bytes().await.unwrap().len() > 500, "{asset}");
+        }
+        assert_eq!(
+            app.client
+                .get(format!("{url}/assets/secrets.txt"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            404
+        );
+        // A browser GET with a query still gets data.
+        let data = app
+            .client
+            .get(&url)
+            .header("accept", "application/json")
+            .query(&[("query", "{ nations { code } }")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(data.status(), 200);
+    }
+);
