@@ -298,3 +298,23 @@ with_demo_app!(
         assert_eq!(data.status(), 200);
     }
 );
+
+with_demo_app!(
+    graphiql_introspection_is_allowed,
+    |app: TestApp| async move {
+        // The shape of graphql-js's getIntrospectionQuery(), which GraphiQL sends on load.
+        let type_ref = "kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }";
+        let query = format!(
+        "query IntrospectionQuery {{ __schema {{ queryType {{ name }} mutationType {{ name }} types {{ ...FullType }}
+           directives {{ name description locations args {{ ...InputValue }} }} }} }}
+         fragment FullType on __Type {{ kind name description
+           fields(includeDeprecated: true) {{ name description args {{ ...InputValue }} type {{ ...TypeRef }} isDeprecated deprecationReason }}
+           inputFields {{ ...InputValue }} interfaces {{ ...TypeRef }}
+           enumValues(includeDeprecated: true) {{ name description isDeprecated deprecationReason }} possibleTypes {{ ...TypeRef }} }}
+         fragment InputValue on __InputValue {{ name description type {{ ...TypeRef }} defaultValue }}
+         fragment TypeRef on __Type {{ {type_ref} }}"
+    );
+        let data = app.data(&query, serde_json::json!({})).await;
+        assert!(data["__schema"]["types"].as_array().unwrap().len() > 40);
+    }
+);
