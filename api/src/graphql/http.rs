@@ -123,6 +123,14 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
 }
 
 async fn execute(state: &AppState, request: async_graphql::Request, media: MediaType) -> Response {
+    if let Some(message) = missing_variable(&request) {
+        // Like any request error: 400 under graphql-response+json, 200 under legacy JSON.
+        let status = match media {
+            MediaType::GraphQlResponse => StatusCode::BAD_REQUEST,
+            MediaType::Json => StatusCode::OK,
+        };
+        return request_error(media, status, &message);
+    }
     let response = super::execute(&state.schema, &state.db, request).await;
     // A request error (unparsable or invalid document, bad variables) stops before execution:
     // there is no data and no error has a path.
@@ -163,6 +171,34 @@ fn add_missing_codes(body: &mut Value) {
             ext.entry("code").or_insert_with(|| json!("BAD_USER_INPUT"));
         }
     }
+}
+
+/// A required variable the request leaves out: a request error, caught before execution.
+fn missing_variable(request: &async_graphql::Request) -> Option<String> {
+    let document = async_graphql::parser::parse_query(&request.query).ok()?;
+    let wanted = request.operation_name.as_deref();
+    let (_, operation) = document
+        .operations
+        .iter()
+        .find(|(name, _)| wanted.is_none() || name.map(|n| n.as_str()) == wanted)?;
+    operation
+        .node
+        .variable_definitions
+        .iter()
+        .find_map(|definition| {
+            let variable = &definition.node;
+            let given = request
+                .variables
+                .get(&variable.name.node)
+                .is_some_and(|v| *v != async_graphql::Value::Null);
+            let required = !variable.var_type.node.nullable && variable.default_value.is_none();
+            (required && !given).then(|| {
+                format!(
+                    "variable ${} of required type {} was not provided",
+                    variable.name.node, variable.var_type.node
+                )
+            })
+        })
 }
 
 fn is_mutation(request: &async_graphql::Request) -> bool {

@@ -172,6 +172,8 @@ pub struct Loaders {
     pub allocations_by_project: Batched<ByParent<grant_allocation::Entity>>,
     pub allocations_by_grant: Batched<ByParent<grant_allocation::Entity>>,
     pub grants_by_funder: Batched<ByParent<grant::Entity>>,
+    pub projects_by_lead: Batched<ByParent<project::Entity>>,
+    pub grants_by_recipient: Batched<ByParent<grant::Entity>>,
     pub measures: Batched<ByKey<outcome_measure::Entity>>,
     pub latest_records_by_project: Batched<LatestRecords>,
 }
@@ -240,6 +242,26 @@ impl Loaders {
                 ],
                 Some(grant::Column::ArchivedAt),
             ),
+            projects_by_lead: by_parent(
+                &db,
+                project::Column::LeadOrganisationId,
+                |m: &project::Model| m.lead_organisation_id,
+                vec![
+                    (project::Column::Reference, Order::Asc),
+                    (project::Column::Id, Order::Asc),
+                ],
+                Some(project::Column::ArchivedAt),
+            ),
+            grants_by_recipient: by_parent(
+                &db,
+                grant::Column::RecipientOrganisationId,
+                |m: &grant::Model| m.recipient_organisation_id,
+                vec![
+                    (grant::Column::AwardDate, Order::Asc),
+                    (grant::Column::Id, Order::Asc),
+                ],
+                Some(grant::Column::ArchivedAt),
+            ),
             measures: loader(&db),
             latest_records_by_project: Batched::new(LatestRecords { db: db.clone() }),
         }
@@ -261,6 +283,8 @@ impl Batches for Loaders {
             self.allocations_by_project.take(),
             self.allocations_by_grant.take(),
             self.grants_by_funder.take(),
+            self.projects_by_lead.take(),
+            self.grants_by_recipient.take(),
             self.measures.take(),
             self.latest_records_by_project.take(),
         ]

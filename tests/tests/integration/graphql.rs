@@ -211,6 +211,19 @@ with_demo_app!(http_semantics, |app: TestApp| async move {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+    // A missing required variable is a request error too.
+    let (status, body) = app
+        .graphql("query($id: ID!) { project(id: $id) { id } }", json!({}))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("$id"),
+        "{body}"
+    );
+    assert!(body.get("data").is_none());
     // Unknown fields are request errors too.
     let (status, body) = app.graphql("{ nations { population } }", json!({})).await;
     assert_eq!(status, 400, "{body}");

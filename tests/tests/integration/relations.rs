@@ -78,6 +78,24 @@ with_demo_app!(relations_both_ways, |app: TestApp| async move {
         );
     }
 
+    // Organisation -> led projects and grants received, and back.
+    let data = app.data("{ organisations(first: 1, filter: { orgId: { eq: \"GB-NHS-RLT\" } }) { nodes { name
+        ledProjects { reference leadOrganisation { orgId } } grantsReceived { identifier recipientOrganisation { orgId } } } } }", json!({})).await;
+    let geh = &data["organisations"]["nodes"][0];
+    let led = geh["ledProjects"].as_array().unwrap();
+    assert!(led.iter().any(|p| p["reference"] == "GEH-B2H-01"));
+    assert!(
+        led.iter()
+            .all(|p| p["leadOrganisation"]["orgId"] == "GB-NHS-RLT")
+    );
+    assert!(
+        geh["grantsReceived"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["recipientOrganisation"]["orgId"] == "GB-NHS-RLT")
+    );
+
     // Funder -> grants -> allocations -> projects; amounts are exact decimals.
     let data = app.data("{ funders(first: 10) { totalCount nodes { name grants { identifier amountAwarded currency
         allocations { amount project { reference } } } } } }", json!({})).await;

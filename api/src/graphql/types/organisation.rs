@@ -2,10 +2,13 @@
 
 use super::enums::OrganisationKind;
 use super::geography::{Nation, Region, nation_by_code, region_by_code};
+use super::grant::Grant;
 use super::id_of;
+use super::project::Project;
 use crate::graphql::connection::{Key, SortField, column, text_key};
 use crate::graphql::error::ApiResult;
 use crate::graphql::filter::{EnumFilter, IdFilter, StringFilter, combine};
+use crate::graphql::loaders::Loaders;
 use crate::graphql::scalars::DateTime;
 use async_graphql::{Context, ID, Object};
 use b2h_entity::enums as domain;
@@ -68,6 +71,34 @@ impl Organisation {
     /// The NHS England region it is based in (England only).
     async fn region(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
         region_by_code(ctx, self.0.region_code.as_ref()).await
+    }
+
+    /// Projects the organisation leads, by reference.
+    async fn led_projects(&self, ctx: &Context<'_>) -> ApiResult<Vec<Project>> {
+        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
+        Ok(loaders
+            .projects_by_lead
+            .load_one(self.0.id)
+            .await
+            .map_err(super::load_error)?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Project)
+            .collect())
+    }
+
+    /// Grants the organisation received, by award date.
+    async fn grants_received(&self, ctx: &Context<'_>) -> ApiResult<Vec<Grant>> {
+        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
+        Ok(loaders
+            .grants_by_recipient
+            .load_one(self.0.id)
+            .await
+            .map_err(super::load_error)?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Grant)
+            .collect())
     }
 
     /// When the row was created (UTC).
