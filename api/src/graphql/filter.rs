@@ -24,6 +24,85 @@ fn check_list<T>(values: &[T]) -> ApiResult<()> {
     Ok(())
 }
 
+/// The comparison operators every scalar filter shares, with values already converted.
+struct Ops<V> {
+    eq: Option<V>,
+    ne: Option<V>,
+    in_: Option<Vec<V>>,
+    not_in: Option<Vec<V>>,
+    lt: Option<V>,
+    lte: Option<V>,
+    gt: Option<V>,
+    gte: Option<V>,
+    is_null: Option<bool>,
+}
+
+impl<V> Default for Ops<V> {
+    fn default() -> Self {
+        Self {
+            eq: None,
+            ne: None,
+            in_: None,
+            not_in: None,
+            lt: None,
+            lte: None,
+            gt: None,
+            gte: None,
+            is_null: None,
+        }
+    }
+}
+
+impl<V: Into<sea_orm::Value>> Ops<V> {
+    /// `ordered` is the expression range comparisons use (code point order for text).
+    /// `ne` and `notIn` keep nulls, as "not equal to" reads.
+    fn condition(self, expr: Expr, ordered: Expr) -> ApiResult<Condition> {
+        let mut c = Condition::all();
+        if let Some(v) = self.eq {
+            c = c.add(expr.clone().eq(v.into()));
+        }
+        if let Some(v) = self.ne {
+            c = c.add(
+                Condition::any()
+                    .add(expr.clone().ne(v.into()))
+                    .add(expr.clone().is_null()),
+            );
+        }
+        if let Some(v) = self.in_ {
+            check_list(&v)?;
+            c = c.add(expr.clone().is_in(v.into_iter().map(Into::into)));
+        }
+        if let Some(v) = self.not_in {
+            check_list(&v)?;
+            c = c.add(
+                Condition::any()
+                    .add(expr.clone().is_not_in(v.into_iter().map(Into::into)))
+                    .add(expr.clone().is_null()),
+            );
+        }
+        if let Some(v) = self.lt {
+            c = c.add(ordered.clone().lt(v.into()));
+        }
+        if let Some(v) = self.lte {
+            c = c.add(ordered.clone().lte(v.into()));
+        }
+        if let Some(v) = self.gt {
+            c = c.add(ordered.clone().gt(v.into()));
+        }
+        if let Some(v) = self.gte {
+            c = c.add(ordered.gte(v.into()));
+        }
+        if let Some(null) = self.is_null {
+            c = c.add(if null {
+                expr.is_null()
+            } else {
+                expr.is_not_null()
+            });
+        }
+        Ok(c)
+    }
+}
+
 /// Conditions on a text field. `contains` and `startsWith` ignore case; the others compare exactly.
 #[derive(InputObject, Clone, Default)]
 pub struct StringFilter {
@@ -84,42 +163,18 @@ fn binary(backend: DbBackend, expr: Expr) -> Expr {
 
 impl StringFilter {
     pub fn condition(&self, backend: DbBackend, expr: Expr) -> ApiResult<Condition> {
-        let mut c = Condition::all();
-        if let Some(v) = &self.eq {
-            c = c.add(expr.clone().eq(v.clone()));
-        }
-        if let Some(v) = &self.ne {
-            c = c.add(
-                Condition::any()
-                    .add(expr.clone().ne(v.clone()))
-                    .add(expr.clone().is_null()),
-            );
-        }
-        if let Some(v) = &self.in_ {
-            check_list(v)?;
-            c = c.add(expr.clone().is_in(v.clone()));
-        }
-        if let Some(v) = &self.not_in {
-            check_list(v)?;
-            c = c.add(
-                Condition::any()
-                    .add(expr.clone().is_not_in(v.clone()))
-                    .add(expr.clone().is_null()),
-            );
-        }
-        let ordered = binary(backend, expr.clone());
-        if let Some(v) = &self.lt {
-            c = c.add(ordered.clone().lt(v.clone()));
-        }
-        if let Some(v) = &self.lte {
-            c = c.add(ordered.clone().lte(v.clone()));
-        }
-        if let Some(v) = &self.gt {
-            c = c.add(ordered.clone().gt(v.clone()));
-        }
-        if let Some(v) = &self.gte {
-            c = c.add(ordered.clone().gte(v.clone()));
-        }
+        let ops = Ops {
+            eq: self.eq.clone(),
+            ne: self.ne.clone(),
+            in_: self.in_.clone(),
+            not_in: self.not_in.clone(),
+            lt: self.lt.clone(),
+            lte: self.lte.clone(),
+            gt: self.gt.clone(),
+            gte: self.gte.clone(),
+            is_null: self.is_null,
+        };
+        let mut c = ops.condition(expr.clone(), binary(backend, expr.clone()))?;
         if let Some(v) = &self.contains {
             c = c.add(like_ignoring_case(
                 backend,
@@ -130,16 +185,9 @@ impl StringFilter {
         if let Some(v) = &self.starts_with {
             c = c.add(like_ignoring_case(
                 backend,
-                expr.clone(),
+                expr,
                 format!("{}%", like_literal(v)),
             ));
-        }
-        if let Some(null) = self.is_null {
-            c = c.add(if null {
-                expr.clone().is_null()
-            } else {
-                expr.clone().is_not_null()
-            });
         }
         Ok(c)
     }
@@ -163,39 +211,20 @@ pub struct IdFilter {
 
 impl IdFilter {
     pub fn condition(&self, expr: Expr) -> ApiResult<Condition> {
-        let ids = |v: &Vec<ID>| -> ApiResult<Vec<uuid::Uuid>> {
-            check_list(v)?;
-            v.iter().map(uuid_of).collect()
+        let ids = |v: &Option<Vec<ID>>| -> ApiResult<Option<Vec<uuid::Uuid>>> {
+            v.as_ref()
+                .map(|ids| ids.iter().map(uuid_of).collect())
+                .transpose()
         };
-        let mut c = Condition::all();
-        if let Some(v) = &self.eq {
-            c = c.add(expr.clone().eq(uuid_of(v)?));
-        }
-        if let Some(v) = &self.ne {
-            c = c.add(
-                Condition::any()
-                    .add(expr.clone().ne(uuid_of(v)?))
-                    .add(expr.clone().is_null()),
-            );
-        }
-        if let Some(v) = &self.in_ {
-            c = c.add(expr.clone().is_in(ids(v)?));
-        }
-        if let Some(v) = &self.not_in {
-            c = c.add(
-                Condition::any()
-                    .add(expr.clone().is_not_in(ids(v)?))
-                    .add(expr.clone().is_null()),
-            );
-        }
-        if let Some(null) = self.is_null {
-            c = c.add(if null {
-                expr.clone().is_null()
-            } else {
-                expr.clone().is_not_null()
-            });
-        }
-        Ok(c)
+        let ops = Ops {
+            eq: self.eq.as_ref().map(uuid_of).transpose()?,
+            ne: self.ne.as_ref().map(uuid_of).transpose()?,
+            in_: ids(&self.in_)?,
+            not_in: ids(&self.not_in)?,
+            is_null: self.is_null,
+            ..Ops::default()
+        };
+        ops.condition(expr.clone(), expr)
     }
 }
 
@@ -225,50 +254,19 @@ pub struct DateFilter {
 
 impl DateFilter {
     pub fn condition(&self, expr: Expr) -> ApiResult<Condition> {
-        let dates = |v: &Vec<Date>| -> ApiResult<Vec<chrono::NaiveDate>> {
-            check_list(v)?;
-            Ok(v.iter().map(|d| d.0).collect())
+        let dates = |v: &Option<Vec<Date>>| v.as_ref().map(|d| d.iter().map(|d| d.0).collect());
+        let ops = Ops {
+            eq: self.eq.map(|d| d.0),
+            ne: self.ne.map(|d| d.0),
+            in_: dates(&self.in_),
+            not_in: dates(&self.not_in),
+            lt: self.lt.map(|d| d.0),
+            lte: self.lte.map(|d| d.0),
+            gt: self.gt.map(|d| d.0),
+            gte: self.gte.map(|d| d.0),
+            is_null: self.is_null,
         };
-        let mut c = Condition::all();
-        if let Some(v) = self.eq {
-            c = c.add(expr.clone().eq(v.0));
-        }
-        if let Some(v) = self.ne {
-            c = c.add(
-                Condition::any()
-                    .add(expr.clone().ne(v.0))
-                    .add(expr.clone().is_null()),
-            );
-        }
-        if let Some(v) = &self.in_ {
-            c = c.add(expr.clone().is_in(dates(v)?));
-        }
-        if let Some(v) = &self.not_in {
-            c = c.add(
-                Condition::any()
-                    .add(expr.clone().is_not_in(dates(v)?))
-                    .add(expr.clone().is_null()),
-            );
-        }
-        for (value, op) in [(self.lt, 0), (self.lte, 1), (self.gt, 2), (self.gte, 3)] {
-            if let Some(v) = value {
-                let e = expr.clone();
-                c = c.add(match op {
-                    0 => e.lt(v.0),
-                    1 => e.lte(v.0),
-                    2 => e.gt(v.0),
-                    _ => e.gte(v.0),
-                });
-            }
-        }
-        if let Some(null) = self.is_null {
-            c = c.add(if null {
-                expr.clone().is_null()
-            } else {
-                expr.clone().is_not_null()
-            });
-        }
-        Ok(c)
+        ops.condition(expr.clone(), expr)
     }
 }
 
@@ -300,24 +298,15 @@ impl<T: InputType + Copy> EnumFilter<T> {
         expr: Expr,
         stored: impl Fn(T) -> &'static str,
     ) -> ApiResult<Condition> {
-        let list = |v: &Vec<T>| -> ApiResult<Vec<&'static str>> {
-            check_list(v)?;
-            Ok(v.iter().map(|x| stored(*x)).collect())
+        let list = |v: &Option<Vec<T>>| v.as_ref().map(|v| v.iter().map(|x| stored(*x)).collect());
+        let ops = Ops {
+            eq: self.eq.map(&stored),
+            ne: self.ne.map(&stored),
+            in_: list(&self.in_),
+            not_in: list(&self.not_in),
+            ..Ops::default()
         };
-        let mut c = Condition::all();
-        if let Some(v) = self.eq {
-            c = c.add(expr.clone().eq(stored(v)));
-        }
-        if let Some(v) = self.ne {
-            c = c.add(expr.clone().ne(stored(v)));
-        }
-        if let Some(v) = &self.in_ {
-            c = c.add(expr.clone().is_in(list(v)?));
-        }
-        if let Some(v) = &self.not_in {
-            c = c.add(expr.clone().is_not_in(list(v)?));
-        }
-        Ok(c)
+        ops.condition(expr.clone(), expr)
     }
 }
 
