@@ -3,10 +3,10 @@
 use super::grant::Grant;
 use super::id_of;
 use super::organisation::Organisation;
+use super::{related, related_list};
 use crate::graphql::connection::{Key, SortField, column, text_key};
 use crate::graphql::error::ApiResult;
 use crate::graphql::filter::{IdFilter, StringFilter, combine};
-use crate::graphql::loaders::Loaders;
 use async_graphql::{Context, ID, Object};
 use b2h_entity::funder;
 use sea_orm::sea_query::Expr;
@@ -44,27 +44,12 @@ impl Funder {
         let Some(id) = self.0.organisation_id else {
             return Ok(None);
         };
-        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
-        Ok(loaders
-            .organisations
-            .load_one(id)
-            .await
-            .map_err(super::load_error)?
-            .map(Organisation))
+        related(ctx, |l| &l.organisations, id, Organisation).await
     }
 
     /// Grants from this funder, by award date.
     async fn grants(&self, ctx: &Context<'_>) -> ApiResult<Vec<Grant>> {
-        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
-        Ok(loaders
-            .grants_by_funder
-            .load_one(self.0.id)
-            .await
-            .map_err(super::load_error)?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Grant)
-            .collect())
+        related_list(ctx, |l| &l.grants_by_funder, self.0.id, Grant).await
     }
 
     /// Version for optimistic concurrency.

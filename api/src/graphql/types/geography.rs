@@ -1,8 +1,7 @@
 //! UK nations and NHS England regions.
 
-use super::load_error;
+use super::related;
 use crate::graphql::error::ApiResult;
-use crate::graphql::loaders::Loaders;
 use async_graphql::{Context, Object};
 use b2h_entity::{nation, region};
 
@@ -46,36 +45,18 @@ impl Region {
 
     /// The nation the region is in (England).
     async fn nation(&self, ctx: &Context<'_>) -> ApiResult<Option<Nation>> {
-        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
-        Ok(loaders
-            .nations
-            .load_one(self.0.nation_code.clone())
-            .await
-            .map_err(load_error)?
-            .map(Nation))
+        related(ctx, |l| &l.nations, self.0.nation_code.clone(), Nation).await
     }
 }
 
 /// Loads a region by code, if any.
 pub async fn region_by_code(ctx: &Context<'_>, code: Option<&String>) -> ApiResult<Option<Region>> {
     let Some(code) = code else { return Ok(None) };
-    let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
-    Ok(loaders
-        .regions
-        .load_one(code.clone())
-        .await
-        .map_err(load_error)?
-        .map(Region))
+    related(ctx, |l| &l.regions, code.clone(), Region).await
 }
 
 /// Loads a nation by code, if any.
 pub async fn nation_by_code(ctx: &Context<'_>, code: Option<&String>) -> ApiResult<Option<Nation>> {
     let Some(code) = code else { return Ok(None) };
-    let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
-    Ok(loaders
-        .nations
-        .load_one(code.clone())
-        .await
-        .map_err(load_error)?
-        .map(Nation))
+    related(ctx, |l| &l.nations, code.clone(), Nation).await
 }

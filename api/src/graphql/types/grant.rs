@@ -1,13 +1,13 @@
 //! 360Giving-compatible grants and their allocations to projects.
 
 use super::funder::Funder;
+use super::id_of;
 use super::organisation::Organisation;
 use super::project::Project;
-use super::{id_of, load_error};
+use super::{related, related_list};
 use crate::graphql::connection::{Key, SortField, column, text_key};
 use crate::graphql::error::ApiResult;
 use crate::graphql::filter::{DateFilter, IdFilter, StringFilter, combine};
-use crate::graphql::loaders::Loaders;
 use crate::graphql::scalars::{Date, Decimal};
 use async_graphql::{Context, ID, Object};
 use b2h_entity::{grant, grant_allocation};
@@ -73,38 +73,23 @@ impl Grant {
 
     /// Who gave the grant.
     async fn funder(&self, ctx: &Context<'_>) -> ApiResult<Option<Funder>> {
-        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
-        Ok(loaders
-            .funders
-            .load_one(self.0.funder_id)
-            .await
-            .map_err(load_error)?
-            .map(Funder))
+        related(ctx, |l| &l.funders, self.0.funder_id, Funder).await
     }
 
     /// Who received the grant.
     async fn recipient_organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<Organisation>> {
-        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
-        Ok(loaders
-            .organisations
-            .load_one(self.0.recipient_organisation_id)
-            .await
-            .map_err(load_error)?
-            .map(Organisation))
+        related(
+            ctx,
+            |l| &l.organisations,
+            self.0.recipient_organisation_id,
+            Organisation,
+        )
+        .await
     }
 
     /// The projects the grant pays for, with amounts.
     async fn allocations(&self, ctx: &Context<'_>) -> ApiResult<Vec<GrantAllocation>> {
-        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
-        Ok(loaders
-            .allocations_by_grant
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?
-            .unwrap_or_default()
-            .into_iter()
-            .map(GrantAllocation)
-            .collect())
+        related_list(ctx, |l| &l.allocations_by_grant, self.0.id, GrantAllocation).await
     }
 
     /// Version for optimistic concurrency: send it back with an update.
@@ -136,24 +121,12 @@ impl GrantAllocation {
 
     /// The grant.
     async fn grant(&self, ctx: &Context<'_>) -> ApiResult<Option<Grant>> {
-        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
-        Ok(loaders
-            .grants
-            .load_one(self.0.grant_id)
-            .await
-            .map_err(load_error)?
-            .map(Grant))
+        related(ctx, |l| &l.grants, self.0.grant_id, Grant).await
     }
 
     /// The project paid for.
     async fn project(&self, ctx: &Context<'_>) -> ApiResult<Option<Project>> {
-        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
-        Ok(loaders
-            .projects
-            .load_one(self.0.project_id)
-            .await
-            .map_err(load_error)?
-            .map(Project))
+        related(ctx, |l| &l.projects, self.0.project_id, Project).await
     }
 
     /// Version for optimistic concurrency.

@@ -10,8 +10,11 @@ pub mod organisation;
 pub mod project;
 pub mod record;
 
+use super::batch::{BatchLoad, Batched};
 use super::error::{ApiError, ApiResult, coded};
-use async_graphql::ID;
+use super::loaders::Loaders;
+use async_graphql::{Context, ID};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Parses a GraphQL `ID` that must be a UUID.
@@ -32,4 +35,34 @@ pub fn id_of(uuid: Uuid) -> ID {
 /// Loader failures are database failures: logged, masked.
 pub fn load_error(e: std::sync::Arc<sea_orm::DbErr>) -> async_graphql::Error {
     coded(ApiError::Internal(e.to_string()))
+}
+
+/// The row related by `key`, through the request's loader that `pick` names, as a GraphQL type.
+pub async fn related<L: BatchLoad, N>(
+    ctx: &Context<'_>,
+    pick: fn(&Loaders) -> &Batched<L>,
+    key: L::Key,
+    wrap: fn(L::Value) -> N,
+) -> ApiResult<Option<N>> {
+    let loaders = ctx.data::<Arc<Loaders>>()?;
+    Ok(pick(loaders)
+        .load_one(key)
+        .await
+        .map_err(load_error)?
+        .map(wrap))
+}
+
+/// The rows related by `key` (none when there are none), as GraphQL types.
+pub async fn related_list<L, M, N>(
+    ctx: &Context<'_>,
+    pick: fn(&Loaders) -> &Batched<L>,
+    key: L::Key,
+    wrap: fn(M) -> N,
+) -> ApiResult<Vec<N>>
+where
+    L: BatchLoad<Value = Vec<M>>,
+{
+    let loaders = ctx.data::<Arc<Loaders>>()?;
+    let rows = pick(loaders).load_one(key).await.map_err(load_error)?;
+    Ok(rows.unwrap_or_default().into_iter().map(wrap).collect())
 }

@@ -5,10 +5,10 @@ use super::geography::{Nation, Region, nation_by_code, region_by_code};
 use super::grant::Grant;
 use super::id_of;
 use super::project::Project;
+use super::related_list;
 use crate::graphql::connection::{Key, SortField, column, text_key};
 use crate::graphql::error::ApiResult;
 use crate::graphql::filter::{EnumFilter, IdFilter, StringFilter, combine};
-use crate::graphql::loaders::Loaders;
 use crate::graphql::scalars::DateTime;
 use async_graphql::{Context, ID, Object};
 use b2h_entity::enums as domain;
@@ -75,30 +75,12 @@ impl Organisation {
 
     /// Projects the organisation leads, by reference.
     async fn led_projects(&self, ctx: &Context<'_>) -> ApiResult<Vec<Project>> {
-        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
-        Ok(loaders
-            .projects_by_lead
-            .load_one(self.0.id)
-            .await
-            .map_err(super::load_error)?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Project)
-            .collect())
+        related_list(ctx, |l| &l.projects_by_lead, self.0.id, Project).await
     }
 
     /// Grants the organisation received, by award date.
     async fn grants_received(&self, ctx: &Context<'_>) -> ApiResult<Vec<Grant>> {
-        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
-        Ok(loaders
-            .grants_by_recipient
-            .load_one(self.0.id)
-            .await
-            .map_err(super::load_error)?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Grant)
-            .collect())
+        related_list(ctx, |l| &l.grants_by_recipient, self.0.id, Grant).await
     }
 
     /// When the row was created (UTC).

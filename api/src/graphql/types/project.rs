@@ -4,13 +4,13 @@ use super::campaign::Campaign;
 use super::enums::{PartnerRole, PathwayStage, ProjectSetting, ProjectStatus};
 use super::geography::{Nation, Region, nation_by_code, region_by_code};
 use super::grant::GrantAllocation;
+use super::id_of;
 use super::organisation::Organisation;
 use super::record::OutcomeRecord;
-use super::{id_of, load_error};
+use super::{related, related_list};
 use crate::graphql::connection::{Key, SortField, column, text_key};
 use crate::graphql::error::ApiResult;
 use crate::graphql::filter::{DateFilter, EnumFilter, IdFilter, StringFilter, combine};
-use crate::graphql::loaders::Loaders;
 use crate::graphql::scalars::{Date, DateTime};
 use async_graphql::{Context, ID, Object};
 use b2h_entity::enums as domain;
@@ -47,24 +47,18 @@ impl Project {
 
     /// The organisation that leads the project.
     async fn lead_organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<Organisation>> {
-        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
-        Ok(loaders
-            .organisations
-            .load_one(self.0.lead_organisation_id)
-            .await
-            .map_err(load_error)?
-            .map(Organisation))
+        related(
+            ctx,
+            |l| &l.organisations,
+            self.0.lead_organisation_id,
+            Organisation,
+        )
+        .await
     }
 
     /// The campaign the project belongs to.
     async fn campaign(&self, ctx: &Context<'_>) -> ApiResult<Option<Campaign>> {
-        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
-        Ok(loaders
-            .campaigns
-            .load_one(self.0.campaign_id)
-            .await
-            .map_err(load_error)?
-            .map(Campaign))
+        related(ctx, |l| &l.campaigns, self.0.campaign_id, Campaign).await
     }
 
     /// The pathway stage the project mainly works in (groups add up to totals by this stage).
@@ -118,61 +112,43 @@ impl Project {
 
     /// Every pathway stage the project works in, the primary first.
     async fn stages(&self, ctx: &Context<'_>) -> ApiResult<Vec<ProjectStage>> {
-        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
-        Ok(loaders
-            .stages_by_project
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?
-            .unwrap_or_default()
-            .into_iter()
-            .map(|s| ProjectStage {
+        related_list(
+            ctx,
+            |l| &l.stages_by_project,
+            self.0.id,
+            |s| ProjectStage {
                 stage: s.stage.into(),
                 is_primary: s.is_primary,
-            })
-            .collect())
+            },
+        )
+        .await
     }
 
     /// Organisations taking part and their roles (the lead included).
     async fn partners(&self, ctx: &Context<'_>) -> ApiResult<Vec<ProjectPartner>> {
-        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
-        Ok(loaders
-            .partners_by_project
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?
-            .unwrap_or_default()
-            .into_iter()
-            .map(ProjectPartner)
-            .collect())
+        related_list(ctx, |l| &l.partners_by_project, self.0.id, ProjectPartner).await
     }
 
     /// Grant allocations that pay for the project.
     async fn grant_allocations(&self, ctx: &Context<'_>) -> ApiResult<Vec<GrantAllocation>> {
-        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
-        Ok(loaders
-            .allocations_by_project
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?
-            .unwrap_or_default()
-            .into_iter()
-            .map(GrantAllocation)
-            .collect())
+        related_list(
+            ctx,
+            |l| &l.allocations_by_project,
+            self.0.id,
+            GrantAllocation,
+        )
+        .await
     }
 
     /// The latest submitted or verified record of each measure the project reports.
     async fn latest_outcome_records(&self, ctx: &Context<'_>) -> ApiResult<Vec<OutcomeRecord>> {
-        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
-        Ok(loaders
-            .latest_records_by_project
-            .load_one(self.0.id)
-            .await
-            .map_err(load_error)?
-            .unwrap_or_default()
-            .into_iter()
-            .map(OutcomeRecord)
-            .collect())
+        related_list(
+            ctx,
+            |l| &l.latest_records_by_project,
+            self.0.id,
+            OutcomeRecord,
+        )
+        .await
     }
 
     /// When the row was created (UTC).
@@ -213,13 +189,13 @@ impl ProjectPartner {
 
     /// The organisation.
     async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<Organisation>> {
-        let loaders = ctx.data::<std::sync::Arc<Loaders>>()?;
-        Ok(loaders
-            .organisations
-            .load_one(self.0.organisation_id)
-            .await
-            .map_err(load_error)?
-            .map(Organisation))
+        related(
+            ctx,
+            |l| &l.organisations,
+            self.0.organisation_id,
+            Organisation,
+        )
+        .await
     }
 }
 

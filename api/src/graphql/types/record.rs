@@ -1,20 +1,19 @@
 //! Outcome records: one aggregate figure of a project for a measure and period.
 
 use super::enums::{DataSource, EvidenceStrength, RecordStatus};
+use super::id_of;
 use super::measure::OutcomeMeasure;
 use super::project::Project;
-use super::{id_of, load_error};
+use super::related;
 use crate::graphql::connection::{Key, SortField, column};
 use crate::graphql::error::ApiResult;
 use crate::graphql::filter::{DateFilter, EnumFilter, IdFilter, StringFilter, combine};
-use crate::graphql::loaders::Loaders;
 use crate::graphql::scalars::{Date, DateTime};
 use async_graphql::{Context, ID, Object};
 use b2h_entity::enums as domain;
 use b2h_entity::outcome_record;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{Condition, DbBackend};
-use std::sync::Arc;
 
 /// One aggregate figure (never personal data) of a project for a measure and period.
 #[derive(Clone)]
@@ -30,24 +29,12 @@ impl OutcomeRecord {
 
     /// The project reporting.
     async fn project(&self, ctx: &Context<'_>) -> ApiResult<Option<Project>> {
-        let loaders = ctx.data::<Arc<Loaders>>()?;
-        Ok(loaders
-            .projects
-            .load_one(self.0.project_id)
-            .await
-            .map_err(load_error)?
-            .map(Project))
+        related(ctx, |l| &l.projects, self.0.project_id, Project).await
     }
 
     /// The measure reported against.
     async fn measure(&self, ctx: &Context<'_>) -> ApiResult<Option<OutcomeMeasure>> {
-        let loaders = ctx.data::<Arc<Loaders>>()?;
-        Ok(loaders
-            .measures
-            .load_one(self.0.measure_id)
-            .await
-            .map_err(load_error)?
-            .map(OutcomeMeasure))
+        related(ctx, |l| &l.measures, self.0.measure_id, OutcomeMeasure).await
     }
 
     /// First day of the period (inclusive).
