@@ -23,6 +23,15 @@ pub const DEFAULT_PAGE_SIZE: u64 = 50;
 /// The largest `first` or `last` accepted.
 pub const MAX_PAGE_SIZE: u64 = 500;
 
+/// Query complexity of a page: its selection once per row it can hold, so that a large page
+/// of a deep selection counts for what it costs.
+pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let rows = first
+        .or(last)
+        .map_or(DEFAULT_PAGE_SIZE, |n| Ord::max(n, 1) as u64);
+    (rows as usize).saturating_mul(child_complexity)
+}
+
 /// Sort direction.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum OrderDirection {

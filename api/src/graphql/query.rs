@@ -1,6 +1,6 @@
 //! Read entry points.
 
-use super::connection::{Listing, OrderBy, Page, PageArgs, SortField};
+use super::connection::{Listing, OrderBy, Page, PageArgs, SortField, page_cost};
 use super::error::{ApiResult, coded};
 use super::types::campaign::Campaign;
 use super::types::funder::{Funder, FunderConnection, FunderFilter, FunderOrderField};
@@ -27,7 +27,7 @@ use sea_orm::{
 pub struct Query;
 
 /// A list filter: its SQL condition for a backend.
-trait Filter: Sync {
+pub(crate) trait Filter: Sync {
     fn condition(&self, backend: DbBackend) -> ApiResult<Condition>;
 }
 
@@ -50,7 +50,7 @@ filters!(
 
 /// Reads one page of a list: filter, order, keyset page, `totalCount` only when selected.
 #[allow(clippy::too_many_arguments)]
-async fn list<E, F, N>(
+pub(crate) async fn list<E, F, N>(
     ctx: &Context<'_>,
     mut select: Select<E>,
     filter: Option<&dyn Filter>,
@@ -143,6 +143,7 @@ impl Query {
 
     /// Organisations, a page at a time (by name unless `orderBy` says otherwise).
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn organisations(
         &self,
         ctx: &Context<'_>,
@@ -184,6 +185,7 @@ impl Query {
 
     /// Funders, a page at a time (by name unless `orderBy` says otherwise).
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn funders(
         &self,
         ctx: &Context<'_>,
@@ -222,6 +224,7 @@ impl Query {
 
     /// Projects, a page at a time (by title unless `orderBy` says otherwise).
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn projects(
         &self,
         ctx: &Context<'_>,
@@ -260,6 +263,7 @@ impl Query {
 
     /// Grants, a page at a time (by award date unless `orderBy` says otherwise).
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn grants(
         &self,
         ctx: &Context<'_>,
@@ -298,6 +302,7 @@ impl Query {
 
     /// Outcome records, a page at a time (by period end unless `orderBy` says otherwise).
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn outcome_records(
         &self,
         ctx: &Context<'_>,

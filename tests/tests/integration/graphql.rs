@@ -20,8 +20,17 @@ fn every_type_and_field_is_described() {
     // A field or type line not preceded by a description block.
     let lines: Vec<&str> = sdl.lines().collect();
     let mut in_schema_block = false;
+    let mut in_description = false;
     for (i, line) in lines.iter().enumerate() {
         let t = line.trim();
+        // Lines inside a multi-line description are text, not definitions.
+        if t == "\"\"\"" {
+            in_description = !in_description;
+            continue;
+        }
+        if in_description {
+            continue;
+        }
         if t.starts_with("schema ") || t.starts_with("directive ") {
             in_schema_block = t.ends_with('{');
             continue;

@@ -269,4 +269,53 @@ with_demo_app!(outcome_records, |app: TestApp| async move {
     let mut sorted = seen.clone();
     sorted.sort();
     assert_eq!(seen, sorted, "by period end");
+
+    // The same records through the project: its own connection gives the same rows and order.
+    let nested = app
+        .data(
+            "query($p: ID!) { project(id: $p) { reference outcomeRecords(first: 500,
+            filter: { measureCode: { eq: \"wellbeing_improved_pct\" }, status: { in: [SUBMITTED, VERIFIED] },
+                      periodEnd: { gte: \"2023-01-01\" } }) { totalCount nodes { periodEnd project { reference } } } } }",
+            json!({ "p": project["id"] }),
+        )
+        .await;
+    let records = &nested["project"]["outcomeRecords"];
+    assert_eq!(records["totalCount"].as_i64().unwrap(), total);
+    let periods: Vec<&str> = records["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .inspect(|r| assert_eq!(r["project"]["reference"], "GEH-B2H-01"))
+        .map(|r| r["periodEnd"].as_str().unwrap())
+        .collect();
+    assert_eq!(periods, seen);
+    // All of the project's records, drafts included, newest first, a page at a time.
+    let all = app
+        .data(
+            "query($p: ID!) { project(id: $p) { outcomeRecords(first: 3, orderBy: [{ field: PERIOD_END, direction: DESC }]) {
+            totalCount pageInfo { hasNextPage } nodes { periodEnd } } } }",
+            json!({ "p": project["id"] }),
+        )
+        .await;
+    let conn = app.db.connect().await;
+    let count = b2h_tests::scalar_i64(
+        &conn,
+        "SELECT COUNT(*) FROM outcome_record r JOIN project p ON p.id = r.project_id WHERE p.reference = 'GEH-B2H-01'",
+    )
+    .await;
+    conn.close().await.ok();
+    let records = &all["project"]["outcomeRecords"];
+    assert_eq!(records["totalCount"].as_i64().unwrap(), count);
+    assert_eq!(records["pageInfo"]["hasNextPage"], true);
+    let periods: Vec<&str> = records["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["periodEnd"].as_str().unwrap())
+        .collect();
+    assert_eq!(periods.len(), 3);
+    assert!(
+        periods.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {periods:?}"
+    );
 });

@@ -6,17 +6,20 @@ use super::geography::{Nation, Region, nation_by_code, region_by_code};
 use super::grant::GrantAllocation;
 use super::id_of;
 use super::organisation::Organisation;
-use super::record::OutcomeRecord;
+use super::record::{
+    OutcomeRecord, OutcomeRecordConnection, OutcomeRecordFilter, OutcomeRecordOrderField,
+};
 use super::{related, related_list};
-use crate::graphql::connection::{Key, SortField, column, text_key};
+use crate::graphql::connection::{Key, OrderBy, PageArgs, SortField, column, page_cost, text_key};
 use crate::graphql::error::ApiResult;
 use crate::graphql::filter::{DateFilter, EnumFilter, IdFilter, StringFilter, combine};
+use crate::graphql::query::{Filter, list};
 use crate::graphql::scalars::{Date, DateTime};
 use async_graphql::{Context, ID, Object};
 use b2h_entity::enums as domain;
-use b2h_entity::project;
+use b2h_entity::{outcome_record, project};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoCondition, Query};
-use sea_orm::{Condition, DbBackend};
+use sea_orm::{ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter};
 
 /// A volunteering service run by a lead organisation within a campaign.
 #[derive(Clone)]
@@ -149,6 +152,51 @@ impl Project {
             OutcomeRecord,
         )
         .await
+    }
+
+    /// The project's outcome records (all statuses), a page at a time, by period end unless
+    /// `orderBy` says otherwise. Each use is one query per project: to page through records
+    /// of many projects, use the top-level `outcomeRecords` with a `project` filter.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn outcome_records(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which of the project's records; all when left out.")] filter: Option<
+            OutcomeRecordFilter,
+        >,
+        #[graphql(desc = "Sort criteria in order; ties are broken by id.")] order_by: Option<
+            Vec<OrderBy<OutcomeRecordOrderField>>,
+        >,
+        #[graphql(desc = "Rows after the cursor `after`, at most 500 (default 50).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "A cursor: rows after it.")] after: Option<String>,
+        #[graphql(desc = "Rows before the cursor `before`, at most 500.")] last: Option<i32>,
+        #[graphql(desc = "A cursor: rows before it.")] before: Option<String>,
+    ) -> ApiResult<OutcomeRecordConnection> {
+        let select = outcome_record::Entity::find()
+            .filter(outcome_record::Column::ArchivedAt.is_null())
+            .filter(outcome_record::Column::ProjectId.eq(self.0.id));
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        list(
+            ctx,
+            select,
+            filter.as_ref().map(|f| f as &dyn Filter),
+            order_by,
+            OutcomeRecordOrderField::PeriodEnd,
+            "outcome_record",
+            |m| m.id,
+            OutcomeRecord,
+            args,
+        )
+        .await
+        .map(Into::into)
     }
 
     /// When the row was created (UTC).
