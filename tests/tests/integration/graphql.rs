@@ -233,6 +233,25 @@ with_demo_app!(http_semantics, |app: TestApp| async move {
         "{body}"
     );
     assert!(body.get("data").is_none());
+    // So is a variable of the wrong type, or an enum value the schema does not have.
+    for (query, variables, named) in [
+        (
+            "query($f: Int) { projects(first: $f) { totalCount } }",
+            json!({ "f": "ten" }),
+            "Int",
+        ),
+        (
+            "query($f: ProjectFilter) { projects(filter: $f) { totalCount } }",
+            json!({ "f": { "status": { "eq": "PAUSED_FOREVER" } } }),
+            "PAUSED_FOREVER",
+        ),
+    ] {
+        let (status, body) = app.graphql(query, variables).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body.get("data").is_none(), "{body}");
+        assert!(body.to_string().contains(named), "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    }
     // Unknown fields are request errors too.
     let (status, body) = app.graphql("{ nations { population } }", json!({})).await;
     assert_eq!(status, 400, "{body}");
