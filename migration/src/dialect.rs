@@ -40,6 +40,21 @@ impl Dialect {
         self.backend == DbBackend::Postgres
     }
 
+    /// The type of a generated column holding `col`'s sort key: ASCII letters folded to lower
+    /// case, compared by code point. (PostgreSQL's `lower` would fold every letter under a
+    /// database collation, SQLite's only ASCII; `translate` with the C collation matches SQLite.)
+    pub fn sort_key(&self, col: &str) -> String {
+        if self.is_postgres() {
+            format!(
+                "text COLLATE \"C\" GENERATED ALWAYS AS \
+                 (translate({col}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')) STORED"
+            )
+        } else {
+            // SQLite cannot add a stored column to a table; a virtual one can be indexed.
+            format!("text GENERATED ALWAYS AS (lower({col})) VIRTUAL")
+        }
+    }
+
     /// `col` is a three-letter upper-case code (ISO 4217 currency).
     pub fn currency_code(&self, col: &str) -> String {
         if self.is_postgres() {

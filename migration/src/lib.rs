@@ -15,6 +15,7 @@ mod m20261123_000003_projects;
 mod m20261123_000004_grants;
 mod m20261123_000005_outcomes;
 mod m20261123_000006_access_audit_exports;
+mod m20261123_000007_sort_keys;
 
 /// Fixed identifiers of the reference rows the migrations insert, so that every database agrees.
 pub mod reference {
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_grants::Migration),
             Box::new(m20261123_000005_outcomes::Migration),
             Box::new(m20261123_000006_access_audit_exports::Migration),
+            Box::new(m20261123_000007_sort_keys::Migration),
         ]
     }
 }

@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition, NullOrdering, Order};
 use sea_orm::{
-    Condition, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Select,
 };
 use serde::{Deserialize, Serialize};
@@ -118,15 +118,10 @@ fn decode_cursor(cursor: &str, expected: usize) -> ApiResult<Vec<Key>> {
     Ok(keys)
 }
 
-/// Expression of a text column that sorts the same on both backends: ASCII letters folded to
-/// lower case, then code point order.
-pub fn text_key(backend: DbBackend, table: &str, column: &str) -> Expr {
-    match backend {
-        DbBackend::Postgres => Expr::cust(format!(
-            "translate(\"{table}\".\"{column}\", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') COLLATE \"C\""
-        )),
-        _ => Expr::cust(format!("lower(\"{table}\".\"{column}\")")),
-    }
+/// The sort key of a text column: its generated `<column>_key` (ASCII letters folded to lower
+/// case, code point order, the same on both backends), indexed with the id by the migrations.
+pub fn text_key(table: &str, column_name: &str) -> Expr {
+    column(table, &format!("{column_name}_key"))
 }
 
 /// A plain column as a sort or filter expression.
@@ -217,7 +212,7 @@ pub(crate) use connection;
 /// A field a list of `M` rows can be sorted by.
 pub trait SortField<M>: Copy + Send + Sync + 'static {
     /// The SQL expression sorted on.
-    fn key(self, backend: DbBackend) -> Expr;
+    fn key(self) -> Expr;
     /// The same value read from a row, for its cursor.
     fn value(self, row: &M) -> Key;
 }
@@ -249,7 +244,6 @@ impl<'a, E: EntityTrait, N> Listing<'a, E, N> {
         wrap: fn(E::Model) -> N,
         want_total: bool,
     ) -> Self {
-        let backend = db.get_database_backend();
         let order = order.unwrap_or_else(|| {
             vec![OrderBy {
                 field: default,
@@ -259,7 +253,7 @@ impl<'a, E: EntityTrait, N> Listing<'a, E, N> {
         let mut keys: Vec<SortKey> = order
             .iter()
             .map(|o| SortKey {
-                expr: o.field.key(backend),
+                expr: o.field.key(),
                 direction: o.direction,
             })
             .collect();

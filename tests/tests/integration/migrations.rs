@@ -39,10 +39,14 @@ async fn tables(db: &TestDb) -> Vec<String> {
     names
 }
 
+/// How many migrations b2h has.
+const MIGRATIONS: usize = 7;
+
 both_backends!(up_down_up, |db: TestDb| async move {
     let out = db.b2h(&["migrate"]).ok();
     assert!(
-        out.stdout.contains("Applied 6 migration(s)"),
+        out.stdout
+            .contains(&format!("Applied {MIGRATIONS} migration(s)")),
         "{}",
         out.stdout
     );
@@ -52,10 +56,10 @@ both_backends!(up_down_up, |db: TestDb| async move {
     assert_eq!(tables(&db).await, expected);
 
     let status = db.b2h(&["migrate", "status"]).ok().stdout;
-    assert_eq!(status.matches("applied").count(), 6, "{status}");
+    assert_eq!(status.matches("applied").count(), MIGRATIONS, "{status}");
 
     // Every step reverses on its own, newest first.
-    for left in (0..6).rev() {
+    for left in (0..MIGRATIONS).rev() {
         db.b2h(&["migrate", "down"]).ok();
         let status = db.b2h(&["migrate", "status"]).ok().stdout;
         assert_eq!(status.matches("applied").count(), left, "{status}");

@@ -70,9 +70,9 @@ pub enum FunderOrderField {
 }
 
 impl SortField<funder::Model> for FunderOrderField {
-    fn key(self, backend: DbBackend) -> Expr {
+    fn key(self) -> Expr {
         match self {
-            FunderOrderField::Name => text_key(backend, "funder", "name"),
+            FunderOrderField::Name => text_key("funder", "name"),
             FunderOrderField::CreatedAt => column("funder", "created_at"),
         }
     }

@@ -151,11 +151,11 @@ pub enum GrantOrderField {
 }
 
 impl SortField<grant::Model> for GrantOrderField {
-    fn key(self, backend: DbBackend) -> Expr {
+    fn key(self) -> Expr {
         match self {
             GrantOrderField::AwardDate => column("grant_award", "award_date"),
-            GrantOrderField::Title => text_key(backend, "grant_award", "title"),
-            GrantOrderField::Identifier => text_key(backend, "grant_award", "identifier"),
+            GrantOrderField::Title => text_key("grant_award", "title"),
+            GrantOrderField::Identifier => text_key("grant_award", "identifier"),
             GrantOrderField::AmountAwarded => column("grant_award", "amount_awarded"),
         }
     }

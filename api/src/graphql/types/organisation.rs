@@ -174,9 +174,9 @@ impl OrganisationFilter {
 }
 
 impl SortField<organisation::Model> for OrganisationOrderField {
-    fn key(self, backend: DbBackend) -> Expr {
+    fn key(self) -> Expr {
         match self {
-            OrganisationOrderField::Name => text_key(backend, "organisation", "name"),
+            OrganisationOrderField::Name => text_key("organisation", "name"),
             OrganisationOrderField::Kind => column("organisation", "kind"),
             OrganisationOrderField::CreatedAt => column("organisation", "created_at"),
             OrganisationOrderField::UpdatedAt => column("organisation", "updated_at"),

@@ -395,10 +395,10 @@ impl ProjectFilter {
 }
 
 impl SortField<project::Model> for ProjectOrderField {
-    fn key(self, backend: DbBackend) -> Expr {
+    fn key(self) -> Expr {
         match self {
-            ProjectOrderField::Title => text_key(backend, "project", "title"),
-            ProjectOrderField::Reference => text_key(backend, "project", "reference"),
+            ProjectOrderField::Title => text_key("project", "title"),
+            ProjectOrderField::Reference => text_key("project", "reference"),
             ProjectOrderField::StartDate => column("project", "start_date"),
             ProjectOrderField::EndDate => column("project", "end_date"),
             ProjectOrderField::Status => column("project", "status"),

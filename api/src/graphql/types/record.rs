@@ -134,7 +134,7 @@ pub enum OutcomeRecordOrderField {
 }
 
 impl SortField<outcome_record::Model> for OutcomeRecordOrderField {
-    fn key(self, _backend: DbBackend) -> Expr {
+    fn key(self) -> Expr {
         match self {
             OutcomeRecordOrderField::PeriodEnd => column("outcome_record", "period_end"),
             OutcomeRecordOrderField::PeriodStart => column("outcome_record", "period_start"),
