@@ -4,6 +4,11 @@ use b2h_api::cli::{self, Cli};
 use clap::Parser;
 use std::process::ExitCode;
 
+// glibc's allocator spent a quarter of a request's CPU time in malloc/free and arena locks
+// under load (see docs/benchmarks.md); mimalloc's thread-local heaps avoid both.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

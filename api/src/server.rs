@@ -1,6 +1,7 @@
 //! The HTTP server: `/graphql`, `/healthz`, `/readyz`, request ids, tracing, CORS, timeouts and
 //! graceful shutdown.
 
+use crate::graphql::documents::Documents;
 use crate::graphql::{self, B2hSchema};
 use axum::Router;
 use axum::extract::State;
@@ -8,6 +9,7 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -45,6 +47,8 @@ impl Default for ServerConfig {
 pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: B2hSchema,
+    /// Parsed documents and persisted queries.
+    pub documents: Arc<Documents>,
 }
 
 /// A bound, not yet running server (bind to port 0 in tests, then read [`Application::port`]).
@@ -76,7 +80,12 @@ impl Application {
                     source,
                 })?;
         let schema = graphql::build_schema(db.clone());
-        let router = app(AppState { db, schema }, config)?;
+        let state = AppState {
+            db,
+            schema,
+            documents: Arc::default(),
+        };
+        let router = app(state, config)?;
         Ok(Self { listener, router })
     }
 

@@ -1,9 +1,10 @@
 //! `/graphql` over HTTP, following the GraphQL-over-HTTP specification: GET for queries, POST for
 //! everything, the response media type negotiated from `Accept`.
 
+use super::documents::DocumentError;
 use crate::server::AppState;
 use async_graphql::http::parse_query_string;
-use async_graphql::parser::types::OperationType;
+use async_graphql::parser::types::{ExecutableDocument, OperationDefinition, OperationType};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
@@ -75,21 +76,7 @@ pub async fn get(State(state): State<AppState>, headers: HeaderMap, uri: Uri) ->
             );
         }
     };
-    if request.query.trim().is_empty() {
-        return request_error(media, StatusCode::BAD_REQUEST, "the request has no query");
-    }
-    if is_mutation(&request) {
-        let mut response = request_error(
-            media,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "mutations must be sent with POST",
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
-    }
-    execute(&state, request, media).await
+    execute(&state, request, media, Method::Get).await
 }
 
 /// `POST /graphql` with a JSON body.
@@ -119,17 +106,59 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
             );
         }
     };
-    execute(&state, request, media).await
+    execute(&state, request, media, Method::Post).await
 }
 
-async fn execute(state: &AppState, request: async_graphql::Request, media: MediaType) -> Response {
-    if let Some(message) = missing_variable(&request) {
-        // Like any request error: 400 under graphql-response+json, 200 under legacy JSON.
-        let status = match media {
-            MediaType::GraphQlResponse => StatusCode::BAD_REQUEST,
-            MediaType::Json => StatusCode::OK,
-        };
-        return request_error(media, status, &message);
+/// How the request came.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Get,
+    Post,
+}
+
+async fn execute(
+    state: &AppState,
+    mut request: async_graphql::Request,
+    media: MediaType,
+    method: Method,
+) -> Response {
+    // Like any request error: 400 under graphql-response+json, 200 under legacy JSON.
+    let request_failed = match media {
+        MediaType::GraphQlResponse => StatusCode::BAD_REQUEST,
+        MediaType::Json => StatusCode::OK,
+    };
+    let document = match state.documents.prepare(&mut request) {
+        Ok(document) => document,
+        Err(e) => {
+            let body = match &e {
+                DocumentError::Syntax(error) => {
+                    json!({ "errors": [{ "message": error.message, "locations": error.locations, "extensions": { "code": e.code() } }] })
+                }
+                _ => {
+                    json!({ "errors": [{ "message": e.to_string(), "extensions": { "code": e.code() } }] })
+                }
+            };
+            // A request without a query is no GraphQL request: 400 whatever the media type.
+            let status = match e {
+                DocumentError::NoQuery => StatusCode::BAD_REQUEST,
+                _ => request_failed,
+            };
+            return json_response(status, media, &body);
+        }
+    };
+    if method == Method::Get && is_mutation(&document, request.operation_name.as_deref()) {
+        let mut response = request_error(
+            media,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "mutations must be sent with POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    if let Some(message) = missing_variable(&document, &request) {
+        return request_error(media, request_failed, &message);
     }
     let response = super::execute(&state.schema, &state.db, request).await;
     // A request error (unparsable or invalid document, bad variables) stops before execution:
@@ -173,16 +202,24 @@ fn add_missing_codes(body: &mut Value) {
     }
 }
 
-/// A required variable the request leaves out: a request error, caught before execution.
-fn missing_variable(request: &async_graphql::Request) -> Option<String> {
-    let document = async_graphql::parser::parse_query(&request.query).ok()?;
-    let wanted = request.operation_name.as_deref();
-    let (_, operation) = document
+/// The operation the request runs: the one named, or the only one.
+fn operation<'a>(
+    document: &'a ExecutableDocument,
+    wanted: Option<&str>,
+) -> Option<&'a OperationDefinition> {
+    document
         .operations
         .iter()
-        .find(|(name, _)| wanted.is_none() || name.map(|n| n.as_str()) == wanted)?;
-    operation
-        .node
+        .find(|(name, _)| wanted.is_none() || name.map(|n| n.as_str()) == wanted)
+        .map(|(_, operation)| &operation.node)
+}
+
+/// A required variable the request leaves out: a request error, caught before execution.
+fn missing_variable(
+    document: &ExecutableDocument,
+    request: &async_graphql::Request,
+) -> Option<String> {
+    operation(document, request.operation_name.as_deref())?
         .variable_definitions
         .iter()
         .find_map(|definition| {
@@ -201,17 +238,8 @@ fn missing_variable(request: &async_graphql::Request) -> Option<String> {
         })
 }
 
-fn is_mutation(request: &async_graphql::Request) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        // Unparsable: execution reports the syntax error.
-        return false;
-    };
-    let wanted = request.operation_name.as_deref();
-    document
-        .operations
-        .iter()
-        .find(|(name, _)| wanted.is_none() || name.map(|n| n.as_str()) == wanted)
-        .is_some_and(|(_, op)| op.node.ty == OperationType::Mutation)
+fn is_mutation(document: &ExecutableDocument, wanted: Option<&str>) -> bool {
+    operation(document, wanted).is_some_and(|op| op.ty == OperationType::Mutation)
 }
 
 fn json_response(status: StatusCode, media: MediaType, body: &Value) -> Response {

@@ -2,6 +2,7 @@
 
 mod batch;
 mod connection;
+pub mod documents;
 pub mod error;
 mod filter;
 pub mod graphiql;
@@ -11,9 +12,6 @@ mod query;
 mod scalars;
 mod types;
 
-use async_graphql::extensions::apollo_persisted_queries::{
-    ApolloPersistedQueries, LruCacheStorage,
-};
 use async_graphql::{EmptyMutation, EmptySubscription, SDLExportOptions, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
@@ -32,12 +30,9 @@ fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
         .limit_complexity(MAX_COMPLEXITY)
 }
 
-/// The schema with its database and per-process extensions.
+/// The schema with its database. (No extensions: see [`documents`] for why.)
 pub fn build_schema(db: DatabaseConnection) -> B2hSchema {
-    builder()
-        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(1024)))
-        .data(db)
-        .finish()
+    builder().data(db).finish()
 }
 
 /// The schema's SDL, fields and enum values sorted: what `schema.graphql` holds.

@@ -359,3 +359,69 @@ with_demo_app!(
         assert!(data["__schema"]["types"].as_array().unwrap().len() > 40);
     }
 );
+
+with_demo_app!(automatic_persisted_queries, |app: TestApp| async move {
+    use sha2::{Digest, Sha256};
+    let url = format!("{}/graphql", app.base);
+    let query = "{ regions { code name } }";
+    let hash: String = Sha256::digest(query.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let apq = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    let post = |body: Value| {
+        let request = app.client.post(&url).json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status(), response.json::<Value>().await.unwrap())
+        }
+    };
+    // An unknown hash asks the client to send the query along.
+    let (status, body) = post(json!({ "extensions": apq })).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["errors"][0]["message"], "PersistedQueryNotFound");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "PERSISTED_QUERY_NOT_FOUND"
+    );
+    // With the query, it is registered and answered...
+    let (_, full) = post(json!({ "query": query, "extensions": apq })).await;
+    assert_eq!(
+        full["data"]["regions"].as_array().unwrap().len(),
+        7,
+        "{full}"
+    );
+    // ...and from then on the hash alone does, by POST and by GET.
+    let (_, by_hash) = post(json!({ "extensions": apq })).await;
+    assert_eq!(by_hash, full);
+    let response = app
+        .client
+        .get(&url)
+        .header("accept", "application/json")
+        .query(&[("extensions", apq.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap(), full);
+    // A hash that is not the query's is refused, and so is another protocol version.
+    let wrong = json!({ "persistedQuery": { "version": 1, "sha256Hash": "00".repeat(32) } });
+    let (_, body) = post(json!({ "query": query, "extensions": wrong })).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sha256Hash"),
+        "{body}"
+    );
+    let v2 = json!({ "persistedQuery": { "version": 2, "sha256Hash": hash } });
+    let (_, body) = post(json!({ "query": query, "extensions": v2 })).await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("version 2"),
+        "{body}"
+    );
+});
