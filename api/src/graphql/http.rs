@@ -161,6 +161,16 @@ async fn execute(
         return request_error(media, request_failed, &message);
     }
     let response = super::execute(&state.schema, &state.db, request).await;
+    if response.errors.is_empty() {
+        // The common case, written straight from the response.
+        return match serde_json::to_vec(&response) {
+            Ok(body) => bytes_response(StatusCode::OK, media, body),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot serialise a GraphQL response");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response()
+            }
+        };
+    }
     // A request error (unparsable or invalid document, bad variables) stops before execution:
     // there is no data and no error has a path.
     let request_failed = response.data == async_graphql::Value::Null
@@ -243,7 +253,11 @@ fn is_mutation(document: &ExecutableDocument, wanted: Option<&str>) -> bool {
 }
 
 fn json_response(status: StatusCode, media: MediaType, body: &Value) -> Response {
-    let mut response = (status, body.to_string()).into_response();
+    bytes_response(status, media, body.to_string().into_bytes())
+}
+
+fn bytes_response(status: StatusCode, media: MediaType, body: Vec<u8>) -> Response {
+    let mut response = (status, body).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, media.header());

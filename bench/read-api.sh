@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Read-API benchmark: b2h against PostGraphile 5 on the same national-scale PostgreSQL database,
+# driven by wrk, and prints the Markdown table recorded in docs/benchmarks.md.
+#
+#   bench/read-api.sh
+#
+# Queries (bench/read-api/*.graphql, one file per system): (a) a page of 50 projects with lead
+# organisation, stages and grants with funders, (b) one project's detail with its first 100
+# outcome records, (c) NHS trusts of one region by name. Before timing, the two answers of each
+# query are compared row by row (bench/read-api/same.py). Each system then gets a warm-up of
+# WARMUP, then a measured run of DURATION, both at CONNECTIONS connections.
+#
+# Environment: B2H_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres, must
+# allow CREATE DATABASE), DURATION (30s), WARMUP (10s), CONNECTIONS (32), THREADS (2).
+# The database b2h_bench_read is created and seeded (--scale national) when missing and kept for
+# the next run; drop it with `dropdb b2h_bench_read` when done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration="${DURATION:-30s}"
+warmup="${WARMUP:-10s}"
+connections="${CONNECTIONS:-32}"
+threads="${THREADS:-2}"
+admin="${B2H_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+db=b2h_bench_read
+# Both systems talk to PostgreSQL without TLS, as node-postgres does by default.
+url="${admin%/*}/$db?sslmode=disable"
+b2h_port=5677
+peer_port=5678
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+export PGOPTIONS="-c client_min_messages=warning"
+
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+cargo build --release --quiet -p b2h-api
+b2h=target/release/b2h
+if [ ! -x bench/postgraphile/node_modules/.bin/postgraphile ]; then
+  (cd bench/postgraphile && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+if ! psql "$admin" -Atc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
+  psql "$admin" -qc "CREATE DATABASE $db"
+fi
+"$b2h" --database-url "$url" migrate >/dev/null
+"$b2h" --database-url "$url" seed --scale national --if-empty --no-progress >/dev/null
+psql "$url" -qc "VACUUM ANALYZE"
+# b2h leaves out archived rows; PostGraphile has no such rule, so there must be none.
+archived=$(psql "$url" -Atc "SELECT (SELECT count(*) FROM project WHERE archived_at IS NOT NULL)
+  + (SELECT count(*) FROM organisation WHERE archived_at IS NOT NULL)
+  + (SELECT count(*) FROM outcome_record WHERE archived_at IS NOT NULL)")
+[ "$archived" = 0 ] || { echo "the benchmark database has archived rows" >&2; exit 1; }
+records=$(psql "$url" -Atc "SELECT count(*) FROM outcome_record")
+project=$(psql "$url" -Atc "SELECT id FROM project ORDER BY reference LIMIT 1")
+
+"$b2h" --database-url "$url" serve --no-migrate --listen "127.0.0.1:$b2h_port" >"$work/b2h.log" 2>&1 &
+pids+=($!)
+(cd bench/postgraphile && DATABASE_URL="$url" PORT=$peer_port NODE_ENV=production \
+  exec node_modules/.bin/node node_modules/.bin/postgraphile -C graphile.config.mjs) >"$work/peer.log" 2>&1 &
+pids+=($!)
+for port in $b2h_port $peer_port; do
+  for _ in $(seq 100); do
+    curl -fs -o /dev/null -H 'content-type: application/json' -d '{"query":"{__typename}"}' \
+      "http://127.0.0.1:$port/graphql" && break
+    sleep 0.2
+  done
+done
+
+latency_ms() { # wrk latency ("1.23ms", "456.00us", "1.02s") in milliseconds
+  awk -v v="$1" 'BEGIN {
+    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.2f", v / 1000 }
+    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
+    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.2f", v * 1000 }
+    else if (v ~ /m$/) { sub(/m$/, "", v); printf "%.2f", v * 60000 } }'
+}
+
+run() { # system port query -> "requests/s p99-ms"
+  local body="$work/$3.$1.json"
+  WRK_BODY_FILE="$body" wrk -t"$threads" -c"$connections" -d"$warmup" -s bench/read-api/post.lua \
+    "http://127.0.0.1:$2/graphql" >/dev/null
+  WRK_BODY_FILE="$body" wrk -t"$threads" -c"$connections" -d"$duration" --latency \
+    -s bench/read-api/post.lua "http://127.0.0.1:$2/graphql" >"$work/wrk.$3.$1"
+  if grep -q "Non-2xx" "$work/wrk.$3.$1"; then
+    echo "$1 answered query $3 with errors:" >&2
+    cat "$work/wrk.$3.$1" >&2
+    exit 1
+  fi
+  echo "$(awk '/Requests\/sec/ {print $2}' "$work/wrk.$3.$1") $(latency_ms "$(awk '$1 == "99%" {print $2}' "$work/wrk.$3.$1")")"
+}
+
+echo "National seed: $records outcome records; wrk $threads threads, $connections connections, $warmup warm-up, $duration measured."
+echo
+echo "| query | b2h req/s | PostGraphile req/s | req/s ratio | b2h p99 | PostGraphile p99 | p99 ratio |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
+for q in a b c; do
+  for system in b2h postgraphile; do
+    python3 -c 'import json, sys; print(json.dumps({"query": open(sys.argv[1]).read().replace("PROJECT_ID", sys.argv[2])}))' \
+      "bench/read-api/$q.$system.graphql" "$project" >"$work/$q.$system.json"
+    port=$b2h_port; [ "$system" = postgraphile ] && port=$peer_port
+    curl -fs -H 'content-type: application/json' -d @"$work/$q.$system.json" \
+      "http://127.0.0.1:$port/graphql" >"$work/$q.$system.out"
+  done
+  python3 bench/read-api/same.py "$q" "$work/$q.b2h.out" "$work/$q.postgraphile.out" >&2
+  read -r ours_rps ours_p99 <<<"$(run b2h $b2h_port "$q")"
+  read -r peer_rps peer_p99 <<<"$(run postgraphile $peer_port "$q")"
+  awk -v q="$q" -v a="$ours_rps" -v b="$peer_rps" -v c="$ours_p99" -v d="$peer_p99" 'BEGIN {
+    printf "| (%s) | %.0f | %.0f | %.2fx | %.1f ms | %.1f ms | %.2fx lower |\n", q, a, b, a / b, c, d, d / c }'
+done
