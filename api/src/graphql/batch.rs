@@ -8,6 +8,7 @@
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
+use futures_util::task::AtomicWaker;
 use sea_orm::DbErr;
 use std::collections::HashMap;
 use std::future::{Future, poll_fn};
@@ -39,6 +40,8 @@ type Waiting<L> =
 pub struct Batched<L: BatchLoad> {
     loader: Arc<L>,
     queue: Mutex<Waiting<L>>,
+    /// Values another query of this request already read (see [`Batched::prime`]).
+    primed: Mutex<HashMap<L::Key, L::Value>>,
 }
 
 impl<L: BatchLoad> Batched<L> {
@@ -46,11 +49,29 @@ impl<L: BatchLoad> Batched<L> {
         Self {
             loader: Arc::new(loader),
             queue: Mutex::new(HashMap::new()),
+            primed: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Records the value of `key`, read by a query that joined it in, so that asking for it
+    /// costs no query.
+    pub fn prime(&self, key: L::Key, value: L::Value) {
+        self.primed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, value);
     }
 
     /// The value for `key`, loaded with every other key asked for meanwhile.
     pub async fn load_one(&self, key: L::Key) -> Outcome<L::Value> {
+        if let Some(value) = self
+            .primed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return Ok(Some(value.clone()));
+        }
         let receiver = {
             let (sender, receiver) = oneshot::channel();
             let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
@@ -92,11 +113,12 @@ pub trait Batches {
     fn take_all(&self) -> Vec<BoxFuture<'static, ()>>;
 }
 
-/// Wakes the task and notes that it was woken, so that a future that yields (re-waking itself
-/// at once) is told apart from one that waits.
+/// The waker the GraphQL execution is polled with: it notes that the execution was woken, so
+/// that it is polled again only then (not whenever a batched query makes progress), and wakes
+/// the request's task.
 struct NotingWaker {
     woken: AtomicBool,
-    inner: Waker,
+    task: AtomicWaker,
 }
 
 impl Wake for NotingWaker {
@@ -106,7 +128,7 @@ impl Wake for NotingWaker {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, Ordering::SeqCst);
-        self.inner.wake_by_ref();
+        self.task.wake();
     }
 }
 
@@ -118,19 +140,22 @@ pub async fn run_batched<F: Future>(work: F, batches: &impl Batches) -> F::Outpu
     // Without tokio's cooperative budget, which would make resolvers yield midway through a page.
     let mut work = pin!(tokio::task::unconstrained(work));
     let mut in_flight: FuturesUnordered<BoxFuture<'static, ()>> = FuturesUnordered::new();
+    let noting = Arc::new(NotingWaker {
+        woken: AtomicBool::new(true),
+        task: AtomicWaker::new(),
+    });
+    let waker = Waker::from(Arc::clone(&noting));
     poll_fn(|cx| {
+        noting.task.register(cx.waker());
         for _ in 0..MAX_POLLS_PER_TURN {
-            let noting = Arc::new(NotingWaker {
-                woken: AtomicBool::new(false),
-                inner: cx.waker().clone(),
-            });
-            let waker = Waker::from(Arc::clone(&noting));
-            if let Poll::Ready(output) = work.as_mut().poll(&mut Context::from_waker(&waker)) {
-                return Poll::Ready(output);
-            }
-            if noting.woken.load(Ordering::SeqCst) {
-                // It yielded or was woken meanwhile: some resolvers have not asked yet.
-                continue;
+            if noting.woken.swap(false, Ordering::SeqCst) {
+                if let Poll::Ready(output) = work.as_mut().poll(&mut Context::from_waker(&waker)) {
+                    return Poll::Ready(output);
+                }
+                if noting.woken.load(Ordering::SeqCst) {
+                    // It yielded or was woken meanwhile: some resolvers have not asked yet.
+                    continue;
+                }
             }
             // Every resolver is waiting: send what they asked for, in waves, so that keys that
             // become known while a wave runs join the next one instead of splitting it.
@@ -141,7 +166,7 @@ pub async fn run_batched<F: Future>(work: F, batches: &impl Batches) -> F::Outpu
             while let Poll::Ready(Some(())) = in_flight.poll_next_unpin(cx) {
                 finished = true;
             }
-            if !finished {
+            if !finished && !noting.woken.load(Ordering::SeqCst) {
                 // Waiting on the database; its answers wake this task.
                 return Poll::Pending;
             }

@@ -158,6 +158,47 @@ impl BatchLoad for LatestRecords {
     }
 }
 
+/// A grant allocation with its grant and the grant's funder.
+pub type AllocationWithGrant = (grant_allocation::Model, grant::Model, funder::Model);
+
+/// Each project's grant allocations, their grants and funders joined in: pages of projects
+/// nearly always show who pays, and the join saves two queries (and two waves) per request.
+pub struct AllocationsWithGrants {
+    db: DatabaseConnection,
+}
+
+impl BatchLoad for AllocationsWithGrants {
+    type Key = Uuid;
+    type Value = Vec<AllocationWithGrant>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Arc<DbErr>> {
+        let rows = grant_allocation::Entity::find()
+            .filter(grant_allocation::Column::ProjectId.is_in(keys.iter().copied()))
+            .filter(grant_allocation::Column::ArchivedAt.is_null())
+            .find_also_related(grant::Entity)
+            .find_also(grant::Entity, funder::Entity)
+            .order_by_asc(grant_allocation::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        let mut grouped: HashMap<Uuid, Self::Value> = HashMap::new();
+        for (allocation, grant, funder) in rows {
+            // Foreign keys make both present; a row without them would be a broken database.
+            let (Some(grant), Some(funder)) = (grant, funder) else {
+                return Err(Arc::new(DbErr::RecordNotFound(format!(
+                    "grant or funder of allocation {}",
+                    allocation.id
+                ))));
+            };
+            grouped
+                .entry(allocation.project_id)
+                .or_default()
+                .push((allocation, grant, funder));
+        }
+        Ok(grouped)
+    }
+}
+
 /// Every loader of the API, made anew for each request (see [`super::batch`]).
 pub struct Loaders {
     pub organisations: Batched<ByKey<organisation::Entity>>,
@@ -169,7 +210,7 @@ pub struct Loaders {
     pub projects: Batched<ByKey<project::Entity>>,
     pub stages_by_project: Batched<ByParent<project_stage::Entity>>,
     pub partners_by_project: Batched<ByParent<project_partner::Entity>>,
-    pub allocations_by_project: Batched<ByParent<grant_allocation::Entity>>,
+    pub allocations_by_project: Batched<AllocationsWithGrants>,
     pub allocations_by_grant: Batched<ByParent<grant_allocation::Entity>>,
     pub grants_by_funder: Batched<ByParent<grant::Entity>>,
     pub projects_by_lead: Batched<ByParent<project::Entity>>,
@@ -218,13 +259,7 @@ impl Loaders {
                 ],
                 None,
             ),
-            allocations_by_project: by_parent(
-                &db,
-                grant_allocation::Column::ProjectId,
-                |m: &grant_allocation::Model| m.project_id,
-                vec![(grant_allocation::Column::Id, Order::Asc)],
-                Some(grant_allocation::Column::ArchivedAt),
-            ),
+            allocations_by_project: Batched::new(AllocationsWithGrants { db: db.clone() }),
             allocations_by_grant: by_parent(
                 &db,
                 grant_allocation::Column::GrantId,

@@ -9,10 +9,11 @@ use super::organisation::Organisation;
 use super::record::{
     OutcomeRecord, OutcomeRecordConnection, OutcomeRecordFilter, OutcomeRecordOrderField,
 };
-use super::{related, related_list};
+use super::{load_error, related, related_list};
 use crate::graphql::connection::{Key, OrderBy, PageArgs, SortField, column, page_cost, text_key};
 use crate::graphql::error::ApiResult;
 use crate::graphql::filter::{DateFilter, EnumFilter, IdFilter, StringFilter, combine};
+use crate::graphql::loaders::Loaders;
 use crate::graphql::query::{Filter, list};
 use crate::graphql::scalars::{Date, DateTime};
 use async_graphql::{Context, ID, Object};
@@ -20,6 +21,7 @@ use b2h_entity::enums as domain;
 use b2h_entity::{outcome_record, project};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoCondition, Query};
 use sea_orm::{ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter};
+use std::sync::Arc;
 
 /// A volunteering service run by a lead organisation within a campaign.
 #[derive(Clone)]
@@ -134,13 +136,22 @@ impl Project {
 
     /// Grant allocations that pay for the project.
     async fn grant_allocations(&self, ctx: &Context<'_>) -> ApiResult<Vec<GrantAllocation>> {
-        related_list(
-            ctx,
-            |l| &l.allocations_by_project,
-            self.0.id,
-            GrantAllocation,
-        )
-        .await
+        let loaders = ctx.data::<Arc<Loaders>>()?;
+        let rows = loaders
+            .allocations_by_project
+            .load_one(self.0.id)
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .map(|(allocation, grant, funder)| {
+                // Read in the same query: `grant` and `funder` below cost nothing more.
+                loaders.funders.prime(funder.id, funder);
+                loaders.grants.prime(grant.id, grant);
+                GrantAllocation(allocation)
+            })
+            .collect())
     }
 
     /// The latest submitted or verified record of each measure the project reports.
