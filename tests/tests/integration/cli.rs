@@ -88,3 +88,16 @@ async fn help_documents_commands_and_configuration() {
         );
     }
 }
+
+#[tokio::test]
+async fn postgres_connections_reuse_generic_plans() {
+    // b2h's statements are prepared per connection; PostgreSQL re-planning them on every
+    // execution cost more than running them (docs/benchmarks.md).
+    let Some(db) = TestDb::new(TestBackend::Postgres).await else {
+        return;
+    };
+    let conn = db.connect().await;
+    let rows = b2h_tests::rows(&conn, "SELECT current_setting('plan_cache_mode') AS mode").await;
+    conn.close().await.ok();
+    assert_eq!(rows[0]["mode"], "force_generic_plan");
+}
