@@ -160,10 +160,22 @@ pub struct PageInfo {
 
 /// A page read by a [`Listing`], before it becomes a concrete connection type.
 pub struct Page<N> {
-    /// Rows with their cursors.
-    pub edges: Vec<(String, N)>,
+    /// The rows of the page.
+    pub nodes: Vec<N>,
+    /// Each row's cursor, when the request selects `edges` (else empty: they cost a JSON and
+    /// base64 encoding per row).
+    pub cursors: Vec<String>,
     pub page_info: PageInfo,
     pub total_count: i64,
+}
+
+/// What of a page the request selects, so that nothing else is computed.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Wanted {
+    /// `totalCount`: a `COUNT(*)` query.
+    pub total: bool,
+    /// `edges`: a cursor per row.
+    pub edges: bool,
 }
 
 /// Declares the Relay connection and edge types of a node type.
@@ -179,30 +191,50 @@ macro_rules! connection {
         }
 
         #[doc = concat!("A page of ", $what, "s (Relay connection).")]
-        #[derive(async_graphql::SimpleObject)]
-        pub struct $connection {
+        pub struct $connection(pub $crate::graphql::connection::Page<$node>);
+
+        #[doc = concat!("A page of ", $what, "s (Relay connection).")]
+        #[async_graphql::Object]
+        impl $connection {
             /// The rows of the page with their cursors.
-            pub edges: Vec<$edge>,
+            async fn edges(&self) -> async_graphql::Result<Vec<$edge>> {
+                let page = &self.0;
+                if page.cursors.len() != page.nodes.len() {
+                    // Cursors are computed when `edges` is selected; this is a bug if reached.
+                    return Err($crate::graphql::error::coded(
+                        $crate::graphql::error::ApiError::Internal("edges without cursors".into()),
+                    ));
+                }
+                Ok(page
+                    .nodes
+                    .iter()
+                    .zip(&page.cursors)
+                    .map(|(node, cursor)| $edge {
+                        cursor: cursor.clone(),
+                        node: node.clone(),
+                    })
+                    .collect())
+            }
+
             /// The rows of the page.
-            pub nodes: Vec<$node>,
+            async fn nodes(&self) -> &[$node] {
+                &self.0.nodes
+            }
+
             /// Where the page is in the list.
-            pub page_info: $crate::graphql::connection::PageInfo,
+            async fn page_info(&self) -> &$crate::graphql::connection::PageInfo {
+                &self.0.page_info
+            }
+
             /// Rows in the whole list (all pages) under the filter.
-            pub total_count: i64,
+            async fn total_count(&self) -> i64 {
+                self.0.total_count
+            }
         }
 
         impl From<$crate::graphql::connection::Page<$node>> for $connection {
             fn from(page: $crate::graphql::connection::Page<$node>) -> Self {
-                Self {
-                    nodes: page.edges.iter().map(|(_, n)| n.clone()).collect(),
-                    edges: page
-                        .edges
-                        .into_iter()
-                        .map(|(cursor, node)| $edge { cursor, node })
-                        .collect(),
-                    page_info: page.page_info,
-                    total_count: page.total_count,
-                }
+                Self(page)
             }
         }
     };
@@ -228,7 +260,7 @@ pub struct Listing<'a, E: EntityTrait, N> {
     keys: Vec<SortKey>,
     values: RowKeys<E::Model>,
     wrap: fn(E::Model) -> N,
-    want_total: bool,
+    wanted: Wanted,
 }
 
 impl<'a, E: EntityTrait, N> Listing<'a, E, N> {
@@ -242,7 +274,7 @@ impl<'a, E: EntityTrait, N> Listing<'a, E, N> {
         table: &str,
         id: fn(&E::Model) -> Uuid,
         wrap: fn(E::Model) -> N,
-        want_total: bool,
+        wanted: Wanted,
     ) -> Self {
         let order = order.unwrap_or_else(|| {
             vec![OrderBy {
@@ -273,7 +305,7 @@ impl<'a, E: EntityTrait, N> Listing<'a, E, N> {
             keys,
             values,
             wrap,
-            want_total,
+            wanted,
         }
     }
 }
@@ -351,7 +383,7 @@ where
         let backward = last.is_some();
         let limit = first.or(last).unwrap_or(DEFAULT_PAGE_SIZE);
 
-        let total = if self.want_total {
+        let total = if self.wanted.total {
             self.select.clone().count(self.db).await.map_err(coded)? as i64
         } else {
             0 // not selected: never sent
@@ -379,18 +411,22 @@ where
         if backward {
             rows.reverse();
         }
-        let edges: Vec<(String, N)> = rows
-            .into_iter()
-            .map(|row| (encode_cursor(&(self.values)(&row)), (self.wrap)(row)))
-            .collect();
+        let cursor = |row: &E::Model| encode_cursor(&(self.values)(row));
+        let cursors: Vec<String> = if self.wanted.edges {
+            rows.iter().map(cursor).collect()
+        } else {
+            Vec::new()
+        };
         let page_info = PageInfo {
             has_next_page: if backward { before.is_some() } else { more },
             has_previous_page: if backward { more } else { after.is_some() },
-            start_cursor: edges.first().map(|e| e.0.clone()),
-            end_cursor: edges.last().map(|e| e.0.clone()),
+            start_cursor: rows.first().map(cursor),
+            end_cursor: rows.last().map(cursor),
         };
+        let nodes = rows.into_iter().map(self.wrap).collect();
         Ok(Page {
-            edges,
+            nodes,
+            cursors,
             page_info,
             total_count: total,
         })

@@ -1,6 +1,6 @@
 //! Read entry points.
 
-use super::connection::{Listing, OrderBy, Page, PageArgs, SortField, page_cost};
+use super::connection::{Listing, OrderBy, Page, PageArgs, SortField, Wanted, page_cost};
 use super::error::{ApiResult, coded};
 use super::types::campaign::Campaign;
 use super::types::funder::{Funder, FunderConnection, FunderFilter, FunderOrderField};
@@ -70,8 +70,12 @@ where
     if let Some(filter) = filter {
         select = select.filter(filter.condition(db.get_database_backend())?);
     }
-    let want_total = ctx.look_ahead().field("totalCount").exists();
-    Listing::new(db, select, order_by, default, table, id, wrap, want_total)
+    let look_ahead = ctx.look_ahead();
+    let wanted = Wanted {
+        total: look_ahead.field("totalCount").exists(),
+        edges: look_ahead.field("edges").exists(),
+    };
+    Listing::new(db, select, order_by, default, table, id, wrap, wanted)
         .page(args)
         .await
 }
