@@ -2,6 +2,7 @@
 //! graceful shutdown.
 
 use crate::graphql::documents::Documents;
+use crate::graphql::reference::Reference;
 use crate::graphql::{self, B2hSchema};
 use axum::Router;
 use axum::extract::State;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub schema: B2hSchema,
     /// Parsed documents and persisted queries.
     pub documents: Arc<Documents>,
+    /// Nations and regions, read at start.
+    pub reference: Arc<Reference>,
 }
 
 /// A bound, not yet running server (bind to port 0 in tests, then read [`Application::port`]).
@@ -80,10 +83,16 @@ impl Application {
                     source,
                 })?;
         let schema = graphql::build_schema(db.clone());
+        // Without it (a database not yet migrated, say) nations and regions are simply queried.
+        let reference = Reference::load(&db).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read nations and regions; they will be queried");
+            Reference::default()
+        });
         let state = AppState {
             db,
             schema,
             documents: Arc::default(),
+            reference: Arc::new(reference),
         };
         let router = app(state, config)?;
         Ok(Self { listener, router })

@@ -160,7 +160,7 @@ async fn execute(
     if let Some(message) = missing_variable(&document, &request) {
         return request_error(media, request_failed, &message);
     }
-    let response = super::execute(&state.schema, &state.db, request).await;
+    let response = super::execute(&state.schema, &state.db, &state.reference, request).await;
     if response.errors.is_empty() {
         // The common case, written straight from the response.
         return match serde_json::to_vec(&response) {

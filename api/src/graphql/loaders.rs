@@ -1,6 +1,7 @@
 //! Batched loading of related rows: one query per relation and request, however many rows ask.
 
 use super::batch::{BatchLoad, Batched, Batches};
+use super::reference::Reference;
 use b2h_entity::{
     campaign, funder, grant, grant_allocation, nation, organisation, outcome_measure,
     outcome_record, project, project_partner, project_stage, region,
@@ -230,8 +231,9 @@ where
 }
 
 impl Loaders {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self {
+    /// The loaders of one request; nations and regions come from `reference` without a query.
+    pub fn new(db: DatabaseConnection, reference: &Reference) -> Self {
+        let loaders = Self {
             organisations: loader(&db),
             campaigns: loader(&db),
             regions: loader(&db),
@@ -299,7 +301,14 @@ impl Loaders {
             ),
             measures: loader(&db),
             latest_records_by_project: Batched::new(LatestRecords { db: db.clone() }),
+        };
+        for nation in &reference.nations {
+            loaders.nations.prime(nation.code.clone(), nation.clone());
         }
+        for region in &reference.regions {
+            loaders.regions.prime(region.code.clone(), region.clone());
+        }
+        loaders
     }
 }
 

@@ -9,6 +9,7 @@ pub mod graphiql;
 pub mod http;
 mod loaders;
 mod query;
+pub mod reference;
 mod scalars;
 mod types;
 
@@ -49,9 +50,10 @@ pub fn sdl() -> String {
 pub async fn execute(
     schema: &B2hSchema,
     db: &DatabaseConnection,
+    reference: &reference::Reference,
     request: async_graphql::Request,
 ) -> async_graphql::Response {
-    let loaders = std::sync::Arc::new(loaders::Loaders::new(db.clone()));
+    let loaders = std::sync::Arc::new(loaders::Loaders::new(db.clone(), reference));
     let request = request.data(std::sync::Arc::clone(&loaders));
     batch::run_batched(schema.execute(request), loaders.as_ref()).await
 }
