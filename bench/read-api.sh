@@ -39,7 +39,14 @@ cleanup() {
 trap cleanup EXIT
 export PGOPTIONS="-c client_min_messages=warning"
 
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+if ! command -v wrk >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
+  else
+    echo "wrk is missing: install Debian's package (apt-get install wrk)" >&2
+    exit 1
+  fi
+fi
 cargo build --release --quiet -p b2h-api
 b2h=target/release/b2h
 if [ ! -x bench/postgraphile/node_modules/.bin/postgraphile ]; then
