@@ -80,6 +80,46 @@ where
         .await
 }
 
+/// A page of outcome records (not archived), of one project or all, by period end unless
+/// `order_by` says otherwise.
+pub(crate) async fn outcome_record_page(
+    ctx: &Context<'_>,
+    project: Option<uuid::Uuid>,
+    filter: Option<&OutcomeRecordFilter>,
+    order_by: Option<Vec<OrderBy<OutcomeRecordOrderField>>>,
+    args: PageArgs,
+) -> ApiResult<OutcomeRecordConnection> {
+    let mut select =
+        outcome_record::Entity::find().filter(outcome_record::Column::ArchivedAt.is_null());
+    if let Some(project) = project {
+        select = select.filter(outcome_record::Column::ProjectId.eq(project));
+    }
+    list(
+        ctx,
+        select,
+        filter.map(|f| f as &dyn Filter),
+        order_by,
+        OutcomeRecordOrderField::PeriodEnd,
+        "outcome_record",
+        |m| m.id,
+        OutcomeRecord,
+        args,
+    )
+    .await
+    .map(Into::into)
+}
+
+/// One row by its id, as a GraphQL type; `None` when no row has it.
+async fn by_id<E, N>(ctx: &Context<'_>, id: &ID, wrap: fn(E::Model) -> N) -> ApiResult<Option<N>>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<uuid::Uuid>,
+{
+    let id = uuid_of(id)?;
+    let db = ctx.data::<DatabaseConnection>()?;
+    Ok(E::find_by_id(id).one(db).await.map_err(coded)?.map(wrap))
+}
+
 /// Reads anyone may make; record-level outcome data needs a key (see the access rules).
 #[Object]
 impl Query {
@@ -102,13 +142,7 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "Campaign id (UUID).")] id: ID,
     ) -> ApiResult<Option<Campaign>> {
-        let id = uuid_of(&id)?;
-        let db = ctx.data::<DatabaseConnection>()?;
-        Ok(campaign::Entity::find_by_id(id)
-            .one(db)
-            .await
-            .map_err(coded)?
-            .map(Campaign))
+        by_id::<campaign::Entity, _>(ctx, &id, Campaign).await
     }
 
     /// The four UK nations, by code.
@@ -321,27 +355,13 @@ impl Query {
         #[graphql(desc = "Rows before the cursor `before`, at most 500.")] last: Option<i32>,
         #[graphql(desc = "A cursor: rows before it.")] before: Option<String>,
     ) -> ApiResult<OutcomeRecordConnection> {
-        let select =
-            outcome_record::Entity::find().filter(outcome_record::Column::ArchivedAt.is_null());
         let args = PageArgs {
             first,
             after,
             last,
             before,
         };
-        list(
-            ctx,
-            select,
-            filter.as_ref().map(|f| f as &dyn Filter),
-            order_by,
-            OutcomeRecordOrderField::PeriodEnd,
-            "outcome_record",
-            |m| m.id,
-            OutcomeRecord,
-            args,
-        )
-        .await
-        .map(Into::into)
+        outcome_record_page(ctx, None, filter.as_ref(), order_by, args).await
     }
 
     /// One grant; null when no grant has this id.
@@ -350,13 +370,7 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "Grant id (UUID).")] id: ID,
     ) -> ApiResult<Option<Grant>> {
-        let id = uuid_of(&id)?;
-        let db = ctx.data::<DatabaseConnection>()?;
-        Ok(grant::Entity::find_by_id(id)
-            .one(db)
-            .await
-            .map_err(coded)?
-            .map(Grant))
+        by_id::<grant::Entity, _>(ctx, &id, Grant).await
     }
 
     /// One organisation; null when no organisation has this id.
@@ -365,13 +379,7 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "Organisation id (UUID).")] id: ID,
     ) -> ApiResult<Option<Organisation>> {
-        let id = uuid_of(&id)?;
-        let db = ctx.data::<DatabaseConnection>()?;
-        Ok(organisation::Entity::find_by_id(id)
-            .one(db)
-            .await
-            .map_err(coded)?
-            .map(Organisation))
+        by_id::<organisation::Entity, _>(ctx, &id, Organisation).await
     }
 
     /// One funder; null when no funder has this id.
@@ -380,13 +388,7 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "Funder id (UUID).")] id: ID,
     ) -> ApiResult<Option<Funder>> {
-        let id = uuid_of(&id)?;
-        let db = ctx.data::<DatabaseConnection>()?;
-        Ok(funder::Entity::find_by_id(id)
-            .one(db)
-            .await
-            .map_err(coded)?
-            .map(Funder))
+        by_id::<funder::Entity, _>(ctx, &id, Funder).await
     }
 
     /// One project; null when no project has this id.
@@ -395,12 +397,6 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "Project id (UUID).")] id: ID,
     ) -> ApiResult<Option<Project>> {
-        let id = uuid_of(&id)?;
-        let db = ctx.data::<DatabaseConnection>()?;
-        Ok(project::Entity::find_by_id(id)
-            .one(db)
-            .await
-            .map_err(coded)?
-            .map(Project))
+        by_id::<project::Entity, _>(ctx, &id, Project).await
     }
 }

@@ -14,13 +14,13 @@ use crate::graphql::connection::{Key, OrderBy, PageArgs, SortField, column, page
 use crate::graphql::error::ApiResult;
 use crate::graphql::filter::{DateFilter, EnumFilter, IdFilter, StringFilter, combine};
 use crate::graphql::loaders::Loaders;
-use crate::graphql::query::{Filter, list};
+use crate::graphql::query::outcome_record_page;
 use crate::graphql::scalars::{Date, DateTime};
 use async_graphql::{Context, ID, Object};
 use b2h_entity::enums as domain;
-use b2h_entity::{outcome_record, project};
+use b2h_entity::project;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoCondition, Query};
-use sea_orm::{ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter};
+use sea_orm::{Condition, DbBackend};
 use std::sync::Arc;
 
 /// A volunteering service run by a lead organisation within a campaign.
@@ -186,28 +186,13 @@ impl Project {
         #[graphql(desc = "Rows before the cursor `before`, at most 500.")] last: Option<i32>,
         #[graphql(desc = "A cursor: rows before it.")] before: Option<String>,
     ) -> ApiResult<OutcomeRecordConnection> {
-        let select = outcome_record::Entity::find()
-            .filter(outcome_record::Column::ArchivedAt.is_null())
-            .filter(outcome_record::Column::ProjectId.eq(self.0.id));
         let args = PageArgs {
             first,
             after,
             last,
             before,
         };
-        list(
-            ctx,
-            select,
-            filter.as_ref().map(|f| f as &dyn Filter),
-            order_by,
-            OutcomeRecordOrderField::PeriodEnd,
-            "outcome_record",
-            |m| m.id,
-            OutcomeRecord,
-            args,
-        )
-        .await
-        .map(Into::into)
+        outcome_record_page(ctx, Some(self.0.id), filter.as_ref(), order_by, args).await
     }
 
     /// When the row was created (UTC).
