@@ -1,11 +1,13 @@
 //! The `b2h` command line: one `clap` struct whose options also read the environment.
 
+use crate::apikey::{self, ApiKeyError, NewKey};
 use crate::db::{self, ConnectError, DatabaseUrl, DbUrlError};
 use crate::migrate;
 use crate::seed::{self, SeedError, SeedOptions, Shape};
 use crate::server::{self, Application, ServerConfig, ServerError};
 use crate::stats;
 use crate::telemetry::LogFormat;
+use b2h_entity::enums::ApiRole;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use sea_orm::{DatabaseConnection, DbErr};
 use std::io::Write;
@@ -51,6 +53,63 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print the GraphQL schema (SDL, fields sorted): what schema.graphql holds.
     Schema,
+    /// Make, list and revoke API keys (migrating the database first).
+    Apikey {
+        #[command(subcommand)]
+        action: ApikeyAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApikeyAction {
+    /// Make a key and print its secret (shown this once: only a hash is kept).
+    Create(ApikeyCreateArgs),
+    /// List the keys (never their secrets).
+    List,
+    /// Revoke a key by its id or prefix; requests with it get 401 from then on.
+    Revoke {
+        /// The key's id (UUID) or its prefix (the 12 hex digits after `b2h_`).
+        key: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ApikeyCreateArgs {
+    /// What the key is for, e.g. "Midlands dashboard".
+    #[arg(long)]
+    pub name: String,
+    /// The role the key acts in.
+    #[arg(long, value_enum)]
+    pub role: RoleArg,
+    /// A partner key's organisation: its UUID or Org-ID (e.g. GB-NHS-RLT).
+    #[arg(long, conflicts_with = "funder")]
+    pub organisation: Option<String>,
+    /// A funder key's funder: its UUID or Org-ID.
+    #[arg(long)]
+    pub funder: Option<String>,
+    /// Last day the key works (YYYY-MM-DD, UTC); no expiry when left out.
+    #[arg(long)]
+    pub expires: Option<chrono::NaiveDate>,
+}
+
+/// The roles a key can have.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum RoleArg {
+    Admin,
+    Partner,
+    Funder,
+    Evaluator,
+}
+
+impl From<RoleArg> for ApiRole {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Admin => ApiRole::Admin,
+            RoleArg::Partner => ApiRole::Partner,
+            RoleArg::Funder => ApiRole::Funder,
+            RoleArg::Evaluator => ApiRole::Evaluator,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -155,6 +214,8 @@ pub enum CliError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Server(#[from] ServerError),
+    #[error(transparent)]
+    ApiKey(#[from] ApiKeyError),
 }
 
 /// Runs a parsed command, writing its report to `out`.
@@ -178,6 +239,10 @@ async fn dispatch(
     out: &mut impl Write,
 ) -> Result<(), CliError> {
     match command {
+        Command::Apikey { action } => {
+            migrate::up(db).await.map_err(CliError::Migrate)?;
+            apikey_command(action, db, out).await?;
+        }
         Command::Migrate { action } => match action.as_ref().unwrap_or(&MigrateAction::Up) {
             MigrateAction::Up => {
                 let applied = migrate::up(db).await.map_err(CliError::Migrate)?;
@@ -355,6 +420,88 @@ fn write_supported(out: &mut impl Write, supported: &stats::Supported) -> std::i
         thousands(supported.target),
         supported.total() as f64 * 100.0 / supported.target.max(1) as f64
     )?;
+    Ok(())
+}
+
+/// Who runs the CLI, for the audit trail.
+fn cli_actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    format!("cli:{user}")
+}
+
+async fn apikey_command(
+    action: &ApikeyAction,
+    db: &DatabaseConnection,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    match action {
+        ApikeyAction::Create(args) => {
+            let actor = cli_actor();
+            let created = apikey::create(
+                db,
+                NewKey {
+                    name: &args.name,
+                    role: args.role.into(),
+                    organisation: args.organisation.as_deref(),
+                    funder: args.funder.as_deref(),
+                    expires: args.expires,
+                    actor: &actor,
+                },
+            )
+            .await?;
+            writeln!(out, "{}", created.secret)?;
+            writeln!(
+                out,
+                "Made {} key '{}' (id {}, prefix {}). Keep the secret above: it is not shown again.",
+                created.key.role.as_str(),
+                created.key.name,
+                created.key.id,
+                created.key.key_prefix
+            )?;
+        }
+        ApikeyAction::List => {
+            let keys = apikey::list(db).await?;
+            writeln!(
+                out,
+                "{:<36}  {:<12}  {:<9}  {:<10}  {:<20}  {:<20}  name",
+                "id", "prefix", "role", "state", "expires", "last used"
+            )?;
+            let now = chrono::Utc::now();
+            for key in keys {
+                let state = if key.revoked_at.is_some() {
+                    "revoked"
+                } else if key.expires_at.is_some_and(|t| t <= now) {
+                    "expired"
+                } else {
+                    "active"
+                };
+                let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                    t.map_or("-".to_owned(), |t| t.format("%Y-%m-%d %H:%M").to_string())
+                };
+                writeln!(
+                    out,
+                    "{:<36}  {:<12}  {:<9}  {:<10}  {:<20}  {:<20}  {}",
+                    key.id,
+                    key.key_prefix,
+                    key.role.as_str(),
+                    state,
+                    time(key.expires_at),
+                    time(key.last_used_at),
+                    key.name
+                )?;
+            }
+        }
+        ApikeyAction::Revoke { key } => {
+            let revoked = apikey::revoke(db, key, &cli_actor()).await?;
+            writeln!(
+                out,
+                "Revoked key '{}' (id {}, prefix {}).",
+                revoked.name, revoked.id, revoked.key_prefix
+            )?;
+        }
+    }
     Ok(())
 }
 

@@ -1,0 +1,191 @@
+//! `b2h apikey create|list|revoke`: secrets shown once, only hashes kept, scopes checked,
+//! every change audited, nothing written on bad input.
+
+use b2h_tests::{TestDb, both_backends, rows, scalar_i64};
+
+both_backends!(keys_are_made_listed_and_revoked, |db: TestDb| async move {
+    db.b2h(&["seed", "--no-progress"]).ok();
+
+    // A partner key for an organisation named by Org-ID; the secret is printed once.
+    let made = db
+        .b2h(&[
+            "apikey",
+            "create",
+            "--name",
+            "GEH outcomes",
+            "--role",
+            "partner",
+            "--organisation",
+            "GB-NHS-RLT",
+            "--expires",
+            "2099-12-31",
+        ])
+        .ok();
+    let secret = made.stdout.lines().next().unwrap().trim().to_owned();
+    assert!(secret.starts_with("b2h_"), "{}", made.stdout);
+    assert!(secret.len() > 50, "{secret}");
+    assert!(made.stdout.contains("not shown again"), "{}", made.stdout);
+    let prefix = secret.split('_').nth(1).unwrap().to_owned();
+
+    let conn = db.connect().await;
+    let stored = rows(
+        &conn,
+        "SELECT k.key_prefix, k.secret_hash, k.role, k.created_by, o.org_id
+         FROM api_key k JOIN organisation o ON o.id = k.organisation_id",
+    )
+    .await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["key_prefix"], prefix.as_str());
+    assert_eq!(stored[0]["role"], "partner");
+    assert_eq!(stored[0]["org_id"], "GB-NHS-RLT");
+    assert!(
+        stored[0]["created_by"]
+            .as_str()
+            .unwrap()
+            .starts_with("cli:")
+    );
+    let hash = stored[0]["secret_hash"].as_str().unwrap();
+    assert_eq!(hash.len(), 64, "a SHA-256 in hex");
+    assert!(!hash.contains(&secret) && !secret.contains(hash));
+
+    // Admin and evaluator keys take no scope; a funder key takes its funder.
+    db.b2h(&["apikey", "create", "--name", "ops", "--role", "admin"])
+        .ok();
+    let funder_id = rows(&conn, "SELECT id FROM funder ORDER BY name LIMIT 1").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    db.b2h(&[
+        "apikey", "create", "--name", "Burdett", "--role", "funder", "--funder", &funder_id,
+    ])
+    .ok();
+
+    // The list shows every key with its prefix and state, never a secret.
+    let list = db.b2h(&["apikey", "list"]).ok().stdout;
+    assert_eq!(list.lines().count(), 4, "{list}");
+    assert!(
+        list.contains(&prefix) && list.contains("GEH outcomes"),
+        "{list}"
+    );
+    assert!(!list.contains(&secret), "{list}");
+    assert_eq!(list.matches("active").count(), 3, "{list}");
+
+    // Revoked by prefix; revoking again changes nothing.
+    let revoked = db.b2h(&["apikey", "revoke", &prefix]).ok().stdout;
+    assert!(revoked.contains("GEH outcomes"), "{revoked}");
+    db.b2h(&["apikey", "revoke", &prefix]).ok();
+    let list = db.b2h(&["apikey", "list"]).ok().stdout;
+    assert_eq!(list.matches("revoked").count(), 1, "{list}");
+
+    // Each change left one audit event, by the CLI user, without the hash.
+    let events = rows(
+        &conn,
+        "SELECT action, actor, after FROM audit_event WHERE entity_type = 'api_key' ORDER BY at, action",
+    )
+    .await;
+    let actions: Vec<&str> = events
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "apikey.create",
+            "apikey.create",
+            "apikey.create",
+            "apikey.revoke"
+        ]
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| e["actor"].as_str().unwrap().starts_with("cli:"))
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| !e["after"].to_string().contains(hash))
+    );
+    conn.close().await.ok();
+});
+
+both_backends!(bad_key_requests_write_nothing, |db: TestDb| async move {
+    db.b2h(&["seed", "--no-progress"]).ok();
+    for (args, message) in [
+        (
+            vec!["--name", "x", "--role", "partner"],
+            "needs --organisation",
+        ),
+        (vec!["--name", "x", "--role", "funder"], "needs --funder"),
+        (
+            vec![
+                "--name",
+                "x",
+                "--role",
+                "admin",
+                "--organisation",
+                "GB-NHS-RLT",
+            ],
+            "does not apply to a admin key",
+        ),
+        (
+            vec![
+                "--name",
+                "x",
+                "--role",
+                "partner",
+                "--organisation",
+                "GB-NOPE-1",
+            ],
+            "no organisation has the id or Org-ID 'GB-NOPE-1'",
+        ),
+        (
+            vec![
+                "--name",
+                "x",
+                "--role",
+                "funder",
+                "--funder",
+                "00000000-0000-4000-8000-000000000000",
+            ],
+            "no funder has the id",
+        ),
+        (
+            vec![
+                "--name",
+                "x",
+                "--role",
+                "evaluator",
+                "--expires",
+                "2001-01-01",
+            ],
+            "not in the future",
+        ),
+        (vec!["--name", "  ", "--role", "admin"], "must not be blank"),
+    ] {
+        let mut all = vec!["apikey", "create"];
+        all.extend(args);
+        db.b2h(&all).fails_with(message);
+    }
+    // Not a role at all: a usage error (exit 2) naming the choices.
+    let run = db.b2h(&["apikey", "create", "--name", "x", "--role", "root"]);
+    assert_eq!(run.status.code(), Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("invalid value 'root'") && run.stderr.contains("evaluator"),
+        "{}",
+        run.stderr
+    );
+    db.b2h(&["apikey", "revoke", "0123456789ab"])
+        .fails_with("no API key has the id or prefix '0123456789ab'");
+    let conn = db.connect().await;
+    assert_eq!(scalar_i64(&conn, "SELECT COUNT(*) FROM api_key").await, 0);
+    assert_eq!(
+        scalar_i64(
+            &conn,
+            "SELECT COUNT(*) FROM audit_event WHERE entity_type = 'api_key'"
+        )
+        .await,
+        0
+    );
+    conn.close().await.ok();
+});
