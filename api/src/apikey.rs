@@ -284,6 +284,75 @@ pub async fn revoke(
     Ok(key)
 }
 
+/// Why a request's key is refused (a 401).
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("the Authorization header must read 'Bearer <API key>'")]
+    NotBearer,
+    #[error("this is not a b2h API key (they read b2h_<prefix>_<secret>)")]
+    Malformed,
+    #[error("unknown API key")]
+    Unknown,
+    #[error("this API key was revoked")]
+    Revoked,
+    #[error("this API key expired on {0}")]
+    Expired(DateTime<Utc>),
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+/// Equal strings, compared in time that does not depend on where they differ.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |diff, (x, y)| diff | (x ^ y))
+            == 0
+}
+
+/// How often `last_used_at` is written for a key in use.
+const LAST_USED_EVERY: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+
+/// The key an `Authorization` header value names, if it is valid now. Marks it used (at most
+/// once a minute, so that busy keys do not write on every request).
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    header: &str,
+) -> Result<api_key::Model, AuthError> {
+    let (scheme, token) = header.trim().split_once(' ').ok_or(AuthError::NotBearer)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(AuthError::NotBearer);
+    }
+    let token = token.trim();
+    let prefix = prefix_of(token).ok_or(AuthError::Malformed)?;
+    let key = api_key::Entity::find()
+        .filter(api_key::Column::KeyPrefix.eq(prefix))
+        .one(db)
+        .await?
+        .ok_or(AuthError::Unknown)?;
+    if !same(&key.secret_hash, &hash_secret(token)) {
+        return Err(AuthError::Unknown);
+    }
+    if key.revoked_at.is_some() {
+        return Err(AuthError::Revoked);
+    }
+    let now = Utc::now();
+    if let Some(expired) = key.expires_at.filter(|t| *t <= now) {
+        return Err(AuthError::Expired(expired));
+    }
+    if key.last_used_at.is_none_or(|t| now - t >= LAST_USED_EVERY) {
+        api_key::Entity::update_many()
+            .col_expr(
+                api_key::Column::LastUsedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(api_key::Column::Id.eq(key.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! b2h: the Back to Health data platform — CLI, database access, seed (and, in later issues,
 //! the GraphQL API and analytics).
 
+pub mod access;
 pub mod apikey;
 pub mod cli;
 pub mod db;

@@ -2,6 +2,8 @@
 //! everything, the response media type negotiated from `Accept`.
 
 use super::documents::DocumentError;
+use crate::access::Principal;
+use crate::apikey::AuthError;
 use crate::server::AppState;
 use async_graphql::http::parse_query_string;
 use async_graphql::parser::types::{ExecutableDocument, OperationDefinition, OperationType};
@@ -76,7 +78,7 @@ pub async fn get(State(state): State<AppState>, headers: HeaderMap, uri: Uri) ->
             );
         }
     };
-    execute(&state, request, media, Method::Get).await
+    execute(&state, &headers, request, media, Method::Get).await
 }
 
 /// `POST /graphql` with a JSON body.
@@ -106,7 +108,7 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
             );
         }
     };
-    execute(&state, request, media, Method::Post).await
+    execute(&state, &headers, request, media, Method::Post).await
 }
 
 /// How the request came.
@@ -118,10 +120,27 @@ enum Method {
 
 async fn execute(
     state: &AppState,
+    headers: &HeaderMap,
     mut request: async_graphql::Request,
     media: MediaType,
     method: Method,
 ) -> Response {
+    let authorization = match headers.get(header::AUTHORIZATION) {
+        None => None,
+        Some(value) => match value.to_str() {
+            Ok(value) => Some(value),
+            Err(_) => return unauthenticated(media, &AuthError::NotBearer),
+        },
+    };
+    let principal = match Principal::from_header(&state.db, authorization).await {
+        Ok(principal) => principal,
+        Err(AuthError::Db(e)) => {
+            tracing::error!(error = %e, "cannot check an API key");
+            let body = json!({ "errors": [{ "message": "internal server error", "extensions": { "code": "INTERNAL_SERVER_ERROR" } }] });
+            return json_response(StatusCode::INTERNAL_SERVER_ERROR, media, &body);
+        }
+        Err(e) => return unauthenticated(media, &e),
+    };
     // Like any request error: 400 under graphql-response+json, 200 under legacy JSON.
     let request_failed = match media {
         MediaType::GraphQlResponse => StatusCode::BAD_REQUEST,
@@ -160,7 +179,13 @@ async fn execute(
     if let Some(message) = missing_variable(&document, &request) {
         return request_error(media, request_failed, &message);
     }
-    let response = super::execute(&state.schema, &state.db, &state.reference, request).await;
+    let response = super::execute(
+        &state.schema,
+        &state.db,
+        &state.reference,
+        request.data(principal),
+    )
+    .await;
     if response.errors.is_empty() {
         // The common case, written straight from the response.
         return match serde_json::to_vec(&response) {
@@ -269,6 +294,17 @@ fn request_error(media: MediaType, status: StatusCode, message: &str) -> Respons
         json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] });
     // Under application/json, only unusable HTTP requests get a 4xx.
     json_response(status, media, &body)
+}
+
+/// A 401 naming what is wrong with the key.
+fn unauthenticated(media: MediaType, error: &AuthError) -> Response {
+    let body = json!({ "errors": [{ "message": error.to_string(), "extensions": { "code": "UNAUTHENTICATED" } }] });
+    let mut response = json_response(StatusCode::UNAUTHORIZED, media, &body);
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"b2h\""),
+    );
+    response
 }
 
 fn not_acceptable() -> Response {

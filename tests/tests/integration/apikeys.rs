@@ -189,3 +189,88 @@ both_backends!(bad_key_requests_write_nothing, |db: TestDb| async move {
     );
     conn.close().await.ok();
 });
+
+both_backends!(
+    requests_authenticate_with_bearer_keys,
+    |db: TestDb| async move {
+        use b2h_entity::api_key;
+        use sea_orm::sea_query::Expr;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+        let app = b2h_tests::TestApp::spawn(db, true).await;
+        let make = |name: &str| {
+            let out = app
+                .db
+                .b2h(&["apikey", "create", "--name", name, "--role", "evaluator"])
+                .ok();
+            out.stdout.lines().next().unwrap().trim().to_owned()
+        };
+        let (good, revoked, expired) = (make("good"), make("revoked"), make("expired"));
+        app.db
+            .b2h(&["apikey", "revoke", revoked.split('_').nth(1).unwrap()])
+            .ok();
+        let conn = app.db.connect().await;
+        api_key::Entity::update_many()
+            .col_expr(
+                api_key::Column::ExpiresAt,
+                Expr::value(chrono::Utc::now() - chrono::TimeDelta::hours(1)),
+            )
+            .filter(api_key::Column::Name.eq("expired"))
+            .exec(&conn)
+            .await
+            .unwrap();
+
+        let url = format!("{}/graphql", app.base);
+        let query = serde_json::json!({ "query": "{ nations { code } }" });
+        let call = |authorization: Option<String>| {
+            let mut request = app.client.post(&url).json(&query);
+            if let Some(value) = authorization {
+                request = request.header("authorization", value);
+            }
+            async move {
+                let response = request.send().await.unwrap();
+                let status = response.status().as_u16();
+                let challenge = response.headers().get("www-authenticate").is_some();
+                let body: serde_json::Value = response.json().await.unwrap();
+                (status, challenge, body)
+            }
+        };
+        // No key is the public; a valid key is accepted and marked used.
+        let (status, _, body) = call(None).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, _, body) = call(Some(format!("Bearer {good}"))).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["data"]["nations"].as_array().unwrap().len(), 4);
+        let used = api_key::Entity::find()
+            .filter(api_key::Column::Name.eq("good"))
+            .one(&conn)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(used.last_used_at.is_some());
+        conn.close().await.ok();
+
+        // Every bad key is a 401 that says what is wrong, with a Bearer challenge.
+        let wrong_secret = format!("{}x", &good[..good.len() - 1]);
+        for (header, message) in [
+            (format!("Bearer {revoked}"), "revoked"),
+            (format!("Bearer {expired}"), "expired"),
+            (format!("Bearer {wrong_secret}"), "unknown API key"),
+            ("Bearer nonsense".to_owned(), "not a b2h API key"),
+            (format!("Basic {good}"), "must read 'Bearer <API key>'"),
+        ] {
+            let (status, challenge, body) = call(Some(header.clone())).await;
+            assert_eq!(status, 401, "{header}: {body}");
+            assert!(challenge, "{header}");
+            assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+            assert!(
+                body["errors"][0]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains(message),
+                "{header}: {body}"
+            );
+            assert!(body.get("data").is_none());
+        }
+    }
+);
