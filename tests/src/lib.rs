@@ -338,6 +338,8 @@ pub struct TestApp {
     /// `http://127.0.0.1:PORT`
     pub base: String,
     pub client: reqwest::Client,
+    /// The API key [`TestApp::graphql`] sends, if any.
+    pub key: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -380,6 +382,7 @@ impl TestApp {
             db,
             base,
             client: reqwest::Client::new(),
+            key: None,
             stop: Some(stop),
         }
     }
@@ -390,17 +393,31 @@ impl TestApp {
         Some(Self::spawn(TestDb::new(backend).await?, true).await)
     }
 
+    /// Makes an API key with `b2h apikey create --name test ARGS…` (e.g. `--role admin`) and
+    /// sends it with every later request of [`TestApp::graphql`].
+    pub fn authenticate(&mut self, args: &[&str]) -> &mut Self {
+        let mut all = vec!["apikey", "create", "--name", "test"];
+        all.extend_from_slice(args);
+        let out = self.db.b2h(&all).ok();
+        self.key = out.stdout.lines().next().map(|l| l.trim().to_owned());
+        self
+    }
+
     /// POSTs a GraphQL request as JSON and returns the status and the JSON body.
     pub async fn graphql(
         &self,
         query: &str,
         variables: JsonValue,
     ) -> (reqwest::StatusCode, JsonValue) {
-        let response = self
+        let mut request = self
             .client
             .post(format!("{}/graphql", self.base))
             .header("accept", "application/graphql-response+json")
-            .json(&serde_json::json!({ "query": query, "variables": variables }))
+            .json(&serde_json::json!({ "query": query, "variables": variables }));
+        if let Some(key) = &self.key {
+            request = request.bearer_auth(key);
+        }
+        let response = request
             .send()
             .await
             .unwrap_or_else(|e| panic!("POST /graphql failed: {e}"));

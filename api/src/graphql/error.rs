@@ -8,6 +8,9 @@ pub enum ApiError {
     BadUserInput(String),
     #[error("{0}")]
     NotFound(String),
+    /// The caller's key (or the lack of one) does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
     /// The detail is logged with the request id; the client sees only that something failed.
     #[error("internal server error")]
     Internal(String),
@@ -18,6 +21,7 @@ impl ApiError {
         match self {
             ApiError::BadUserInput(_) => "BAD_USER_INPUT",
             ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }

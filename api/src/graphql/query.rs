@@ -1,7 +1,7 @@
 //! Read entry points.
 
 use super::connection::{Listing, OrderBy, Page, PageArgs, SortField, Wanted, page_cost};
-use super::error::{ApiResult, coded};
+use super::error::{ApiError, ApiResult, coded};
 use super::types::campaign::Campaign;
 use super::types::funder::{Funder, FunderConnection, FunderFilter, FunderOrderField};
 use super::types::geography::{Nation, Region};
@@ -15,6 +15,7 @@ use super::types::record::{
     OutcomeRecord, OutcomeRecordConnection, OutcomeRecordFilter, OutcomeRecordOrderField,
 };
 use super::types::uuid_of;
+use crate::access::{Principal, RECORDS_FORBIDDEN, RecordAccess};
 use async_graphql::{Context, ID, Object};
 use b2h_entity::{
     campaign, funder, grant, nation, organisation, outcome_measure, outcome_record, project, region,
@@ -91,6 +92,14 @@ pub(crate) async fn outcome_record_page(
 ) -> ApiResult<OutcomeRecordConnection> {
     let mut select =
         outcome_record::Entity::find().filter(outcome_record::Column::ArchivedAt.is_null());
+    match record_access(ctx) {
+        RecordAccess::None => return Err(coded(ApiError::Forbidden(RECORDS_FORBIDDEN.into()))),
+        access => {
+            if let Some(allowed) = access.condition() {
+                select = select.filter(allowed);
+            }
+        }
+    }
     if let Some(project) = project {
         select = select.filter(outcome_record::Column::ProjectId.eq(project));
     }
@@ -107,6 +116,12 @@ pub(crate) async fn outcome_record_page(
     )
     .await
     .map(Into::into)
+}
+
+/// What record-level data the request's caller may read (nothing when unknown).
+pub(crate) fn record_access(ctx: &Context<'_>) -> RecordAccess {
+    ctx.data_opt::<Principal>()
+        .map_or(RecordAccess::None, Principal::record_access)
 }
 
 /// One row by its id, as a GraphQL type; `None` when no row has it.
@@ -339,6 +354,8 @@ impl Query {
     }
 
     /// Outcome records, a page at a time (by period end unless `orderBy` says otherwise).
+    /// Record-level data: admins and evaluators read all, a partner its own projects' records
+    /// (lead or delivery partner); others get `FORBIDDEN`.
     #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn outcome_records(

@@ -274,3 +274,133 @@ both_backends!(
         }
     }
 );
+
+b2h_tests::with_demo_app!(
+    record_level_data_follows_the_key,
+    |app: b2h_tests::TestApp| async move {
+        use serde_json::json;
+        let mut app = app;
+        let top = "{ outcomeRecords(first: 500) { totalCount nodes { project { reference } } } }";
+        let nested =
+            "{ projects(first: 500) { nodes { reference latestOutcomeRecords { value } } } }";
+        let geh_records = "{ projects(filter: { reference: { eq: \"GEH-B2H-01\" } }) { nodes {
+        outcomeRecords(first: 1) { totalCount } } } }";
+
+        // The public and funders get FORBIDDEN, wherever the records are asked for.
+        let funder_id = {
+            let conn = app.db.connect().await;
+            let id = b2h_tests::rows(&conn, "SELECT id FROM funder ORDER BY name LIMIT 1").await[0]
+                ["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            conn.close().await.ok();
+            id
+        };
+        for who in [
+            None,
+            Some(vec!["--role", "funder", "--funder", funder_id.as_str()]),
+        ] {
+            app.key = None;
+            if let Some(args) = &who {
+                app.authenticate(args);
+            }
+            for query in [top, nested, geh_records] {
+                let (_, body) = app.graphql(query, json!({})).await;
+                assert_eq!(
+                    body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+                    "{who:?} {query}: {body}"
+                );
+                assert!(
+                    body["errors"][0]["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("record-level")
+                );
+            }
+            // Everything else stays readable.
+            app.data("{ projects(first: 5) { nodes { reference } } }", json!({}))
+                .await;
+        }
+
+        // A partner reads its own projects' records only, through every path.
+        app.key = None;
+        app.authenticate(&["--role", "partner", "--organisation", "GB-NHS-RLT"]);
+        let data = app.data(top, json!({})).await;
+        let records = data["outcomeRecords"]["nodes"].as_array().unwrap();
+        assert!(!records.is_empty());
+        let conn = app.db.connect().await;
+        let own: Vec<String> = b2h_tests::rows(
+        &conn,
+        "SELECT DISTINCT p.reference FROM project p JOIN project_partner pp ON pp.project_id = p.id
+         JOIN organisation o ON o.id = pp.organisation_id
+         WHERE o.org_id = 'GB-NHS-RLT' AND pp.role IN ('lead', 'delivery')",
+    )
+    .await
+    .iter()
+    .map(|r| r["reference"].as_str().unwrap().to_owned())
+    .collect();
+        let own_total = b2h_tests::scalar_i64(
+            &conn,
+            "SELECT COUNT(*) FROM outcome_record r WHERE r.project_id IN (SELECT pp.project_id
+         FROM project_partner pp JOIN organisation o ON o.id = pp.organisation_id
+         WHERE o.org_id = 'GB-NHS-RLT' AND pp.role IN ('lead', 'delivery'))",
+        )
+        .await;
+        conn.close().await.ok();
+        assert_eq!(
+            data["outcomeRecords"]["totalCount"].as_i64().unwrap(),
+            own_total
+        );
+        assert!(
+            records
+                .iter()
+                .all(|r| own.contains(&r["project"]["reference"].as_str().unwrap().to_owned()))
+        );
+        let data = app.data(nested, json!({})).await;
+        let mut seen_own = false;
+        for project in data["projects"]["nodes"].as_array().unwrap() {
+            let reference = project["reference"].as_str().unwrap().to_owned();
+            let latest = project["latestOutcomeRecords"].as_array().unwrap();
+            if own.contains(&reference) {
+                seen_own |= !latest.is_empty();
+            } else {
+                assert!(latest.is_empty(), "{reference} is not the partner's");
+            }
+        }
+        assert!(
+            seen_own,
+            "the partner sees its own projects' latest records"
+        );
+        // Filtering for another organisation's project finds nothing rather than leaking it.
+        let other = "{ outcomeRecords(filter: { measureCode: { eq: \"patients_supported\" } }, first: 500) {
+        nodes { project { leadOrganisation { orgId } partners { role organisation { orgId } } } } } }";
+        let data = app.data(other, json!({})).await;
+        for record in data["outcomeRecords"]["nodes"].as_array().unwrap() {
+            let partners = record["project"]["partners"].as_array().unwrap();
+            assert!(
+                partners
+                    .iter()
+                    .any(|p| p["organisation"]["orgId"] == "GB-NHS-RLT"
+                        && (p["role"] == "LEAD" || p["role"] == "DELIVERY"))
+            );
+        }
+
+        // Evaluators and admins read every record.
+        for role in ["evaluator", "admin"] {
+            app.key = None;
+            app.authenticate(&["--role", role]);
+            let data = app
+                .data("{ outcomeRecords(first: 1) { totalCount } }", json!({}))
+                .await;
+            let conn = app.db.connect().await;
+            let all = b2h_tests::scalar_i64(&conn, "SELECT COUNT(*) FROM outcome_record").await;
+            conn.close().await.ok();
+            assert_eq!(
+                data["outcomeRecords"]["totalCount"].as_i64().unwrap(),
+                all,
+                "{role}"
+            );
+        }
+    }
+);

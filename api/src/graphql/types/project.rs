@@ -10,11 +10,13 @@ use super::record::{
     OutcomeRecord, OutcomeRecordConnection, OutcomeRecordFilter, OutcomeRecordOrderField,
 };
 use super::{load_error, related, related_list};
+use crate::access::{RECORDS_FORBIDDEN, RecordAccess};
 use crate::graphql::connection::{Key, OrderBy, PageArgs, SortField, column, page_cost, text_key};
 use crate::graphql::error::ApiResult;
+use crate::graphql::error::{ApiError, coded};
 use crate::graphql::filter::{DateFilter, EnumFilter, IdFilter, StringFilter, combine};
 use crate::graphql::loaders::Loaders;
-use crate::graphql::query::outcome_record_page;
+use crate::graphql::query::{outcome_record_page, record_access};
 use crate::graphql::scalars::{Date, DateTime};
 use async_graphql::{Context, ID, Object};
 use b2h_entity::enums as domain;
@@ -155,7 +157,34 @@ impl Project {
     }
 
     /// The latest submitted or verified record of each measure the project reports.
+    /// Record-level data: admins and evaluators; a partner for its own projects (empty for
+    /// others'); `FORBIDDEN` for anyone else.
     async fn latest_outcome_records(&self, ctx: &Context<'_>) -> ApiResult<Vec<OutcomeRecord>> {
+        match record_access(ctx) {
+            RecordAccess::None => {
+                return Err(coded(ApiError::Forbidden(RECORDS_FORBIDDEN.into())));
+            }
+            RecordAccess::OwnProjects(organisation) => {
+                let partners = related_list(
+                    ctx,
+                    |l| &l.partners_by_project,
+                    self.0.id,
+                    |p: b2h_entity::project_partner::Model| p,
+                )
+                .await?;
+                let own = partners.iter().any(|p| {
+                    p.organisation_id == organisation
+                        && matches!(
+                            p.role,
+                            domain::PartnerRole::Lead | domain::PartnerRole::Delivery
+                        )
+                });
+                if !own {
+                    return Ok(Vec::new());
+                }
+            }
+            RecordAccess::All => {}
+        }
         related_list(
             ctx,
             |l| &l.latest_records_by_project,
@@ -168,6 +197,7 @@ impl Project {
     /// The project's outcome records (all statuses), a page at a time, by period end unless
     /// `orderBy` says otherwise. Each use is one query per project: to page through records
     /// of many projects, use the top-level `outcomeRecords` with a `project` filter.
+    /// Record-level data, readable as the top-level `outcomeRecords` is.
     #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn outcome_records(
