@@ -32,8 +32,12 @@ b2h_port=5677
 peer_port=5678
 work="$(mktemp -d)"
 pids=()
+key=""
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  if [ -n "$key" ]; then
+    "$b2h" --database-url "$url" apikey revoke "$(echo "$key" | cut -d_ -f2)" >/dev/null 2>&1 || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -66,6 +70,9 @@ archived=$(psql "$url" -Atc "SELECT (SELECT count(*) FROM project WHERE archived
 [ "$archived" = 0 ] || { echo "the benchmark database has archived rows" >&2; exit 1; }
 records=$(psql "$url" -Atc "SELECT count(*) FROM outcome_record")
 project=$(psql "$url" -Atc "SELECT id FROM project ORDER BY reference LIMIT 1")
+# (b) reads record-level data, which b2h serves only to a key (an evaluator's here); (a) and (c)
+# read public data and go without one, as public dashboards do.
+key=$("$b2h" --database-url "$url" apikey create --name "read benchmark" --role evaluator | head -1)
 
 "$b2h" --database-url "$url" serve --no-migrate --listen "127.0.0.1:$b2h_port" >"$work/b2h.log" 2>&1 &
 pids+=($!)
@@ -88,14 +95,19 @@ latency_ms() { # wrk latency ("1.23ms", "456.00us", "1.02s") in milliseconds
     else if (v ~ /m$/) { sub(/m$/, "", v); printf "%.2f", v * 60000 } }'
 }
 
+authorization() { # system query -> the Authorization header b2h needs for it, if any
+  if [ "$1" = b2h ] && [ "$2" = b ]; then echo "Bearer $key"; fi
+}
+
 warm() { # system port query
-  WRK_BODY_FILE="$work/$3.$1.json" wrk -t"$threads" -c"$connections" -d"$warmup" \
+  WRK_AUTHORIZATION="$(authorization "$1" "$3")" WRK_BODY_FILE="$work/$3.$1.json" wrk -t"$threads" -c"$connections" -d"$warmup" \
     -s bench/read-api/post.lua "http://127.0.0.1:$2/graphql" >/dev/null
 }
 
 measure() { # system port query round -> "requests/s p99-ms"
   local out="$work/wrk.$3.$1.$4"
-  WRK_BODY_FILE="$work/$3.$1.json" wrk -t"$threads" -c"$connections" -d"$duration" --latency \
+  WRK_AUTHORIZATION="$(authorization "$1" "$3")" WRK_BODY_FILE="$work/$3.$1.json" \
+    wrk -t"$threads" -c"$connections" -d"$duration" --latency \
     -s bench/read-api/post.lua "http://127.0.0.1:$2/graphql" >"$out"
   if grep -q "Non-2xx" "$out"; then
     echo "$1 answered query $3 with errors:" >&2
@@ -114,8 +126,9 @@ for q in a b c; do
     python3 -c 'import json, sys; print(json.dumps({"query": open(sys.argv[1]).read().replace("PROJECT_ID", sys.argv[2])}))' \
       "bench/read-api/$q.$system.graphql" "$project" >"$work/$q.$system.json"
     port=$b2h_port; [ "$system" = postgraphile ] && port=$peer_port
-    curl -fs -H 'content-type: application/json' -d @"$work/$q.$system.json" \
-      "http://127.0.0.1:$port/graphql" >"$work/$q.$system.out"
+    auth="$(authorization "$system" "$q")"
+    curl -fs -H 'content-type: application/json' ${auth:+-H "authorization: $auth"} \
+      -d @"$work/$q.$system.json" "http://127.0.0.1:$port/graphql" >"$work/$q.$system.out"
   done
   python3 bench/read-api/same.py "$q" "$work/$q.b2h.out" "$work/$q.postgraphile.out" >&2
   warm b2h $b2h_port "$q"
