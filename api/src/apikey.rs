@@ -4,6 +4,7 @@
 //! of the whole key is stored. A fast hash is right here: the secret is 256 random bits, so there
 //! is nothing to guess that a slow hash would protect.
 
+use crate::digest::{hex, sha256_hex};
 use b2h_entity::api_key;
 use b2h_entity::enums::ApiRole;
 use b2h_entity::{audit_event, funder, organisation};
@@ -14,7 +15,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     IntoActiveModel, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 /// Why a key cannot be made, found or revoked.
@@ -74,10 +74,7 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], ApiKeyError> {
 
 /// SHA-256 of a whole key, in hex: what is stored.
 pub fn hash_secret(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    sha256_hex(secret)
 }
 
 /// The prefix of a well-formed key.
@@ -141,11 +138,9 @@ async fn audit(
     action: &str,
     key: &api_key::Model,
     before: Option<serde_json::Value>,
-) -> Result<(), DbErr> {
+) -> Result<(), ApiKeyError> {
     audit_event::ActiveModel {
-        id: Set(Uuid::from_bytes(
-            random_bytes::<16>().map_err(|e| DbErr::Custom(e.to_string()))?,
-        )),
+        id: Set(Uuid::from_bytes(random_bytes::<16>()?)),
         at: Set(Utc::now()),
         actor: Set(actor.to_owned()),
         action: Set(action.to_owned()),
@@ -208,10 +203,7 @@ pub async fn create(db: &DatabaseConnection, new: NewKey<'_>) -> Result<CreatedK
         }
         None => None,
     };
-    let prefix: String = random_bytes::<6>()?
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let prefix = hex(&random_bytes::<6>()?);
     let secret = format!(
         "b2h_{prefix}_{}",
         URL_SAFE_NO_PAD.encode(random_bytes::<32>()?)

@@ -5,6 +5,7 @@ pub mod access;
 pub mod apikey;
 pub mod cli;
 pub mod db;
+pub mod digest;
 pub mod graphql;
 pub mod migrate;
 pub mod progress;

@@ -42,6 +42,8 @@ pub struct Batched<L: BatchLoad> {
     queue: Mutex<Waiting<L>>,
     /// Values another query of this request already read (see [`Batched::prime`]).
     primed: Mutex<HashMap<L::Key, L::Value>>,
+    /// Values known for the life of the process (reference data), shared by every request.
+    known: Option<Arc<HashMap<L::Key, L::Value>>>,
 }
 
 impl<L: BatchLoad> Batched<L> {
@@ -50,6 +52,15 @@ impl<L: BatchLoad> Batched<L> {
             loader: Arc::new(loader),
             queue: Mutex::new(HashMap::new()),
             primed: Mutex::new(HashMap::new()),
+            known: None,
+        }
+    }
+
+    /// A loader that answers the keys of `known` from it, querying only for others.
+    pub fn with_known(loader: L, known: Arc<HashMap<L::Key, L::Value>>) -> Self {
+        Self {
+            known: Some(known),
+            ..Self::new(loader)
         }
     }
 
@@ -64,6 +75,9 @@ impl<L: BatchLoad> Batched<L> {
 
     /// The value for `key`, loaded with every other key asked for meanwhile.
     pub async fn load_one(&self, key: L::Key) -> Outcome<L::Value> {
+        if let Some(value) = self.known.as_ref().and_then(|known| known.get(&key)) {
+            return Ok(Some(value.clone()));
+        }
         if let Some(value) = self
             .primed
             .lock()

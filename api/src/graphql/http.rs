@@ -136,8 +136,12 @@ async fn execute(
         Ok(principal) => principal,
         Err(AuthError::Db(e)) => {
             tracing::error!(error = %e, "cannot check an API key");
-            let body = json!({ "errors": [{ "message": "internal server error", "extensions": { "code": "INTERNAL_SERVER_ERROR" } }] });
-            return json_response(StatusCode::INTERNAL_SERVER_ERROR, media, &body);
+            return error_response(
+                media,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_SERVER_ERROR",
+                "internal server error",
+            );
         }
         Err(e) => return unauthenticated(media, &e),
     };
@@ -149,20 +153,17 @@ async fn execute(
     let document = match state.documents.prepare(&mut request) {
         Ok(document) => document,
         Err(e) => {
-            let body = match &e {
-                DocumentError::Syntax(error) => {
-                    json!({ "errors": [{ "message": error.message, "locations": error.locations, "extensions": { "code": e.code() } }] })
-                }
-                _ => {
-                    json!({ "errors": [{ "message": e.to_string(), "extensions": { "code": e.code() } }] })
-                }
-            };
             // A request without a query is no GraphQL request: 400 whatever the media type.
             let status = match e {
                 DocumentError::NoQuery => StatusCode::BAD_REQUEST,
                 _ => request_failed,
             };
-            return json_response(status, media, &body);
+            if let DocumentError::Syntax(error) = &e {
+                // Keep the position of the syntax error.
+                let body = json!({ "errors": [{ "message": error.message, "locations": error.locations, "extensions": { "code": e.code() } }] });
+                return json_response(status, media, &body);
+            }
+            return error_response(media, status, e.code(), &e.to_string());
         }
     };
     if method == Method::Get && is_mutation(&document, request.operation_name.as_deref()) {
@@ -289,17 +290,24 @@ fn bytes_response(status: StatusCode, media: MediaType, body: Vec<u8>) -> Respon
     response
 }
 
-fn request_error(media: MediaType, status: StatusCode, message: &str) -> Response {
-    let body =
-        json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] });
-    // Under application/json, only unusable HTTP requests get a 4xx.
+/// A response of one error, without `data`.
+fn error_response(media: MediaType, status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     json_response(status, media, &body)
+}
+
+fn request_error(media: MediaType, status: StatusCode, message: &str) -> Response {
+    error_response(media, status, "BAD_USER_INPUT", message)
 }
 
 /// A 401 naming what is wrong with the key.
 fn unauthenticated(media: MediaType, error: &AuthError) -> Response {
-    let body = json!({ "errors": [{ "message": error.to_string(), "extensions": { "code": "UNAUTHENTICATED" } }] });
-    let mut response = json_response(StatusCode::UNAUTHORIZED, media, &body);
+    let mut response = error_response(
+        media,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHENTICATED",
+        &error.to_string(),
+    );
     response.headers_mut().insert(
         header::WWW_AUTHENTICATE,
         HeaderValue::from_static("Bearer realm=\"b2h\""),

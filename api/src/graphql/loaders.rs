@@ -220,24 +220,28 @@ pub struct Loaders {
     pub latest_records_by_project: Batched<LatestRecords>,
 }
 
+fn by_key<E: Keyed>(db: &DatabaseConnection) -> ByKey<E> {
+    ByKey {
+        db: db.clone(),
+        entity: PhantomData,
+    }
+}
+
 fn loader<E: Keyed>(db: &DatabaseConnection) -> Batched<ByKey<E>>
 where
     E::Model: Send + Sync + Clone + 'static,
 {
-    Batched::new(ByKey {
-        db: db.clone(),
-        entity: PhantomData,
-    })
+    Batched::new(by_key(db))
 }
 
 impl Loaders {
     /// The loaders of one request; nations and regions come from `reference` without a query.
     pub fn new(db: DatabaseConnection, reference: &Reference) -> Self {
-        let loaders = Self {
+        Self {
             organisations: loader(&db),
             campaigns: loader(&db),
-            regions: loader(&db),
-            nations: loader(&db),
+            regions: Batched::with_known(by_key(&db), Arc::clone(&reference.regions)),
+            nations: Batched::with_known(by_key(&db), Arc::clone(&reference.nations)),
             funders: loader(&db),
             grants: loader(&db),
             projects: loader(&db),
@@ -301,14 +305,7 @@ impl Loaders {
             ),
             measures: loader(&db),
             latest_records_by_project: Batched::new(LatestRecords { db: db.clone() }),
-        };
-        for nation in &reference.nations {
-            loaders.nations.prime(nation.code.clone(), nation.clone());
         }
-        for region in &reference.regions {
-            loaders.regions.prime(region.code.clone(), region.clone());
-        }
-        loaders
     }
 }
 

@@ -3,19 +3,23 @@
 
 use b2h_entity::{nation, region};
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
+use std::collections::HashMap;
+use std::sync::Arc;
 
-/// Every nation and region.
+/// Every nation and region, by code.
 #[derive(Debug, Default)]
 pub struct Reference {
-    pub nations: Vec<nation::Model>,
-    pub regions: Vec<region::Model>,
+    pub nations: Arc<HashMap<String, nation::Model>>,
+    pub regions: Arc<HashMap<String, region::Model>>,
 }
 
 impl Reference {
     pub async fn load(db: &DatabaseConnection) -> Result<Self, DbErr> {
+        let nations = nation::Entity::find().all(db).await?;
+        let regions = region::Entity::find().all(db).await?;
         Ok(Self {
-            nations: nation::Entity::find().all(db).await?,
-            regions: region::Entity::find().all(db).await?,
+            nations: Arc::new(nations.into_iter().map(|n| (n.code.clone(), n)).collect()),
+            regions: Arc::new(regions.into_iter().map(|r| (r.code.clone(), r)).collect()),
         })
     }
 }

@@ -1,0 +1,26 @@
+//! Hex encoding and SHA-256, for the few places that need them (persisted-query hashes, API keys).
+
+use sha2::{Digest, Sha256};
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of `text`, in lower-case hex (as `sha256sum` prints it).
+pub fn sha256_hex(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hashes_like_sha256sum() {
+        // What `printf '{__typename}' | sha256sum` prints: also what APQ clients send.
+        assert_eq!(
+            super::sha256_hex("{__typename}"),
+            "ecf4edb46db40b5132295c0291d62fb65d6759a9eedfa4d5d612dd5ec54a6b38"
+        );
+        assert_eq!(super::hex(&[0, 15, 255]), "000fff");
+    }
+}
