@@ -188,8 +188,8 @@ async fn connect_postgres(url: &DatabaseUrl) -> Result<DatabaseConnection, Conne
     };
     // Our statements are prepared once per connection and are keyed lookups and keyset pages,
     // whose plans do not depend on the values bound. PostgreSQL would otherwise re-plan most of
-    // them on every execution (custom plans), which cost more than running them: in the read
-    // benchmark, 1.6 of 1.8 ms of server CPU per request went to planning.
+    // them on every execution (custom plans), which cost more than running them (see the read
+    // benchmark in docs/benchmarks.md).
     let options = PgConnectOptions::from_str(url.expose())
         .map_err(|e| fail(e.to_string()))?
         .options([("plan_cache_mode", "force_generic_plan")]);
