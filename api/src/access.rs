@@ -5,7 +5,7 @@ use crate::apikey::{self, AuthError};
 use b2h_entity::enums::ApiRole;
 use sea_orm::Condition;
 use sea_orm::DatabaseConnection;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use uuid::Uuid;
 
 /// The caller of a request.
@@ -13,9 +13,13 @@ use uuid::Uuid;
 pub enum Principal {
     /// No key: reads what is published, aggregates with disclosure control.
     Public,
+    /// Someone at the server's command line (`b2h import …`): acts as an admin.
+    Operator { user: String },
     /// A valid API key.
     Key {
         id: Uuid,
+        /// The key's name, for the audit trail (`apikey:<name>`).
+        name: String,
         role: ApiRole,
         /// A partner key's organisation.
         organisation_id: Option<Uuid>,
@@ -36,12 +40,30 @@ impl Principal {
         let key = apikey::authenticate(db, header).await?;
         Ok(Principal::Key {
             id: key.id,
+            name: key.name,
             role: key.role,
             organisation_id: key.organisation_id,
             funder_id: key.funder_id,
         })
     }
 }
+
+/// Which projects, and their outcome records, a caller may write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteAccess {
+    /// Admins and the command line.
+    All,
+    /// A partner: projects its organisation leads or delivers.
+    OwnProjects(Uuid),
+    /// Funders, evaluators and the public write nothing.
+    None,
+}
+
+/// Why a write is refused.
+pub const ADMIN_ONLY: &str = "only an admin key may make this change";
+pub const WRITE_FORBIDDEN: &str = "this key may not write: partners write their own projects and \
+their outcome records, admins write everything";
+pub const AUDIT_FORBIDDEN: &str = "the audit trail is for admin keys";
 
 /// Which outcome records (record-level data) a caller may read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,25 +72,68 @@ pub enum RecordAccess {
     All,
     /// A partner: the records of projects its organisation leads or delivers.
     OwnProjects(Uuid),
-    /// The public and funders: none (they read aggregates).
+    /// A funder: the records of the projects its grants pay for (its grants' detail).
+    FundedProjects(Uuid),
+    /// The public: none (it reads aggregates).
     None,
 }
 
 /// Why record-level data is refused.
 pub const RECORDS_FORBIDDEN: &str = "record-level outcome data needs the API key of a partner \
-(for its own projects), an evaluator or an admin; anyone may read the aggregates";
+(for its own projects), a funder (for the projects it funds), an evaluator or an admin; anyone may \
+read the aggregates";
 
 impl Principal {
+    /// How the audit trail names the caller: `apikey:<name>`, `cli:<user>` or `public`.
+    pub fn audit_name(&self) -> String {
+        match self {
+            Principal::Public => "public".to_owned(),
+            Principal::Operator { user } => format!("cli:{user}"),
+            Principal::Key { name, .. } => format!("apikey:{name}"),
+        }
+    }
+
+    /// Admins and the command line: every write and the audit trail.
+    pub fn is_admin(&self) -> bool {
+        matches!(
+            self,
+            Principal::Operator { .. }
+                | Principal::Key {
+                    role: ApiRole::Admin,
+                    ..
+                }
+        )
+    }
+
+    /// Which projects (and their outcome records) the caller may write.
+    pub fn write_access(&self) -> WriteAccess {
+        match self {
+            _ if self.is_admin() => WriteAccess::All,
+            Principal::Key {
+                role: ApiRole::Partner,
+                organisation_id: Some(organisation),
+                ..
+            } => WriteAccess::OwnProjects(*organisation),
+            _ => WriteAccess::None,
+        }
+    }
+
     pub fn record_access(&self) -> RecordAccess {
         match self {
             Principal::Public => RecordAccess::None,
+            Principal::Operator { .. } => RecordAccess::All,
             Principal::Key {
                 role,
                 organisation_id,
+                funder_id,
                 ..
             } => match (role, organisation_id) {
                 (ApiRole::Admin | ApiRole::Evaluator, _) => RecordAccess::All,
                 (ApiRole::Partner, Some(organisation)) => RecordAccess::OwnProjects(*organisation),
+                (ApiRole::Funder, _) => match funder_id {
+                    Some(funder) => RecordAccess::FundedProjects(*funder),
+                    None => RecordAccess::None,
+                },
                 _ => RecordAccess::None,
             },
         }
@@ -80,23 +145,47 @@ impl RecordAccess {
     pub fn condition(self) -> Option<Condition> {
         match self {
             RecordAccess::All => None,
-            RecordAccess::OwnProjects(organisation) => {
-                let mut own = Query::select();
-                own.expr(Expr::cust("\"project_partner\".\"project_id\""))
-                    .from(b2h_entity::project_partner::Entity)
-                    .and_where(
-                        Expr::cust("\"project_partner\".\"organisation_id\"").eq(organisation),
-                    )
-                    .and_where(
-                        Expr::cust("\"project_partner\".\"role\"").is_in(["lead", "delivery"]),
-                    );
-                Some(
-                    Condition::all()
-                        .add(Expr::cust("\"outcome_record\".\"project_id\"").in_subquery(own)),
-                )
-            }
+            RecordAccess::OwnProjects(organisation) => Some(
+                Condition::all().add(
+                    Expr::cust("\"outcome_record\".\"project_id\"")
+                        .in_subquery(own_projects(organisation)),
+                ),
+            ),
+            RecordAccess::FundedProjects(funder) => Some(
+                Condition::all().add(
+                    Expr::cust("\"outcome_record\".\"project_id\"")
+                        .in_subquery(funded_projects(funder)),
+                ),
+            ),
             // Never used to read: callers refuse first. Matches nothing, to be safe.
             RecordAccess::None => Some(Condition::all().add(Expr::cust("1 = 0"))),
         }
     }
+}
+
+/// `SELECT project_id` of the projects an organisation leads or delivers: what its partner key
+/// may read record by record and write.
+pub fn own_projects(organisation: Uuid) -> SelectStatement {
+    let mut own = Query::select();
+    own.expr(Expr::cust("\"project_partner\".\"project_id\""))
+        .from(b2h_entity::project_partner::Entity)
+        .and_where(Expr::cust("\"project_partner\".\"organisation_id\"").eq(organisation))
+        .and_where(Expr::cust("\"project_partner\".\"role\"").is_in(["lead", "delivery"]));
+    own
+}
+
+/// `SELECT project_id` of the projects a funder's grants pay for (live allocations).
+pub fn funded_projects(funder: Uuid) -> SelectStatement {
+    let mut funded = Query::select();
+    funded
+        .expr(Expr::cust("\"grant_allocation\".\"project_id\""))
+        .from(b2h_entity::grant_allocation::Entity)
+        .inner_join(
+            b2h_entity::grant::Entity,
+            Expr::cust("\"grant_award\".\"id\"")
+                .eq(Expr::cust("\"grant_allocation\".\"grant_id\"")),
+        )
+        .and_where(Expr::cust("\"grant_award\".\"funder_id\"").eq(funder))
+        .and_where(Expr::cust("\"grant_allocation\".\"archived_at\"").is_null());
+    funded
 }

@@ -13,3 +13,4 @@ pub mod seed;
 pub mod server;
 pub mod stats;
 pub mod telemetry;
+pub mod write;

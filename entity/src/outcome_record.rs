@@ -3,7 +3,7 @@
 use crate::enums::{Aggregation, DataSource, EvidenceStrength, MeasureUnit, RecordStatus};
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "outcome_record")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

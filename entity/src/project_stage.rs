@@ -3,7 +3,7 @@
 use crate::enums::PathwayStage;
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "project_stage")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

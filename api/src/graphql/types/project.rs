@@ -157,13 +157,14 @@ impl Project {
     }
 
     /// The latest submitted or verified record of each measure the project reports.
-    /// Record-level data: admins and evaluators; a partner for its own projects (empty for
-    /// others'); `FORBIDDEN` for anyone else.
+    /// Record-level data: admins and evaluators; a partner for its own projects and a funder
+    /// for the projects it funds (empty for others); `FORBIDDEN` for the public.
     async fn latest_outcome_records(&self, ctx: &Context<'_>) -> ApiResult<Vec<OutcomeRecord>> {
-        match record_access(ctx) {
+        let readable = match record_access(ctx) {
             RecordAccess::None => {
                 return Err(coded(ApiError::Forbidden(RECORDS_FORBIDDEN.into())));
             }
+            RecordAccess::All => true,
             RecordAccess::OwnProjects(organisation) => {
                 let partners = related_list(
                     ctx,
@@ -172,18 +173,29 @@ impl Project {
                     |p: b2h_entity::project_partner::Model| p,
                 )
                 .await?;
-                let own = partners.iter().any(|p| {
+                partners.iter().any(|p| {
                     p.organisation_id == organisation
                         && matches!(
                             p.role,
                             domain::PartnerRole::Lead | domain::PartnerRole::Delivery
                         )
-                });
-                if !own {
-                    return Ok(Vec::new());
-                }
+                })
             }
-            RecordAccess::All => {}
+            RecordAccess::FundedProjects(funder) => {
+                let loaders = ctx.data::<Arc<Loaders>>()?;
+                let allocations = loaders
+                    .allocations_by_project
+                    .load_one(self.0.id)
+                    .await
+                    .map_err(load_error)?
+                    .unwrap_or_default();
+                allocations
+                    .iter()
+                    .any(|(_, grant, _)| grant.funder_id == funder)
+            }
+        };
+        if !readable {
+            return Ok(Vec::new());
         }
         related_list(
             ctx,
