@@ -5,7 +5,10 @@ use crate::db::{self, ConnectError, DatabaseUrl, DbUrlError};
 use crate::migrate;
 use crate::seed::{self, SeedError, SeedOptions, Shape};
 use crate::server::{self, Application, ServerConfig, ServerError};
+use crate::import::{self, grants::GrantImportError};
+use crate::progress;
 use crate::stats;
+use crate::write::{Actor, WriteError};
 use crate::telemetry::LogFormat;
 use b2h_entity::enums::ApiRole;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -58,6 +61,51 @@ pub enum Command {
         #[command(subcommand)]
         action: ApikeyAction,
     },
+    /// Import outcome records from a CSV file or grants from a 360Giving file (all or nothing;
+    /// audited as cli:$USER).
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportWhat {
+    /// Outcome records from a CSV file with the template's columns (`--template` prints it).
+    Outcomes(ImportOutcomesArgs),
+    /// Grants from a funder's 360Giving JSON file; organisations matched by Org-ID.
+    Grants(ImportGrantsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportOutcomesArgs {
+    /// The CSV file.
+    #[arg(required_unless_present = "template")]
+    pub file: Option<std::path::PathBuf>,
+    /// Check the file and report what would change, writing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the CSV template (header and an example row) and exit.
+    #[arg(long)]
+    pub template: bool,
+    /// Never draw a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportGrantsArgs {
+    /// The 360Giving JSON file ({"grants": [...]}).
+    pub file: std::path::PathBuf,
+    /// Check the file and report what would change, writing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Import the grants that can be accepted and report the others (default: all or nothing).
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Never draw a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -216,6 +264,13 @@ pub enum CliError {
     Server(#[from] ServerError),
     #[error(transparent)]
     ApiKey(#[from] ApiKeyError),
+    #[error("cannot read {path}: {reason}")]
+    ReadFile { path: String, reason: String },
+    /// An import refused, with every reason.
+    #[error("{0}")]
+    Rejected(String),
+    #[error(transparent)]
+    Write(#[from] WriteError),
 }
 
 /// Runs a parsed command, writing its report to `out`.
@@ -223,6 +278,13 @@ pub async fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
     if let Command::Schema = cli.command {
         // Needs no database.
         write!(out, "{}", crate::graphql::sdl())?;
+        return Ok(());
+    }
+    if let Command::Import {
+        what: ImportWhat::Outcomes(ImportOutcomesArgs { template: true, .. }),
+    } = cli.command
+    {
+        write!(out, "{}", import::outcomes::template())?;
         return Ok(());
     }
     let url: DatabaseUrl = cli.database_url.parse()?;
@@ -292,6 +354,10 @@ async fn dispatch(
             }
         }
         Command::Serve(args) => serve(args, url, db, out).await?,
+        Command::Import { what } => {
+            migrate::up(db).await.map_err(CliError::Migrate)?;
+            import_command(what, db, out).await?;
+        }
         Command::Schema => write!(out, "{}", crate::graphql::sdl())?,
     }
     Ok(())
@@ -425,10 +491,141 @@ fn write_supported(out: &mut impl Write, supported: &stats::Supported) -> std::i
 
 /// Who runs the CLI, for the audit trail.
 fn cli_actor() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".to_owned());
-    format!("cli:{user}")
+    Actor::operator().label()
+}
+
+fn read_file(path: &std::path::Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|e| CliError::ReadFile {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Every problem of a refused import, one per line.
+fn problem_list(heading: &str, lines: impl Iterator<Item = String>) -> CliError {
+    let mut text = heading.to_owned();
+    for line in lines {
+        text.push_str("\n  ");
+        text.push_str(&line);
+    }
+    CliError::Rejected(text)
+}
+
+async fn import_command(
+    what: &ImportWhat,
+    db: &DatabaseConnection,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let actor = Actor::operator();
+    match what {
+        ImportWhat::Outcomes(args) => {
+            let Some(path) = &args.file else {
+                return Ok(());
+            };
+            let bytes = read_file(path)?;
+            let mut bar: Option<progress::Progress> = None;
+            let enabled = !args.no_progress;
+            let result = import::outcomes::import(db, &actor, &bytes, args.dry_run, &mut |p| {
+                match &mut bar {
+                    None => bar = Some(progress::Progress::new("rows", p.total, enabled)),
+                    Some(bar) => bar.inc(p.done),
+                }
+            })
+            .await;
+            if let Some(bar) = bar {
+                bar.finish();
+            }
+            let summary = match result {
+                Ok(summary) => summary,
+                Err(WriteError::Invalid(problems)) => {
+                    return Err(problem_list(
+                        &format!(
+                            "{} problem(s) in {}; nothing was written:",
+                            problems.len(),
+                            path.display()
+                        ),
+                        problems.iter().map(|p| p.to_string()),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            writeln!(
+                out,
+                "{} {}: {} created, {} updated, {} unchanged.",
+                if args.dry_run { "Checked (dry run, nothing written)" } else { "Imported" },
+                path.display(),
+                summary.created,
+                summary.updated,
+                summary.unchanged
+            )?;
+        }
+        ImportWhat::Grants(args) => {
+            let bytes = read_file(&args.file)?;
+            let mut bar: Option<progress::Progress> = None;
+            let enabled = !args.no_progress;
+            let result = import::grants::import(
+                db,
+                &actor,
+                &bytes,
+                args.dry_run,
+                args.skip_invalid,
+                &mut |p| match &mut bar {
+                    None => {
+                        let mut b = progress::Progress::new("grants", p.total, enabled);
+                        b.inc(p.done);
+                        bar = Some(b);
+                    }
+                    Some(bar) => bar.inc(1),
+                },
+            )
+            .await;
+            if let Some(bar) = bar {
+                bar.finish();
+            }
+            let rejected_line = |r: &import::giving360::Rejected| {
+                format!(
+                    "grant {} ({}): {}",
+                    r.index,
+                    r.identifier.as_deref().unwrap_or("no id"),
+                    r.reason
+                )
+            };
+            let summary = match result {
+                Ok(summary) => summary,
+                Err(GrantImportError::Rejected(rejected)) => {
+                    return Err(problem_list(
+                        &format!(
+                            "{} of the grants in {} cannot be imported, so nothing was written \
+                             (--skip-invalid imports the rest):",
+                            rejected.len(),
+                            args.file.display()
+                        ),
+                        rejected.iter().map(rejected_line),
+                    ));
+                }
+                Err(GrantImportError::File(e)) => {
+                    return Err(CliError::Rejected(format!("{}: {e}", args.file.display())));
+                }
+                Err(GrantImportError::Write(e)) => return Err(e.into()),
+            };
+            writeln!(
+                out,
+                "{} {}: {} grants created, {} updated, {} unchanged; {} organisations and {} funders created; {} skipped.",
+                if args.dry_run { "Checked (dry run, nothing written)" } else { "Imported" },
+                args.file.display(),
+                summary.created,
+                summary.updated,
+                summary.unchanged,
+                summary.organisations_created,
+                summary.funders_created,
+                summary.rejected.len()
+            )?;
+            for r in &summary.rejected {
+                writeln!(out, "  skipped {}", rejected_line(r))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn apikey_command(

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod db;
 pub mod digest;
 pub mod graphql;
+pub mod import;
 pub mod migrate;
 pub mod progress;
 pub mod seed;

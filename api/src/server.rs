@@ -7,6 +7,7 @@ use crate::graphql::{self, B2hSchema};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use std::net::SocketAddr;
@@ -130,6 +131,7 @@ pub fn app(state: AppState, config: &ServerConfig) -> Result<Router, ServerError
             get(graphql::http::get).post(graphql::http::post),
         )
         .route("/graphql/assets/{file}", get(graphql::graphiql::asset))
+        .route("/templates/outcomes.csv", get(outcome_template))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)
@@ -183,6 +185,20 @@ async fn healthz() -> &'static str {
 }
 
 /// The database answers.
+/// The outcome CSV template partners fill in (`b2h import outcomes --template` prints it too).
+async fn outcome_template() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"b2h-outcomes-template.csv\"",
+            ),
+        ],
+        crate::import::outcomes::template(),
+    )
+}
+
 async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
         Ok(Ok(())) => (StatusCode::OK, "ready"),

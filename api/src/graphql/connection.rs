@@ -53,6 +53,10 @@ pub enum OrderDirection {
     params(super::types::organisation::OrganisationOrderField)
 ))]
 #[graphql(concrete(name = "FunderOrder", params(super::types::funder::FunderOrderField)))]
+#[graphql(concrete(
+    name = "AuditEventOrder",
+    params(super::types::audit::AuditEventOrderField)
+))]
 #[graphql(concrete(name = "GrantOrder", params(super::types::grant::GrantOrderField)))]
 #[graphql(concrete(
     name = "OutcomeRecordOrder",

@@ -1,5 +1,6 @@
 //! Errors clients see: a stable `extensions.code`, a clear message, never internal details.
 
+use crate::write::{Problem, WriteError};
 use async_graphql::{ErrorExtensions, FieldError};
 
 #[derive(Debug, thiserror::Error)]
@@ -11,6 +12,18 @@ pub enum ApiError {
     /// The caller's key (or the lack of one) does not allow this.
     #[error("{0}")]
     Forbidden(String),
+    /// The row changed since the version the client saw, or a concurrent write came first.
+    #[error("{0}")]
+    Conflict(String),
+    /// Input checked as a whole: every problem, each naming its item and field.
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        problems: Vec<Problem>,
+    },
+    /// A limit on the request (size, aliases, rate).
+    #[error("{0}")]
+    LimitExceeded(String),
     /// The detail is logged with the request id; the client sees only that something failed.
     #[error("internal server error")]
     Internal(String),
@@ -22,6 +35,9 @@ impl ApiError {
             ApiError::BadUserInput(_) => "BAD_USER_INPUT",
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::Forbidden(_) => "FORBIDDEN",
+            ApiError::Conflict(_) => "CONFLICT",
+            ApiError::Invalid { .. } => "BAD_USER_INPUT",
+            ApiError::LimitExceeded(_) => "LIMIT_EXCEEDED",
             ApiError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -32,7 +48,42 @@ impl ErrorExtensions for ApiError {
         if let ApiError::Internal(detail) = self {
             tracing::error!(error = %detail, "internal error");
         }
-        self.extend_with(|_, e| e.set("code", self.code()))
+        self.extend_with(|_, e| {
+            e.set("code", self.code());
+            if let ApiError::Invalid { problems, .. } = self {
+                let list: Vec<async_graphql::Value> = problems
+                    .iter()
+                    .map(|p| {
+                        let mut item = async_graphql::indexmap::IndexMap::new();
+                        if let Some(index) = p.index {
+                            item.insert(async_graphql::Name::new("index"), async_graphql::Value::from(index as u64));
+                        }
+                        if let Some(line) = p.line {
+                            item.insert(async_graphql::Name::new("line"), async_graphql::Value::from(line));
+                        }
+                        item.insert(async_graphql::Name::new("field"), async_graphql::Value::from(p.field.as_str()));
+                        item.insert(async_graphql::Name::new("message"), async_graphql::Value::from(p.message.as_str()));
+                        async_graphql::Value::Object(item)
+                    })
+                    .collect();
+                e.set("problems", async_graphql::Value::List(list));
+            }
+        })
+    }
+}
+
+impl From<WriteError> for ApiError {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::Invalid(problems) => ApiError::Invalid {
+                message: WriteError::Invalid(problems.clone()).to_string(),
+                problems,
+            },
+            WriteError::Conflict { .. } | WriteError::Clash(_) => ApiError::Conflict(e.to_string()),
+            WriteError::NotFound { .. } => ApiError::NotFound(e.to_string()),
+            WriteError::Forbidden(message) => ApiError::Forbidden(message),
+            WriteError::Db(e) => ApiError::Internal(e.to_string()),
+        }
     }
 }
 

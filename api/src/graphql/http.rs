@@ -91,11 +91,25 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
+    if content_type.starts_with("multipart/form-data") {
+        // File uploads (`importOutcomes`), by the GraphQL multipart request specification.
+        let options = async_graphql::http::MultipartOptions::default().max_num_files(1);
+        let reader = futures_util::io::Cursor::new(body.to_vec());
+        return match async_graphql::http::receive_body(Some(&content_type), reader, options).await
+        {
+            Ok(request) => execute(&state, &headers, request, media, Method::Post).await,
+            Err(e) => request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                &format!("cannot read the multipart request: {e}"),
+            ),
+        };
+    }
     if !content_type.starts_with("application/json") {
         return request_error(
             media,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send the request as application/json",
+            "send the request as application/json (or multipart/form-data to upload a file)",
         );
     }
     let request = match serde_json::from_slice::<async_graphql::Request>(&body) {
@@ -180,11 +194,18 @@ async fn execute(
     if let Some(message) = missing_variable(&document, &request) {
         return request_error(media, request_failed, &message);
     }
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let response = super::execute(
         &state.schema,
         &state.db,
         &state.reference,
-        request.data(principal),
+        request
+            .data(principal)
+            .data(super::mutation::RequestId(request_id.clone())),
     )
     .await;
     if response.errors.is_empty() {
@@ -209,7 +230,7 @@ async fn execute(
             return (StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response();
         }
     };
-    add_missing_codes(&mut body);
+    add_missing_codes(&mut body, &request_id);
     if let (true, Some(object)) = (request_failed, body.as_object_mut()) {
         object.remove("data");
     }
@@ -222,8 +243,8 @@ async fn execute(
 }
 
 /// Errors our resolvers raise carry a code; the rest (syntax, validation, argument coercion)
-/// come from the client's input.
-fn add_missing_codes(body: &mut Value) {
+/// come from the client's input. Internal errors name the request id, which the logs carry.
+fn add_missing_codes(body: &mut Value, request_id: &str) {
     let Some(errors) = body.get_mut("errors").and_then(Value::as_array_mut) else {
         return;
     };
@@ -232,8 +253,19 @@ fn add_missing_codes(body: &mut Value) {
             continue;
         };
         let extensions = object.entry("extensions").or_insert_with(|| json!({}));
+        let mut internal = false;
         if let Some(ext) = extensions.as_object_mut() {
-            ext.entry("code").or_insert_with(|| json!("BAD_USER_INPUT"));
+            let code = ext.entry("code").or_insert_with(|| json!("BAD_USER_INPUT"));
+            if code == "INTERNAL_SERVER_ERROR" {
+                internal = true;
+                ext.insert("requestId".into(), json!(request_id));
+            }
+        }
+        if internal {
+            object.insert(
+                "message".into(),
+                json!(format!("internal server error (request id {request_id})")),
+            );
         }
     }
 }

@@ -8,25 +8,27 @@ mod filter;
 pub mod graphiql;
 pub mod http;
 mod loaders;
+pub mod mutation;
 mod query;
 pub mod reference;
 mod scalars;
 mod types;
 
-use async_graphql::{EmptyMutation, EmptySubscription, SDLExportOptions, Schema, SchemaBuilder};
+use async_graphql::{EmptySubscription, SDLExportOptions, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
+pub use mutation::Mutation;
 pub use query::Query;
 
-pub type B2hSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type B2hSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Limits that keep one request from exhausting the server.
 /// (GraphiQL's introspection query nests 13 levels deep.)
 const MAX_DEPTH: usize = 16;
 const MAX_COMPLEXITY: usize = 20_000;
 
-fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query, Mutation, EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
 }

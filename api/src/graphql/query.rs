@@ -3,6 +3,7 @@
 use super::connection::{Listing, OrderBy, Page, PageArgs, SortField, Wanted, page_cost};
 use super::error::{ApiError, ApiResult, coded};
 use super::types::campaign::Campaign;
+use super::types::audit::{AuditEvent, AuditEventConnection, AuditEventFilter, AuditEventOrderField};
 use super::types::funder::{Funder, FunderConnection, FunderFilter, FunderOrderField};
 use super::types::geography::{Nation, Region};
 use super::types::grant::{Grant, GrantConnection, GrantFilter, GrantOrderField};
@@ -15,10 +16,10 @@ use super::types::record::{
     OutcomeRecord, OutcomeRecordConnection, OutcomeRecordFilter, OutcomeRecordOrderField,
 };
 use super::types::uuid_of;
-use crate::access::{Principal, RECORDS_FORBIDDEN, RecordAccess};
+use crate::access::{AUDIT_FORBIDDEN, Principal, RECORDS_FORBIDDEN, RecordAccess};
 use async_graphql::{Context, ID, Object};
 use b2h_entity::{
-    campaign, funder, grant, nation, organisation, outcome_measure, outcome_record, project, region,
+    audit_event, campaign, funder, grant, nation, organisation, outcome_measure, outcome_record, project, region,
 };
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder,
@@ -42,6 +43,7 @@ macro_rules! filters {
     )+};
 }
 filters!(
+    AuditEventFilter,
     OrganisationFilter,
     FunderFilter,
     ProjectFilter,
@@ -230,6 +232,49 @@ impl Query {
             "organisation",
             |m| m.id,
             Organisation,
+            args,
+        )
+        .await
+        .map(Into::into)
+    }
+
+    /// The audit trail, a page at a time (oldest first unless `orderBy` says otherwise):
+    /// one event per write with the entity before and after. Admin keys only.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which events; all when left out.")] filter: Option<AuditEventFilter>,
+        #[graphql(desc = "Sort criteria in order; ties are broken by id.")] order_by: Option<
+            Vec<OrderBy<AuditEventOrderField>>,
+        >,
+        #[graphql(desc = "Rows after the cursor `after`, at most 500 (default 50).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "A cursor: rows after it.")] after: Option<String>,
+        #[graphql(desc = "Rows before the cursor `before`, at most 500.")] last: Option<i32>,
+        #[graphql(desc = "A cursor: rows before it.")] before: Option<String>,
+    ) -> ApiResult<AuditEventConnection> {
+        let admin = ctx.data_opt::<Principal>().is_some_and(Principal::is_admin);
+        if !admin {
+            return Err(coded(ApiError::Forbidden(AUDIT_FORBIDDEN.into())));
+        }
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        list(
+            ctx,
+            audit_event::Entity::find(),
+            filter.as_ref().map(|f| f as &dyn Filter),
+            order_by,
+            AuditEventOrderField::At,
+            "audit_event",
+            |m| m.id,
+            AuditEvent,
             args,
         )
         .await

@@ -244,7 +244,8 @@ fn whole_minor_units(whole: u64, shown: &str) -> Result<i64, String> {
     if whole > MAX_WHOLE_AMOUNT {
         return Err(format!("{shown} is over the limit of {MAX_AMOUNT_TEXT}"));
     }
-    i64::try_from(whole * 100).map_err(|_| format!("{shown} is over the limit of {MAX_AMOUNT_TEXT}"))
+    i64::try_from(whole * 100)
+        .map_err(|_| format!("{shown} is over the limit of {MAX_AMOUNT_TEXT}"))
 }
 
 fn float_minor_units(amount: f64, shown: &str) -> Result<i64, String> {
@@ -519,7 +520,11 @@ fn checked_org_id(id: String, prefix: &str, problems: &mut Vec<String>) -> Optio
 fn organisation_kind(org_id: &str) -> OrganisationKind {
     KIND_PREFIXES
         .iter()
-        .find_map(|&(prefix, kind)| strip_prefix_ignore_case(org_id, prefix).is_some().then_some(kind))
+        .find_map(|&(prefix, kind)| {
+            strip_prefix_ignore_case(org_id, prefix)
+                .is_some()
+                .then_some(kind)
+        })
         .unwrap_or(OrganisationKind::Other)
 }
 
@@ -809,11 +814,20 @@ mod tests {
     #[test]
     fn iso_dates_and_timestamps_keep_the_written_date() {
         assert_eq!(parse_date("2020-04-28"), Some(date(2020, 4, 28)));
-        assert_eq!(parse_date("2020-04-28T00:00:00+00:00"), Some(date(2020, 4, 28)));
+        assert_eq!(
+            parse_date("2020-04-28T00:00:00+00:00"),
+            Some(date(2020, 4, 28))
+        );
         assert_eq!(parse_date("2020-04-28T23:30:00Z"), Some(date(2020, 4, 28)));
         assert_eq!(parse_date("2020-04-28T23:30:00"), Some(date(2020, 4, 28)));
-        assert_eq!(parse_date("2020-04-28T23:30:00.123-05:00"), Some(date(2020, 4, 28)));
-        assert_eq!(parse_date("2020-04-28T01:00:00+0100"), Some(date(2020, 4, 28)));
+        assert_eq!(
+            parse_date("2020-04-28T23:30:00.123-05:00"),
+            Some(date(2020, 4, 28))
+        );
+        assert_eq!(
+            parse_date("2020-04-28T01:00:00+0100"),
+            Some(date(2020, 4, 28))
+        );
         assert_eq!(parse_date("2020-04-28 09:15"), Some(date(2020, 4, 28)));
     }
 
@@ -849,7 +863,10 @@ mod tests {
             only_reason(&parsed),
             "awardDate '31/02/2014' is not a date (expected YYYY-MM-DD, an ISO timestamp or DD/MM/YYYY)"
         );
-        assert_eq!(parsed.rejected[0].identifier.as_deref(), Some("360G-test-1"));
+        assert_eq!(
+            parsed.rejected[0].identifier.as_deref(),
+            Some("360G-test-1")
+        );
         assert_eq!(parsed.rejected[0].index, 0);
     }
 
@@ -905,11 +922,12 @@ mod tests {
         grant["description"] = json!("   ");
         grant["currency"] = json!("gbp");
         grant["amountAwarded"] = json!("2,500.5");
-        grant["plannedDates"] = json!([{"startDate": "01/05/2020", "endDate": "2021-04-30T00:00:00Z"}]);
+        grant["plannedDates"] =
+            json!([{"startDate": "01/05/2020", "endDate": "2021-04-30T00:00:00Z"}]);
         grant["grantProgramme"] = json!([{"title": " Main "}, {"title": "Other"}]);
-        grant["fundingOrganization"] = json!([{"id": " GB-SC-SC022910 ", "name": "Scottish Funder "}]);
-        grant["recipientOrganization"] =
-            json!([{"id": "GB-CHC-1126147", "name": "Charity", "charityNumber": " 999 ", "companyNumber": "01234567"}]);
+        grant["fundingOrganization"] =
+            json!([{"id": " GB-SC-SC022910 ", "name": "Scottish Funder "}]);
+        grant["recipientOrganization"] = json!([{"id": "GB-CHC-1126147", "name": "Charity", "charityNumber": " 999 ", "companyNumber": "01234567"}]);
         grant["additional_data"] = json!({"anything": [1, 2, 3]});
         let parsed = parse_one(grant);
         assert!(parsed.rejected.is_empty(), "{parsed:?}");
@@ -941,15 +959,42 @@ mod tests {
     #[test]
     fn org_id_prefixes_give_the_kind_and_numbers() {
         assert_eq!(organisation_kind("GB-NHS-RX1"), OrganisationKind::NhsTrust);
-        assert_eq!(organisation_kind("GB-CHC-1126147"), OrganisationKind::Charity);
-        assert_eq!(organisation_kind("GB-NIC-105105"), OrganisationKind::Charity);
-        assert_eq!(organisation_kind("gb-chc-1126147"), OrganisationKind::Charity);
-        assert_eq!(organisation_kind("GB-LAE-MAN"), OrganisationKind::LocalAuthority);
-        assert_eq!(organisation_kind("GB-LAS-GLG"), OrganisationKind::LocalAuthority);
-        assert_eq!(organisation_kind("GB-LAN-BFS"), OrganisationKind::LocalAuthority);
-        assert_eq!(organisation_kind("GB-PLA-E1234"), OrganisationKind::LocalAuthority);
-        assert_eq!(organisation_kind("GB-COH-01234567"), OrganisationKind::Other);
-        assert_eq!(organisation_kind("360G-funder:org-x"), OrganisationKind::Other);
+        assert_eq!(
+            organisation_kind("GB-CHC-1126147"),
+            OrganisationKind::Charity
+        );
+        assert_eq!(
+            organisation_kind("GB-NIC-105105"),
+            OrganisationKind::Charity
+        );
+        assert_eq!(
+            organisation_kind("gb-chc-1126147"),
+            OrganisationKind::Charity
+        );
+        assert_eq!(
+            organisation_kind("GB-LAE-MAN"),
+            OrganisationKind::LocalAuthority
+        );
+        assert_eq!(
+            organisation_kind("GB-LAS-GLG"),
+            OrganisationKind::LocalAuthority
+        );
+        assert_eq!(
+            organisation_kind("GB-LAN-BFS"),
+            OrganisationKind::LocalAuthority
+        );
+        assert_eq!(
+            organisation_kind("GB-PLA-E1234"),
+            OrganisationKind::LocalAuthority
+        );
+        assert_eq!(
+            organisation_kind("GB-COH-01234567"),
+            OrganisationKind::Other
+        );
+        assert_eq!(
+            organisation_kind("360G-funder:org-x"),
+            OrganisationKind::Other
+        );
 
         let parsed = parse_one(valid_grant("360G-test-1"));
         let recipient = &parsed.accepted[0].1.recipient;
@@ -973,8 +1018,14 @@ mod tests {
         grant["fundingOrganization"] = json!([{"id": "GB-1", "name": " "}]);
         let parsed = parse_one(grant);
         let reason = only_reason(&parsed);
-        assert!(reason.contains("fundingOrganization[0].id 'GB-1'"), "{reason}");
-        assert!(reason.contains("fundingOrganization[0].name is blank"), "{reason}");
+        assert!(
+            reason.contains("fundingOrganization[0].id 'GB-1'"),
+            "{reason}"
+        );
+        assert!(
+            reason.contains("fundingOrganization[0].name is blank"),
+            "{reason}"
+        );
     }
 
     #[test]
@@ -990,13 +1041,19 @@ mod tests {
         let reason = only_reason(&parsed);
         assert!(reason.contains("individual"), "{reason}");
         assert!(reason.contains("organisations only"), "{reason}");
-        assert_eq!(parsed.rejected[0].identifier.as_deref(), Some("360G-test-1"));
+        assert_eq!(
+            parsed.rejected[0].identifier.as_deref(),
+            Some("360G-test-1")
+        );
     }
 
     #[test]
     fn a_grant_with_no_recipient_is_refused() {
         let mut grant = valid_grant("360G-test-1");
-        grant.as_object_mut().unwrap().remove("recipientOrganization");
+        grant
+            .as_object_mut()
+            .unwrap()
+            .remove("recipientOrganization");
         let parsed = parse_one(grant);
         assert_eq!(only_reason(&parsed), "recipientOrganization is missing");
     }
@@ -1011,11 +1068,14 @@ mod tests {
         ]))
         .unwrap();
         let accepted: Vec<usize> = parsed.accepted.iter().map(|(index, _)| *index).collect();
-        assert_eq!(accepted, vec![0, 1]);
+        assert_eq!(accepted, [0, 1]);
         assert_eq!(parsed.rejected.len(), 2);
         for rejected in &parsed.rejected {
             assert_eq!(rejected.identifier.as_deref(), Some("360G-test-1"));
-            assert_eq!(rejected.reason, "identifier appears earlier in the file at index 0");
+            assert_eq!(
+                rejected.reason,
+                "identifier appears earlier in the file at index 0"
+            );
         }
         assert_eq!(parsed.rejected[0].index, 2);
         assert_eq!(parsed.rejected[1].index, 3);
@@ -1044,10 +1104,15 @@ mod tests {
     fn grants_that_are_not_objects_are_refused() {
         let parsed = parse(br#"{"grants": [42, {"id": 7}]}"#).unwrap();
         assert!(parsed.accepted.is_empty());
-        assert_eq!(parsed.rejected[0].reason, "the grant is not a JSON object (found a number)");
+        assert_eq!(
+            parsed.rejected[0].reason,
+            "the grant is not a JSON object (found a number)"
+        );
         assert_eq!(parsed.rejected[1].identifier, None);
         assert!(
-            parsed.rejected[1].reason.starts_with("id must be text, found a number"),
+            parsed.rejected[1]
+                .reason
+                .starts_with("id must be text, found a number"),
             "{}",
             parsed.rejected[1].reason
         );
@@ -1059,9 +1124,18 @@ mod tests {
         assert!(matches!(error, FileError::NotJson(_)));
         assert!(error.to_string().contains("line 1 column"), "{error}");
         assert!(matches!(parse(b"[1, 2]"), Err(FileError::NoGrants)));
-        assert!(matches!(parse(br#"{"grant": []}"#), Err(FileError::NoGrants)));
-        assert!(matches!(parse(br#"{"grants": {}}"#), Err(FileError::NoGrants)));
-        assert!(matches!(parse(br#"{"grants": []}"#), Err(FileError::EmptyGrants)));
+        assert!(matches!(
+            parse(br#"{"grant": []}"#),
+            Err(FileError::NoGrants)
+        ));
+        assert!(matches!(
+            parse(br#"{"grants": {}}"#),
+            Err(FileError::NoGrants)
+        ));
+        assert!(matches!(
+            parse(br#"{"grants": []}"#),
+            Err(FileError::EmptyGrants)
+        ));
     }
 
     #[test]
@@ -1109,6 +1183,15 @@ mod tests {
         assert_eq!(with_planned_dates, 11);
     }
 
+    fn accepted_at(parsed: &Parsed, wanted: usize) -> &GrantRow {
+        parsed
+            .accepted
+            .iter()
+            .find(|(index, _)| *index == wanted)
+            .map(|(_, row)| row)
+            .unwrap()
+    }
+
     #[test]
     fn abct_2020_refuses_exactly_the_grants_to_individuals() {
         let parsed = parse(ABCT).unwrap();
@@ -1131,31 +1214,32 @@ mod tests {
         }
         assert_eq!(parsed.accepted.len(), 154 - 99);
 
-        let row = |wanted: usize| {
-            parsed
-                .accepted
-                .iter()
-                .find(|(index, _)| *index == wanted)
-                .map(|(_, row)| row)
-                .unwrap()
-        };
-        let first = row(0);
+        let first = accepted_at(&parsed, 0);
         assert_eq!(first.identifier, "360G-ABCT-0065I000002yzGKQAY");
         assert_eq!(first.award_date, date(2020, 4, 28));
         assert_eq!(first.amount_awarded, 10_000_000);
         assert_eq!(first.recipient.org_id, "GB-CHC-1126147");
         assert_eq!(first.recipient.charity_number.as_deref(), Some("1126147"));
 
-        let float_amount = row(4);
+        let float_amount = accepted_at(&parsed, 4);
         assert_eq!(float_amount.amount_awarded, 70_242_840);
         assert_eq!(float_amount.funder.org_id, "GB-GOR-D5");
         assert_eq!(float_amount.funder.kind, OrganisationKind::Other);
-        assert_eq!(float_amount.recipient.charity_number.as_deref(), Some("105105"));
+        assert_eq!(
+            float_amount.recipient.charity_number.as_deref(),
+            Some("105105")
+        );
 
-        assert_eq!(row(113).amount_awarded, 872_786);
-        let company_funder = row(103);
+        assert_eq!(accepted_at(&parsed, 113).amount_awarded, 872_786);
+        let company_funder = accepted_at(&parsed, 103);
         assert_eq!(company_funder.funder.name, "Joseph Rowntree Reform Trust");
-        assert_eq!(company_funder.funder.company_number.as_deref(), Some("00357963"));
-        assert_eq!(row(118).title, "Grant to Walcot Educational Foundation");
+        assert_eq!(
+            company_funder.funder.company_number.as_deref(),
+            Some("00357963")
+        );
+        assert_eq!(
+            accepted_at(&parsed, 118).title,
+            "Grant to Walcot Educational Foundation"
+        );
     }
 }

@@ -48,6 +48,8 @@ impl Actor {
 pub struct Problem {
     /// The item's position in the batch (from 0), when the write is a batch.
     pub index: Option<usize>,
+    /// The item's line in the file it came from, for imports.
+    pub line: Option<u64>,
     /// The input field at fault, in the API's spelling (`periodEnd`).
     pub field: String,
     pub message: String,
@@ -57,6 +59,7 @@ impl Problem {
     pub fn at(index: usize, field: &str, message: impl Into<String>) -> Self {
         Self {
             index: Some(index),
+            line: None,
             field: field.to_owned(),
             message: message.into(),
         }
@@ -65,6 +68,7 @@ impl Problem {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         Self {
             index: None,
+            line: None,
             field: field.to_owned(),
             message: message.into(),
         }
@@ -73,9 +77,10 @@ impl Problem {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.index {
-            Some(i) => write!(f, "item {i}, {}: {}", self.field, self.message),
-            None => write!(f, "{}: {}", self.field, self.message),
+        match (self.line, self.index) {
+            (Some(line), _) => write!(f, "line {line}, {}: {}", self.field, self.message),
+            (None, Some(i)) => write!(f, "item {i}, {}: {}", self.field, self.message),
+            (None, None) => write!(f, "{}: {}", self.field, self.message),
         }
     }
 }
@@ -179,6 +184,7 @@ pub fn required_text(
     if let Some(message) = problem {
         problems.push(Problem {
             index,
+            line: None,
             field: field.to_owned(),
             message,
         });
@@ -198,6 +204,7 @@ pub fn optional_text(
     if text.chars().count() > max {
         problems.push(Problem {
             index,
+            line: None,
             field: field.to_owned(),
             message: format!("is longer than {max} characters"),
         });

@@ -171,6 +171,7 @@ async fn plan(
     db: &impl ConnectionTrait,
     actor: &Actor,
     items: &[RecordInput],
+    max: usize,
 ) -> Result<Vec<Planned>, WriteError> {
     if items.is_empty() {
         return Err(WriteError::Invalid(vec![Problem::field(
@@ -178,11 +179,11 @@ async fn plan(
             "the batch is empty",
         )]));
     }
-    if items.len() > MAX_BATCH {
+    if items.len() > max {
         return Err(WriteError::Invalid(vec![Problem::field(
             "records",
             format!(
-                "{} records in one batch; at most {MAX_BATCH} (split the batch)",
+                "{} records in one batch; at most {max} (split the batch)",
                 items.len()
             ),
         )]));
@@ -493,12 +494,23 @@ pub async fn record_outcomes(
     items: &[RecordInput],
     dry_run: bool,
 ) -> Result<RecordSummary, WriteError> {
+    write_batch(db, actor, items, dry_run, MAX_BATCH).await
+}
+
+/// [`record_outcomes`] with its own limit on the batch size (files may hold more).
+pub async fn write_batch(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    items: &[RecordInput],
+    dry_run: bool,
+    max: usize,
+) -> Result<RecordSummary, WriteError> {
     let mut summary = RecordSummary {
         dry_run,
         ..Default::default()
     };
     let txn = begin(db).await?;
-    let planned = plan(&txn, actor, items).await?;
+    let planned = plan(&txn, actor, items, max).await?;
     for Planned { mut row, existing } in planned {
         match existing {
             None => {

@@ -1,5 +1,6 @@
 //! GraphQL object types over the domain, one module per type.
 
+pub mod audit;
 pub mod campaign;
 pub mod enums;
 pub mod funder;

@@ -1,0 +1,244 @@
+//! Outcome CSV files: read, checked row by row (problems name the file's lines), then written
+//! as one `recordOutcomes` batch, all or nothing.
+
+use super::Progress;
+use crate::write::outcomes::{RecordInput, RecordSummary, write_batch};
+use crate::write::{Actor, Problem, WriteError, check};
+use b2h_entity::enums::{DataSource, EvidenceStrength};
+use chrono::NaiveDate;
+use sea_orm::DatabaseConnection;
+
+/// The file's columns, in the template's order.
+pub const COLUMNS: [&str; 11] = [
+    "project_reference",
+    "measure_code",
+    "period_start",
+    "period_end",
+    "value",
+    "sample_size",
+    "baseline",
+    "target",
+    "data_source",
+    "evidence_strength",
+    "note",
+];
+
+/// Columns every row fills in.
+const REQUIRED: [&str; 7] = [
+    "project_reference",
+    "measure_code",
+    "period_start",
+    "period_end",
+    "value",
+    "data_source",
+    "evidence_strength",
+];
+
+/// Most rows one file may hold.
+pub const MAX_ROWS: usize = 100_000;
+
+/// The template: the header and one example row.
+pub fn template() -> String {
+    format!(
+        "{}\nGEH-B2H-01,patients_supported,2024-05-01,2024-05-31,120,,,,volunteer_management_system,moderate,May figures\n",
+        COLUMNS.join(",")
+    )
+}
+
+/// The API's name for a CSV column, as problems from the batch check name fields.
+fn column_of(field: &str) -> &str {
+    match field {
+        "project" => "project_reference",
+        "measure" => "measure_code",
+        "periodStart" => "period_start",
+        "periodEnd" => "period_end",
+        "sampleSize" => "sample_size",
+        "dataSource" => "data_source",
+        "evidenceStrength" => "evidence_strength",
+        other => other,
+    }
+}
+
+fn number(
+    problems: &mut Vec<Problem>,
+    line: u64,
+    column: &str,
+    text: &str,
+) -> Option<f64> {
+    match text.replace(',', "").parse::<f64>() {
+        Ok(v) if v.is_finite() => Some(v),
+        _ => {
+            problems.push(located(line, column, format!("'{text}' is not a number")));
+            None
+        }
+    }
+}
+
+fn located(line: u64, field: &str, message: impl Into<String>) -> Problem {
+    Problem {
+        index: None,
+        line: Some(line),
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// Reads the file into records, each with its line; every problem of every row.
+pub fn parse(bytes: &[u8]) -> Result<Vec<(u64, RecordInput)>, WriteError> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(bytes);
+    let header: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|c| c.trim().to_ascii_lowercase()).collect(),
+        Err(e) => return Err(WriteError::Invalid(vec![located(1, "header", format!("cannot read the header: {e}"))])),
+    };
+    let mut problems = Vec::new();
+    for column in &header {
+        if !COLUMNS.contains(&column.as_str()) {
+            problems.push(located(1, column, format!("unknown column; the columns are {}", COLUMNS.join(", "))));
+        }
+    }
+    for column in REQUIRED {
+        if !header.iter().any(|c| c == column) {
+            problems.push(located(1, column, "the column is missing"));
+        }
+    }
+    check(problems)?;
+    let at = |name: &str| header.iter().position(|c| c == name);
+    let mut problems = Vec::new();
+    let mut rows = Vec::new();
+    for result in reader.records() {
+        let record = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                problems.push(located(line, "row", format!("cannot read the row: {e}")));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        if rows.len() >= MAX_ROWS {
+            return Err(WriteError::Invalid(vec![located(line, "row", format!("the file has more than {MAX_ROWS} rows; split it"))]));
+        }
+        if record.len() != header.len() {
+            problems.push(located(line, "row", format!("{} fields where the header has {}", record.len(), header.len())));
+            continue;
+        }
+        let get = |name: &str| at(name).and_then(|i| record.get(i)).filter(|v| !v.is_empty());
+        let date = |problems: &mut Vec<Problem>, name: &str| {
+            get(name).and_then(|text| match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    problems.push(located(line, name, format!("'{text}' is not a date (YYYY-MM-DD)")));
+                    None
+                }
+            })
+        };
+        let mut item = RecordInput {
+            project: get("project_reference").unwrap_or_default().to_owned(),
+            measure: get("measure_code").unwrap_or_default().to_owned(),
+            period_start: date(&mut problems, "period_start"),
+            period_end: date(&mut problems, "period_end"),
+            note: get("note").map(str::to_owned),
+            ..RecordInput::default()
+        };
+        for name in REQUIRED {
+            if get(name).is_none() {
+                problems.push(located(line, name, "is empty"));
+            }
+        }
+        item.value = get("value").and_then(|t| number(&mut problems, line, "value", t));
+        item.baseline = get("baseline").and_then(|t| number(&mut problems, line, "baseline", t));
+        item.target = get("target").and_then(|t| number(&mut problems, line, "target", t));
+        item.sample_size = get("sample_size").and_then(|t| match t.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                problems.push(located(line, "sample_size", format!("'{t}' is not a whole number")));
+                None
+            }
+        });
+        item.data_source = get("data_source").and_then(|t| {
+            let parsed = DataSource::parse(&t.to_ascii_lowercase());
+            if parsed.is_none() {
+                problems.push(located(line, "data_source", format!(
+                    "'{t}' is not one of survey, volunteer_management_system, trust_system, estimate"
+                )));
+            }
+            parsed
+        });
+        item.evidence_strength = get("evidence_strength").and_then(|t| {
+            let parsed = EvidenceStrength::parse(&t.to_ascii_lowercase());
+            if parsed.is_none() {
+                problems.push(located(line, "evidence_strength", format!("'{t}' is not one of weak, moderate, strong")));
+            }
+            parsed
+        });
+        rows.push((line, item));
+    }
+    if rows.is_empty() && problems.is_empty() {
+        problems.push(located(2, "row", "the file has no rows under its header"));
+    }
+    check(problems)?;
+    Ok(rows)
+}
+
+/// Imports a file: every row checked, then all written in one transaction (or, on a dry run,
+/// nothing). `progress` hears how many rows are read and when the write is done.
+pub async fn import(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    bytes: &[u8],
+    dry_run: bool,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<RecordSummary, WriteError> {
+    let rows = parse(bytes)?;
+    let total = rows.len() as u64;
+    progress(Progress { done: 0, total });
+    let lines: Vec<u64> = rows.iter().map(|(line, _)| *line).collect();
+    let items: Vec<RecordInput> = rows.into_iter().map(|(_, item)| item).collect();
+    let result = write_batch(db, actor, &items, dry_run, MAX_ROWS).await;
+    progress(Progress { done: total, total });
+    result.map_err(|e| match e {
+        // Name the file's lines and columns rather than batch positions and API fields.
+        WriteError::Invalid(problems) => WriteError::Invalid(
+            problems
+                .into_iter()
+                .map(|p| Problem {
+                    line: p.index.and_then(|i| lines.get(i).copied()),
+                    index: None,
+                    field: column_of(&p.field).to_owned(),
+                    message: relabel(&p.message, &lines),
+                })
+                .collect(),
+        ),
+        other => other,
+    })
+}
+
+/// "item 3" in a batch problem becomes the line that item came from.
+fn relabel(message: &str, lines: &[u64]) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find("item ") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 5..];
+        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+        match digits.parse::<usize>().ok().and_then(|i| lines.get(i)) {
+            Some(line) => {
+                out.push_str(&format!("line {line}"));
+                rest = &after[digits.len()..];
+            }
+            None => {
+                out.push_str("item ");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
