@@ -2,14 +2,14 @@
 
 use crate::apikey::{self, ApiKeyError, NewKey};
 use crate::db::{self, ConnectError, DatabaseUrl, DbUrlError};
+use crate::import::{self, grants::GrantImportError};
 use crate::migrate;
+use crate::progress;
 use crate::seed::{self, SeedError, SeedOptions, Shape};
 use crate::server::{self, Application, ServerConfig, ServerError};
-use crate::import::{self, grants::GrantImportError};
-use crate::progress;
 use crate::stats;
-use crate::write::{Actor, WriteError};
 use crate::telemetry::LogFormat;
+use crate::write::{Actor, WriteError};
 use b2h_entity::enums::ApiRole;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use sea_orm::{DatabaseConnection, DbErr};
@@ -525,13 +525,18 @@ async fn import_command(
             let bytes = read_file(path)?;
             let mut bar: Option<progress::Progress> = None;
             let enabled = !args.no_progress;
-            let result = import::outcomes::import(db, &actor, &bytes, args.dry_run, &mut |p| {
-                match &mut bar {
-                    None => bar = Some(progress::Progress::new("rows", p.total, enabled)),
-                    Some(bar) => bar.inc(p.done),
-                }
-            })
-            .await;
+            let result =
+                import::outcomes::import(
+                    db,
+                    &actor,
+                    &bytes,
+                    args.dry_run,
+                    &mut |p| match &mut bar {
+                        None => bar = Some(progress::Progress::new("rows", p.total, enabled)),
+                        Some(bar) => bar.inc(p.done),
+                    },
+                )
+                .await;
             if let Some(bar) = bar {
                 bar.finish();
             }
@@ -552,7 +557,11 @@ async fn import_command(
             writeln!(
                 out,
                 "{} {}: {} created, {} updated, {} unchanged.",
-                if args.dry_run { "Checked (dry run, nothing written)" } else { "Imported" },
+                if args.dry_run {
+                    "Checked (dry run, nothing written)"
+                } else {
+                    "Imported"
+                },
                 path.display(),
                 summary.created,
                 summary.updated,
@@ -611,7 +620,11 @@ async fn import_command(
             writeln!(
                 out,
                 "{} {}: {} grants created, {} updated, {} unchanged; {} organisations and {} funders created; {} skipped.",
-                if args.dry_run { "Checked (dry run, nothing written)" } else { "Imported" },
+                if args.dry_run {
+                    "Checked (dry run, nothing written)"
+                } else {
+                    "Imported"
+                },
                 args.file.display(),
                 summary.created,
                 summary.updated,

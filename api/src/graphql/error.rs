@@ -56,13 +56,25 @@ impl ErrorExtensions for ApiError {
                     .map(|p| {
                         let mut item = async_graphql::indexmap::IndexMap::new();
                         if let Some(index) = p.index {
-                            item.insert(async_graphql::Name::new("index"), async_graphql::Value::from(index as u64));
+                            item.insert(
+                                async_graphql::Name::new("index"),
+                                async_graphql::Value::from(index as u64),
+                            );
                         }
                         if let Some(line) = p.line {
-                            item.insert(async_graphql::Name::new("line"), async_graphql::Value::from(line));
+                            item.insert(
+                                async_graphql::Name::new("line"),
+                                async_graphql::Value::from(line),
+                            );
                         }
-                        item.insert(async_graphql::Name::new("field"), async_graphql::Value::from(p.field.as_str()));
-                        item.insert(async_graphql::Name::new("message"), async_graphql::Value::from(p.message.as_str()));
+                        item.insert(
+                            async_graphql::Name::new("field"),
+                            async_graphql::Value::from(p.field.as_str()),
+                        );
+                        item.insert(
+                            async_graphql::Name::new("message"),
+                            async_graphql::Value::from(p.message.as_str()),
+                        );
                         async_graphql::Value::Object(item)
                     })
                     .collect();

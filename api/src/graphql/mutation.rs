@@ -31,7 +31,10 @@ pub struct RequestId(pub String);
 /// Who makes this request's writes.
 fn actor(ctx: &Context<'_>) -> Actor {
     Actor {
-        principal: ctx.data_opt::<Principal>().cloned().unwrap_or(Principal::Public),
+        principal: ctx
+            .data_opt::<Principal>()
+            .cloned()
+            .unwrap_or(Principal::Public),
         request_id: ctx.data_opt::<RequestId>().map(|r| r.0.clone()),
     }
 }
@@ -391,7 +394,9 @@ impl From<RecordSummary> for RecordOutcomesResult {
     }
 }
 
-fn partners(list: Option<Vec<PartnerInput>>) -> ApiResult<Option<Vec<(Uuid, b2h_entity::enums::PartnerRole)>>> {
+fn partners(
+    list: Option<Vec<PartnerInput>>,
+) -> ApiResult<Option<Vec<(Uuid, b2h_entity::enums::PartnerRole)>>> {
     list.map(|l| {
         l.into_iter()
             .map(|p| Ok((uuid_of(&p.organisation_id)?, p.role.into())))
@@ -413,7 +418,11 @@ pub struct Mutation;
 #[Object]
 impl Mutation {
     /// Creates an organisation (admins).
-    async fn create_organisation(&self, ctx: &Context<'_>, input: CreateOrganisationInput) -> ApiResult<Organisation> {
+    async fn create_organisation(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateOrganisationInput,
+    ) -> ApiResult<Organisation> {
         let fields = OrganisationFields {
             name: Some(input.name),
             kind: Some(input.kind.into()),
@@ -426,11 +435,18 @@ impl Mutation {
             region_code: Some(input.region_code),
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::create_organisation(db, &actor(ctx), fields).await.map(Organisation).map_err(failed)
+        entities::create_organisation(db, &actor(ctx), fields)
+            .await
+            .map(Organisation)
+            .map_err(failed)
     }
 
     /// Changes an organisation (admins) at the version the client read.
-    async fn update_organisation(&self, ctx: &Context<'_>, input: UpdateOrganisationInput) -> ApiResult<Organisation> {
+    async fn update_organisation(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateOrganisationInput,
+    ) -> ApiResult<Organisation> {
         let id = uuid_of(&input.id)?;
         let fields = OrganisationFields {
             name: input.name,
@@ -444,7 +460,10 @@ impl Mutation {
             region_code: change(input.region_code, |v| v),
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::update_organisation(db, &actor(ctx), id, input.version, fields).await.map(Organisation).map_err(failed)
+        entities::update_organisation(db, &actor(ctx), id, input.version, fields)
+            .await
+            .map(Organisation)
+            .map_err(failed)
     }
 
     /// Archives an organisation (admins): it leaves lists but keeps its history.
@@ -452,14 +471,23 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         id: ID,
-        #[graphql(desc = "The version last read; a newer one is a `CONFLICT`.")] version: Option<i32>,
+        #[graphql(desc = "The version last read; a newer one is a `CONFLICT`.")] version: Option<
+            i32,
+        >,
     ) -> ApiResult<Organisation> {
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::archive::<organisation::Entity>(db, &actor(ctx), uuid_of(&id)?, version).await.map(Organisation).map_err(failed)
+        entities::archive::<organisation::Entity>(db, &actor(ctx), uuid_of(&id)?, version)
+            .await
+            .map(Organisation)
+            .map_err(failed)
     }
 
     /// Creates a funder (admins).
-    async fn create_funder(&self, ctx: &Context<'_>, input: CreateFunderInput) -> ApiResult<Funder> {
+    async fn create_funder(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateFunderInput,
+    ) -> ApiResult<Funder> {
         let fields = FunderFields {
             name: Some(input.name),
             org_id: Some(input.org_id),
@@ -467,11 +495,18 @@ impl Mutation {
             organisation_id: Some(optional_id(input.organisation_id)?),
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::create_funder(db, &actor(ctx), fields).await.map(Funder).map_err(failed)
+        entities::create_funder(db, &actor(ctx), fields)
+            .await
+            .map(Funder)
+            .map_err(failed)
     }
 
     /// Changes a funder (admins) at the version the client read.
-    async fn update_funder(&self, ctx: &Context<'_>, input: UpdateFunderInput) -> ApiResult<Funder> {
+    async fn update_funder(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateFunderInput,
+    ) -> ApiResult<Funder> {
         let id = uuid_of(&input.id)?;
         let fields = FunderFields {
             name: input.name,
@@ -480,7 +515,10 @@ impl Mutation {
             organisation_id: changed_id(input.organisation_id)?,
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::update_funder(db, &actor(ctx), id, input.version, fields).await.map(Funder).map_err(failed)
+        entities::update_funder(db, &actor(ctx), id, input.version, fields)
+            .await
+            .map(Funder)
+            .map_err(failed)
     }
 
     /// Archives a funder (admins).
@@ -488,15 +526,24 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         id: ID,
-        #[graphql(desc = "The version last read; a newer one is a `CONFLICT`.")] version: Option<i32>,
+        #[graphql(desc = "The version last read; a newer one is a `CONFLICT`.")] version: Option<
+            i32,
+        >,
     ) -> ApiResult<Funder> {
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::archive::<funder::Entity>(db, &actor(ctx), uuid_of(&id)?, version).await.map(Funder).map_err(failed)
+        entities::archive::<funder::Entity>(db, &actor(ctx), uuid_of(&id)?, version)
+            .await
+            .map(Funder)
+            .map_err(failed)
     }
 
     /// Creates a project with its stages and partners (admins; a partner key for a project its
     /// organisation leads or delivers).
-    async fn create_project(&self, ctx: &Context<'_>, input: CreateProjectInput) -> ApiResult<Project> {
+    async fn create_project(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateProjectInput,
+    ) -> ApiResult<Project> {
         let fields = ProjectFields {
             reference: Some(input.reference),
             title: Some(input.title),
@@ -515,11 +562,18 @@ impl Mutation {
             partners: partners(input.partners)?,
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::create_project(db, &actor(ctx), fields).await.map(|w| Project(w.project)).map_err(failed)
+        entities::create_project(db, &actor(ctx), fields)
+            .await
+            .map(|w| Project(w.project))
+            .map_err(failed)
     }
 
     /// Changes a project at the version the client read (admins; a partner key for its own).
-    async fn update_project(&self, ctx: &Context<'_>, input: UpdateProjectInput) -> ApiResult<Project> {
+    async fn update_project(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateProjectInput,
+    ) -> ApiResult<Project> {
         let id = uuid_of(&input.id)?;
         let fields = ProjectFields {
             reference: input.reference,
@@ -539,7 +593,10 @@ impl Mutation {
             partners: partners(input.partners)?,
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::update_project(db, &actor(ctx), id, input.version, fields).await.map(|w| Project(w.project)).map_err(failed)
+        entities::update_project(db, &actor(ctx), id, input.version, fields)
+            .await
+            .map(|w| Project(w.project))
+            .map_err(failed)
     }
 
     /// Archives a project (admins; a partner key for its own).
@@ -547,10 +604,15 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         id: ID,
-        #[graphql(desc = "The version last read; a newer one is a `CONFLICT`.")] version: Option<i32>,
+        #[graphql(desc = "The version last read; a newer one is a `CONFLICT`.")] version: Option<
+            i32,
+        >,
     ) -> ApiResult<Project> {
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::archive_project(db, &actor(ctx), uuid_of(&id)?, version).await.map(|w| Project(w.project)).map_err(failed)
+        entities::archive_project(db, &actor(ctx), uuid_of(&id)?, version)
+            .await
+            .map(|w| Project(w.project))
+            .map_err(failed)
     }
 
     /// Creates a grant (admins).
@@ -569,7 +631,10 @@ impl Mutation {
             grant_programme: Some(input.grant_programme),
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::create_grant(db, &actor(ctx), fields).await.map(Grant).map_err(failed)
+        entities::create_grant(db, &actor(ctx), fields)
+            .await
+            .map(Grant)
+            .map_err(failed)
     }
 
     /// Changes a grant (admins) at the version the client read.
@@ -589,7 +654,10 @@ impl Mutation {
             grant_programme: change(input.grant_programme, |v| v),
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::update_grant(db, &actor(ctx), id, input.version, fields).await.map(Grant).map_err(failed)
+        entities::update_grant(db, &actor(ctx), id, input.version, fields)
+            .await
+            .map(Grant)
+            .map_err(failed)
     }
 
     /// Archives a grant (admins).
@@ -597,14 +665,23 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         id: ID,
-        #[graphql(desc = "The version last read; a newer one is a `CONFLICT`.")] version: Option<i32>,
+        #[graphql(desc = "The version last read; a newer one is a `CONFLICT`.")] version: Option<
+            i32,
+        >,
     ) -> ApiResult<Grant> {
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::archive::<grant::Entity>(db, &actor(ctx), uuid_of(&id)?, version).await.map(Grant).map_err(failed)
+        entities::archive::<grant::Entity>(db, &actor(ctx), uuid_of(&id)?, version)
+            .await
+            .map(Grant)
+            .map_err(failed)
     }
 
     /// Allocates part of a grant to a project (admins); allocations never exceed the award.
-    async fn create_grant_allocation(&self, ctx: &Context<'_>, input: CreateGrantAllocationInput) -> ApiResult<GrantAllocation> {
+    async fn create_grant_allocation(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateGrantAllocationInput,
+    ) -> ApiResult<GrantAllocation> {
         let fields = AllocationFields {
             grant_id: Some(uuid_of(&input.grant_id)?),
             project_id: Some(uuid_of(&input.project_id)?),
@@ -612,11 +689,18 @@ impl Mutation {
             currency: input.currency,
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::create_allocation(db, &actor(ctx), fields).await.map(GrantAllocation).map_err(failed)
+        entities::create_allocation(db, &actor(ctx), fields)
+            .await
+            .map(GrantAllocation)
+            .map_err(failed)
     }
 
     /// Changes an allocation's amount (admins) at the version the client read.
-    async fn update_grant_allocation(&self, ctx: &Context<'_>, input: UpdateGrantAllocationInput) -> ApiResult<GrantAllocation> {
+    async fn update_grant_allocation(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateGrantAllocationInput,
+    ) -> ApiResult<GrantAllocation> {
         let id = uuid_of(&input.id)?;
         let fields = AllocationFields {
             grant_id: None,
@@ -625,7 +709,10 @@ impl Mutation {
             currency: input.currency,
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::update_allocation(db, &actor(ctx), id, input.version, fields).await.map(GrantAllocation).map_err(failed)
+        entities::update_allocation(db, &actor(ctx), id, input.version, fields)
+            .await
+            .map(GrantAllocation)
+            .map_err(failed)
     }
 
     /// Archives an allocation (admins).
@@ -633,10 +720,15 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         id: ID,
-        #[graphql(desc = "The version last read; a newer one is a `CONFLICT`.")] version: Option<i32>,
+        #[graphql(desc = "The version last read; a newer one is a `CONFLICT`.")] version: Option<
+            i32,
+        >,
     ) -> ApiResult<GrantAllocation> {
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::archive::<grant_allocation::Entity>(db, &actor(ctx), uuid_of(&id)?, version).await.map(GrantAllocation).map_err(failed)
+        entities::archive::<grant_allocation::Entity>(db, &actor(ctx), uuid_of(&id)?, version)
+            .await
+            .map(GrantAllocation)
+            .map_err(failed)
     }
 
     /// Creates or updates outcome records, keyed by (project, measure, period), in one
@@ -646,26 +738,43 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "At most 5,000 records.")] records: Vec<OutcomeRecordInput>,
-        #[graphql(desc = "Only check the batch and say what would happen.", default = false)] dry_run: bool,
+        #[graphql(desc = "Only check the batch and say what would happen (false when left out).")]
+        dry_run: Option<bool>,
     ) -> ApiResult<RecordOutcomesResult> {
         let items: Vec<RecordInput> = records.into_iter().map(Into::into).collect();
         let db = ctx.data::<DatabaseConnection>()?;
-        outcomes::record_outcomes(db, &actor(ctx), &items, dry_run).await.map(Into::into).map_err(failed)
+        outcomes::record_outcomes(db, &actor(ctx), &items, dry_run.unwrap_or(false))
+            .await
+            .map(Into::into)
+            .map_err(failed)
     }
 
     /// Submits draft records: from now on they count (admins; a partner key for its own).
-    async fn submit_outcomes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> ApiResult<Vec<OutcomeRecord>> {
+    async fn submit_outcomes(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+    ) -> ApiResult<Vec<OutcomeRecord>> {
         transition(ctx, &ids, Transition::Submit, None).await
     }
 
     /// Verifies submitted records (admins).
-    async fn verify_outcomes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> ApiResult<Vec<OutcomeRecord>> {
+    async fn verify_outcomes(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+    ) -> ApiResult<Vec<OutcomeRecord>> {
         transition(ctx, &ids, Transition::Verify, None).await
     }
 
     /// Returns submitted or verified records to draft, with the reason (admins). The reason is
     /// added to each record's note and kept in the audit trail.
-    async fn reopen_outcomes(&self, ctx: &Context<'_>, ids: Vec<ID>, reason: String) -> ApiResult<Vec<OutcomeRecord>> {
+    async fn reopen_outcomes(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+        reason: String,
+    ) -> ApiResult<Vec<OutcomeRecord>> {
         transition(ctx, &ids, Transition::Reopen, Some(&reason)).await
     }
 
@@ -675,17 +784,31 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         file: Upload,
-        #[graphql(desc = "Only check the file and say what would happen.", default = false)] dry_run: bool,
+        #[graphql(desc = "Only check the file and say what would happen (false when left out).")]
+        dry_run: Option<bool>,
     ) -> ApiResult<RecordOutcomesResult> {
-        let upload = file.value(ctx).map_err(|e| coded(ApiError::BadUserInput(format!("cannot read the upload: {e}"))))?;
+        let upload = file.value(ctx).map_err(|e| {
+            coded(ApiError::BadUserInput(format!(
+                "cannot read the upload: {e}"
+            )))
+        })?;
         let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut upload.into_read(), &mut bytes)
-            .map_err(|e| coded(ApiError::BadUserInput(format!("cannot read the upload: {e}"))))?;
+        std::io::Read::read_to_end(&mut upload.into_read(), &mut bytes).map_err(|e| {
+            coded(ApiError::BadUserInput(format!(
+                "cannot read the upload: {e}"
+            )))
+        })?;
         let db = ctx.data::<DatabaseConnection>()?;
-        crate::import::outcomes::import(db, &actor(ctx), &bytes, dry_run, &mut |_| {})
-            .await
-            .map(Into::into)
-            .map_err(failed)
+        crate::import::outcomes::import(
+            db,
+            &actor(ctx),
+            &bytes,
+            dry_run.unwrap_or(false),
+            &mut |_| {},
+        )
+        .await
+        .map(Into::into)
+        .map_err(failed)
     }
 }
 

@@ -2,8 +2,10 @@
 
 use super::connection::{Listing, OrderBy, Page, PageArgs, SortField, Wanted, page_cost};
 use super::error::{ApiError, ApiResult, coded};
+use super::types::audit::{
+    AuditEvent, AuditEventConnection, AuditEventFilter, AuditEventOrderField,
+};
 use super::types::campaign::Campaign;
-use super::types::audit::{AuditEvent, AuditEventConnection, AuditEventFilter, AuditEventOrderField};
 use super::types::funder::{Funder, FunderConnection, FunderFilter, FunderOrderField};
 use super::types::geography::{Nation, Region};
 use super::types::grant::{Grant, GrantConnection, GrantFilter, GrantOrderField};
@@ -19,7 +21,8 @@ use super::types::uuid_of;
 use crate::access::{AUDIT_FORBIDDEN, Principal, RECORDS_FORBIDDEN, RecordAccess};
 use async_graphql::{Context, ID, Object};
 use b2h_entity::{
-    audit_event, campaign, funder, grant, nation, organisation, outcome_measure, outcome_record, project, region,
+    audit_event, campaign, funder, grant, nation, organisation, outcome_measure, outcome_record,
+    project, region,
 };
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder,

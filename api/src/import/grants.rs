@@ -248,4 +248,3 @@ pub async fn import(
     }
     Ok(summary)
 }
-

@@ -59,12 +59,7 @@ fn column_of(field: &str) -> &str {
     }
 }
 
-fn number(
-    problems: &mut Vec<Problem>,
-    line: u64,
-    column: &str,
-    text: &str,
-) -> Option<f64> {
+fn number(problems: &mut Vec<Problem>, line: u64, column: &str, text: &str) -> Option<f64> {
     match text.replace(',', "").parse::<f64>() {
         Ok(v) if v.is_finite() => Some(v),
         _ => {
@@ -92,12 +87,22 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<(u64, RecordInput)>, WriteError> {
         .from_reader(bytes);
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|c| c.trim().to_ascii_lowercase()).collect(),
-        Err(e) => return Err(WriteError::Invalid(vec![located(1, "header", format!("cannot read the header: {e}"))])),
+        Err(e) => {
+            return Err(WriteError::Invalid(vec![located(
+                1,
+                "header",
+                format!("cannot read the header: {e}"),
+            )]));
+        }
     };
     let mut problems = Vec::new();
     for column in &header {
         if !COLUMNS.contains(&column.as_str()) {
-            problems.push(located(1, column, format!("unknown column; the columns are {}", COLUMNS.join(", "))));
+            problems.push(located(
+                1,
+                column,
+                format!("unknown column; the columns are {}", COLUMNS.join(", ")),
+            ));
         }
     }
     for column in REQUIRED {
@@ -123,18 +128,38 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<(u64, RecordInput)>, WriteError> {
             continue;
         }
         if rows.len() >= MAX_ROWS {
-            return Err(WriteError::Invalid(vec![located(line, "row", format!("the file has more than {MAX_ROWS} rows; split it"))]));
+            return Err(WriteError::Invalid(vec![located(
+                line,
+                "row",
+                format!("the file has more than {MAX_ROWS} rows; split it"),
+            )]));
         }
         if record.len() != header.len() {
-            problems.push(located(line, "row", format!("{} fields where the header has {}", record.len(), header.len())));
+            problems.push(located(
+                line,
+                "row",
+                format!(
+                    "{} fields where the header has {}",
+                    record.len(),
+                    header.len()
+                ),
+            ));
             continue;
         }
-        let get = |name: &str| at(name).and_then(|i| record.get(i)).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            at(name)
+                .and_then(|i| record.get(i))
+                .filter(|v| !v.is_empty())
+        };
         let date = |problems: &mut Vec<Problem>, name: &str| {
             get(name).and_then(|text| match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
                 Ok(d) => Some(d),
                 Err(_) => {
-                    problems.push(located(line, name, format!("'{text}' is not a date (YYYY-MM-DD)")));
+                    problems.push(located(
+                        line,
+                        name,
+                        format!("'{text}' is not a date (YYYY-MM-DD)"),
+                    ));
                     None
                 }
             })
@@ -158,7 +183,11 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<(u64, RecordInput)>, WriteError> {
         item.sample_size = get("sample_size").and_then(|t| match t.parse::<i64>() {
             Ok(n) => Some(n),
             Err(_) => {
-                problems.push(located(line, "sample_size", format!("'{t}' is not a whole number")));
+                problems.push(located(
+                    line,
+                    "sample_size",
+                    format!("'{t}' is not a whole number"),
+                ));
                 None
             }
         });
@@ -174,7 +203,11 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<(u64, RecordInput)>, WriteError> {
         item.evidence_strength = get("evidence_strength").and_then(|t| {
             let parsed = EvidenceStrength::parse(&t.to_ascii_lowercase());
             if parsed.is_none() {
-                problems.push(located(line, "evidence_strength", format!("'{t}' is not one of weak, moderate, strong")));
+                problems.push(located(
+                    line,
+                    "evidence_strength",
+                    format!("'{t}' is not one of weak, moderate, strong"),
+                ));
             }
             parsed
         });

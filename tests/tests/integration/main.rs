@@ -10,3 +10,4 @@ mod migrations;
 mod relations;
 mod seed;
 mod server;
+mod writes;
