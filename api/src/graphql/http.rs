@@ -95,7 +95,11 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
         // File uploads (`importOutcomes`), by the GraphQL multipart request specification.
         let options = async_graphql::http::MultipartOptions::default().max_num_files(1);
         let reader = futures_util::io::Cursor::new(body.to_vec());
-        return match async_graphql::http::receive_body(Some(&content_type), reader, options).await {
+        // The boundary is case-sensitive: pass the header as sent.
+        let sent = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        return match async_graphql::http::receive_body(sent, reader, options).await {
             Ok(request) => execute(&state, &headers, request, media, Method::Post).await,
             Err(e) => request_error(
                 media,

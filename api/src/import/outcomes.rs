@@ -78,8 +78,9 @@ fn located(line: u64, field: &str, message: impl Into<String>) -> Problem {
     }
 }
 
-/// Reads the file into records, each with its line; every problem of every row.
-pub fn parse(bytes: &[u8]) -> Result<Vec<(u64, RecordInput)>, WriteError> {
+/// Reads the file into records, each with its line, and the problems of rows that cannot be
+/// read (those rows left out).
+pub fn parse(bytes: &[u8]) -> Result<(Vec<(u64, RecordInput)>, Vec<Problem>), WriteError> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
@@ -146,6 +147,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<(u64, RecordInput)>, WriteError> {
             ));
             continue;
         }
+        let problems_before = problems.len();
         let get = |name: &str| {
             at(name)
                 .and_then(|i| record.get(i))
@@ -211,13 +213,14 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<(u64, RecordInput)>, WriteError> {
             }
             parsed
         });
-        rows.push((line, item));
+        if problems.len() == problems_before {
+            rows.push((line, item));
+        }
     }
     if rows.is_empty() && problems.is_empty() {
         problems.push(located(2, "row", "the file has no rows under its header"));
     }
-    check(problems)?;
-    Ok(rows)
+    Ok((rows, problems))
 }
 
 /// Imports a file: every row checked, then all written in one transaction (or, on a dry run,
@@ -229,28 +232,46 @@ pub async fn import(
     dry_run: bool,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<RecordSummary, WriteError> {
-    let rows = parse(bytes)?;
+    let (rows, unreadable) = parse(bytes)?;
     let total = rows.len() as u64;
     progress(Progress { done: 0, total });
     let lines: Vec<u64> = rows.iter().map(|(line, _)| *line).collect();
     let items: Vec<RecordInput> = rows.into_iter().map(|(_, item)| item).collect();
-    let result = write_batch(db, actor, &items, dry_run, MAX_ROWS).await;
+    // With unreadable rows nothing is written, but the readable ones are still checked, so
+    // that one pass reports every problem of the file.
+    let checked = if items.is_empty() {
+        Ok(RecordSummary::default())
+    } else {
+        write_batch(
+            db,
+            actor,
+            &items,
+            dry_run || !unreadable.is_empty(),
+            MAX_ROWS,
+        )
+        .await
+    };
     progress(Progress { done: total, total });
-    result.map_err(|e| match e {
+    let mut problems = unreadable;
+    let summary = match checked {
+        Ok(summary) => summary,
         // Name the file's lines and columns rather than batch positions and API fields.
-        WriteError::Invalid(problems) => WriteError::Invalid(
-            problems
-                .into_iter()
-                .map(|p| Problem {
-                    line: p.index.and_then(|i| lines.get(i).copied()),
-                    index: None,
-                    field: column_of(&p.field).to_owned(),
-                    message: relabel(&p.message, &lines),
-                })
-                .collect(),
-        ),
-        other => other,
-    })
+        Err(WriteError::Invalid(found)) => {
+            problems.extend(found.into_iter().map(|p| Problem {
+                line: p.index.and_then(|i| lines.get(i).copied()),
+                index: None,
+                field: column_of(&p.field).to_owned(),
+                message: relabel(&p.message, &lines),
+            }));
+            RecordSummary::default()
+        }
+        Err(e) => return Err(e),
+    };
+    if !problems.is_empty() {
+        problems.sort_by_key(|p| p.line);
+        return Err(WriteError::Invalid(problems));
+    }
+    Ok(summary)
 }
 
 /// "item 3" in a batch problem becomes the line that item came from.

@@ -5,6 +5,7 @@ mod audit;
 mod cli;
 mod constraints;
 mod graphql;
+mod imports;
 mod lists;
 mod migrations;
 mod relations;
