@@ -177,6 +177,10 @@ pub struct ServeArgs {
     /// Longest a request may take, in seconds.
     #[arg(long, env = "B2H_REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout: u64,
+    /// Requests per minute one API key (or one client address without a key) may make; 0 turns
+    /// the limit off.
+    #[arg(long, env = "B2H_RATE_LIMIT", default_value_t = server::DEFAULT_RATE_LIMIT)]
+    pub rate_limit: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -394,6 +398,7 @@ async fn serve(
             .filter(|o| !o.is_empty())
             .collect(),
         request_timeout: std::time::Duration::from_secs(args.request_timeout.max(1)),
+        rate_limit_per_minute: args.rate_limit,
         ..ServerConfig::default()
     };
     let app = Application::build(&config, db.clone()).await?;

@@ -2,6 +2,7 @@
 //! graceful shutdown.
 
 use crate::graphql::documents::Documents;
+use crate::graphql::limits::RateLimiter;
 use crate::graphql::reference::Reference;
 use crate::graphql::{self, B2hSchema};
 use axum::Router;
@@ -23,6 +24,9 @@ use tower_http::trace::TraceLayer;
 /// The default listen address: loopback only, so a demo never exposes data by accident.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
+/// Requests per minute one API key (or one client address without a key) may make.
+pub const DEFAULT_RATE_LIMIT: u32 = 3_000;
+
 /// How the server is run.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
@@ -31,6 +35,8 @@ pub struct ServerConfig {
     pub cors_origins: Vec<String>,
     pub request_timeout: Duration,
     pub max_body_bytes: usize,
+    /// Requests per minute per API key (or client address for the public); 0: no limit.
+    pub rate_limit_per_minute: u32,
 }
 
 impl Default for ServerConfig {
@@ -40,6 +46,7 @@ impl Default for ServerConfig {
             cors_origins: Vec::new(),
             request_timeout: Duration::from_secs(30),
             max_body_bytes: 2 * 1024 * 1024,
+            rate_limit_per_minute: DEFAULT_RATE_LIMIT,
         }
     }
 }
@@ -53,6 +60,10 @@ pub struct AppState {
     pub documents: Arc<Documents>,
     /// Nations and regions, read at start.
     pub reference: Arc<Reference>,
+    /// Per-caller request rate.
+    pub rate_limiter: Arc<RateLimiter>,
+    /// Longest a GraphQL request may execute.
+    pub request_timeout: Duration,
 }
 
 /// A bound, not yet running server (bind to port 0 in tests, then read [`Application::port`]).
@@ -94,6 +105,8 @@ impl Application {
             schema,
             documents: Arc::default(),
             reference: Arc::new(reference),
+            rate_limiter: Arc::new(RateLimiter::new(config.rate_limit_per_minute)),
+            request_timeout: config.request_timeout,
         };
         let router = app(state, config)?;
         Ok(Self { listener, router })
@@ -114,10 +127,14 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(ServerError::Serve)
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(ServerError::Serve)
     }
 }
 
@@ -136,9 +153,10 @@ pub fn app(state: AppState, config: &ServerConfig) -> Result<Router, ServerError
         .route("/readyz", get(readyz))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        // A backstop: GraphQL execution stops itself at `request_timeout` with a clear error.
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
-            config.request_timeout,
+            config.request_timeout + Duration::from_secs(5),
         ))
         .layer(cors(&config.cors_origins)?)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

@@ -355,6 +355,20 @@ impl TestApp {
         demo: bool,
         statements: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
     ) -> Self {
+        let config = b2h_api::server::ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
+            ..Default::default()
+        };
+        Self::spawn_with(db, demo, statements, config).await
+    }
+
+    /// As [`TestApp::spawn_counting`], with a server configuration of the test's own.
+    pub async fn spawn_with(
+        db: TestDb,
+        demo: bool,
+        statements: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+        config: b2h_api::server::ServerConfig,
+    ) -> Self {
         if demo {
             db.b2h(&["seed", "--no-progress"]).ok();
         } else {
@@ -366,10 +380,6 @@ impl TestApp {
                 counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             });
         }
-        let config = b2h_api::server::ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
-            ..Default::default()
-        };
         let app = b2h_api::server::Application::build(&config, conn)
             .await
             .unwrap_or_else(|e| panic!("cannot start the server: {e}"));

@@ -8,8 +8,8 @@ use crate::server::AppState;
 use async_graphql::http::parse_query_string;
 use async_graphql::parser::types::{ExecutableDocument, OperationDefinition, OperationType};
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -61,7 +61,12 @@ pub fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
 }
 
 /// `GET /graphql?query=…`: queries only; a browser asking for a page gets GraphiQL.
-pub async fn get(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+pub async fn get(
+    State(state): State<AppState>,
+    extensions: Extensions,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
     if super::graphiql::wants_page(&headers, uri.query()) {
         return super::graphiql::page();
     }
@@ -78,11 +83,18 @@ pub async fn get(State(state): State<AppState>, headers: HeaderMap, uri: Uri) ->
             );
         }
     };
-    execute(&state, &headers, request, media, Method::Get).await
+    let caller = Caller::of(&extensions);
+    execute(&state, &headers, caller, request, media, Method::Get).await
 }
 
 /// `POST /graphql` with a JSON body.
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(
+    State(state): State<AppState>,
+    extensions: Extensions,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let caller = Caller::of(&extensions);
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
     };
@@ -100,7 +112,7 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
         return match async_graphql::http::receive_body(sent, reader, options).await {
-            Ok(request) => execute(&state, &headers, request, media, Method::Post).await,
+            Ok(request) => execute(&state, &headers, caller, request, media, Method::Post).await,
             Err(e) => request_error(
                 media,
                 StatusCode::BAD_REQUEST,
@@ -125,7 +137,21 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
             );
         }
     };
-    execute(&state, &headers, request, media, Method::Post).await
+    execute(&state, &headers, caller, request, media, Method::Post).await
+}
+
+/// The client's address, which rate-limits requests without a key.
+#[derive(Clone, Copy)]
+struct Caller(Option<std::net::SocketAddr>);
+
+impl Caller {
+    fn of(extensions: &Extensions) -> Self {
+        Caller(
+            extensions
+                .get::<ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0),
+        )
+    }
 }
 
 /// How the request came.
@@ -138,6 +164,7 @@ enum Method {
 async fn execute(
     state: &AppState,
     headers: &HeaderMap,
+    caller: Caller,
     mut request: async_graphql::Request,
     media: MediaType,
     method: Method,
@@ -162,6 +189,25 @@ async fn execute(
         }
         Err(e) => return unauthenticated(media, &e),
     };
+    let bucket = match &principal {
+        Principal::Key { id, .. } => format!("key:{id}"),
+        _ => format!(
+            "ip:{}",
+            caller.0.map_or_else(String::new, |a| a.ip().to_string())
+        ),
+    };
+    if let Err(wait) = state.rate_limiter.take(&bucket) {
+        let mut response = error_response(
+            media,
+            StatusCode::TOO_MANY_REQUESTS,
+            "LIMIT_EXCEEDED",
+            &format!("too many requests from this key or address; retry in {wait} s"),
+        );
+        if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
     // Like any request error: 400 under graphql-response+json, 200 under legacy JSON.
     let request_failed = match media {
         MediaType::GraphQlResponse => StatusCode::BAD_REQUEST,
@@ -197,20 +243,48 @@ async fn execute(
     if let Some(message) = missing_variable(&document, &request) {
         return request_error(media, request_failed, &message);
     }
+    let aliases = super::limits::aliases(&document);
+    if aliases > super::limits::MAX_ALIASES {
+        return error_response(
+            media,
+            request_failed,
+            "LIMIT_EXCEEDED",
+            &format!(
+                "the query has {aliases} aliases; at most {} are allowed",
+                super::limits::MAX_ALIASES
+            ),
+        );
+    }
     let request_id = headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let response = super::execute(
-        &state.schema,
-        &state.db,
-        &state.reference,
-        request
-            .data(principal)
-            .data(super::mutation::RequestId(request_id.clone())),
+    let executed = tokio::time::timeout(
+        state.request_timeout,
+        super::execute(
+            &state.schema,
+            &state.db,
+            &state.reference,
+            request
+                .data(principal)
+                .data(super::mutation::RequestId(request_id.clone())),
+        ),
     )
     .await;
+    // Stopping drops the execution: a write transaction not yet committed rolls back.
+    let Ok(response) = executed else {
+        return error_response(
+            media,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "LIMIT_EXCEEDED",
+            &format!(
+                "the request took longer than {} s and was stopped (a write stands only if it \
+                 had committed: read again before retrying)",
+                state.request_timeout.as_secs_f64()
+            ),
+        );
+    };
     if response.errors.is_empty() {
         // The common case, written straight from the response.
         return match serde_json::to_vec(&response) {
@@ -255,10 +329,19 @@ fn add_missing_codes(body: &mut Value, request_id: &str) {
         let Some(object) = error.as_object_mut() else {
             continue;
         };
+        let message = object.get("message").and_then(Value::as_str).unwrap_or("");
+        let limit = message.starts_with("Query is nested too deep")
+            || message.starts_with("Query is too complex");
         let extensions = object.entry("extensions").or_insert_with(|| json!({}));
         let mut internal = false;
         if let Some(ext) = extensions.as_object_mut() {
-            let code = ext.entry("code").or_insert_with(|| json!("BAD_USER_INPUT"));
+            let code = ext.entry("code").or_insert_with(|| {
+                json!(if limit {
+                    "LIMIT_EXCEEDED"
+                } else {
+                    "BAD_USER_INPUT"
+                })
+            });
             if code == "INTERNAL_SERVER_ERROR" {
                 internal = true;
                 ext.insert("requestId".into(), json!(request_id));

@@ -7,6 +7,7 @@ pub mod error;
 mod filter;
 pub mod graphiql;
 pub mod http;
+pub mod limits;
 mod loaders;
 pub mod mutation;
 mod query;

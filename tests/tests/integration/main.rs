@@ -6,6 +6,7 @@ mod cli;
 mod constraints;
 mod graphql;
 mod imports;
+mod limits;
 mod lists;
 mod migrations;
 mod relations;
