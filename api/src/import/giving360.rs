@@ -719,7 +719,7 @@ fn day_first_date(text: &str) -> Option<NaiveDate> {
 /// The part of a timestamp after the date and `T`: `HH:MM[:SS[.fff]]` and an optional `Z`,
 /// `±HH:MM`, `±HHMM` or `±HH` offset.
 fn valid_time(text: &str) -> bool {
-    let (clock, zone) = match text.find(|c: char| matches!(c, 'Z' | 'z' | '+' | '-')) {
+    let (clock, zone) = match text.find(['Z', 'z', '+', '-']) {
         Some(at) => text.split_at(at),
         None => (text, ""),
     };

@@ -78,9 +78,12 @@ fn located(line: u64, field: &str, message: impl Into<String>) -> Problem {
     }
 }
 
+/// A file's readable rows with their lines, and the problems of the rows that are not.
+pub type Parsed = (Vec<(u64, RecordInput)>, Vec<Problem>);
+
 /// Reads the file into records, each with its line, and the problems of rows that cannot be
 /// read (those rows left out).
-pub fn parse(bytes: &[u8]) -> Result<(Vec<(u64, RecordInput)>, Vec<Problem>), WriteError> {
+pub fn parse(bytes: &[u8]) -> Result<Parsed, WriteError> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)

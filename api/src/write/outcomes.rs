@@ -48,6 +48,9 @@ pub struct RecordSummary {
     pub records: Vec<outcome_record::Model>,
 }
 
+/// An item's index and period.
+type Period = (usize, NaiveDate, NaiveDate);
+
 /// A record of the batch after checking: what to write, and over which existing row.
 struct Planned {
     row: outcome_record::Model,
@@ -403,7 +406,8 @@ async fn plan(
         }
     }
     let mut planned = Vec::with_capacity(rows.len());
-    let mut batch: HashMap<(Uuid, Uuid), Vec<(usize, NaiveDate, NaiveDate)>> = HashMap::new();
+    // Periods earlier items of the batch give, per (project, measure).
+    let mut batch: HashMap<(Uuid, Uuid), Vec<Period>> = HashMap::new();
     for (i, mut row) in rows {
         let key = (row.project_id, row.measure_id);
         let mut found = None;
