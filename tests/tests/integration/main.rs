@@ -1,5 +1,6 @@
 //! b2h end-to-end tests: the one integration test binary (linking this stack is slow).
 
+mod access;
 mod apikeys;
 mod audit;
 mod cli;
