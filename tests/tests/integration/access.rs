@@ -249,15 +249,15 @@ with_demo_app!(
             ("recordOutcomes other", RECORD.into(), json!({"r": "ASH-B2H-01"}), may_other),
         ];
             for (name, query, mut variables, allowed) in checks {
-                if let Some(id) = variables.get("id").and_then(Value::as_str) {
-                    if name.starts_with("updateProject") {
-                        let v = count(format!(
-                            "SELECT CAST(version AS bigint) FROM project WHERE id = {}",
-                            uuid_sql(b, id.parse().unwrap())
-                        ))
-                        .await;
-                        variables["v"] = json!(v);
-                    }
+                if let Some(id) = variables.get("id").and_then(Value::as_str)
+                    && name.starts_with("updateProject")
+                {
+                    let v = count(format!(
+                        "SELECT CAST(version AS bigint) FROM project WHERE id = {}",
+                        uuid_sql(b, id.parse().unwrap())
+                    ))
+                    .await;
+                    variables["v"] = json!(v);
                 }
                 if let Some(project) = variables
                     .get("r")
