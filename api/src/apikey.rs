@@ -5,9 +5,11 @@
 //! is nothing to guess that a slow hash would protect.
 
 use crate::digest::{hex, sha256_hex};
+use crate::write::WriteError;
+use crate::write::audit::{self, Change};
 use b2h_entity::api_key;
 use b2h_entity::enums::ApiRole;
-use b2h_entity::{audit_event, funder, organisation};
+use b2h_entity::{funder, organisation};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -139,20 +141,19 @@ async fn audit(
     key: &api_key::Model,
     before: Option<serde_json::Value>,
 ) -> Result<(), ApiKeyError> {
-    audit_event::ActiveModel {
-        id: Set(Uuid::from_bytes(random_bytes::<16>()?)),
-        at: Set(Utc::now()),
-        actor: Set(actor.to_owned()),
-        action: Set(action.to_owned()),
-        entity_type: Set("api_key".to_owned()),
-        entity_id: Set(Some(key.id)),
-        before: Set(before),
-        after: Set(Some(public_view(key))),
-        request_id: Set(None),
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+    let change = Change {
+        action,
+        entity_type: "api_key",
+        entity_id: Some(key.id),
+        before,
+        after: Some(public_view(key)),
+    };
+    audit::record_as(db, actor, None, change)
+        .await
+        .map_err(|e| match e {
+            WriteError::Db(e) => ApiKeyError::Db(e),
+            other => ApiKeyError::Db(DbErr::Custom(other.to_string())),
+        })
 }
 
 /// Makes a key and its audit event in one transaction; the secret is returned once.

@@ -21,16 +21,26 @@ pub async fn record(
     actor: &Actor,
     change: Change<'_>,
 ) -> Result<(), WriteError> {
+    record_as(db, &actor.label(), actor.request_id.as_deref(), change).await
+}
+
+/// Records one change by an actor named in the audit trail's terms (`cli:<user>`).
+pub async fn record_as(
+    db: &impl ConnectionTrait,
+    actor: &str,
+    request_id: Option<&str>,
+    change: Change<'_>,
+) -> Result<(), WriteError> {
     audit_event::ActiveModel {
         id: Set(new_id()?),
         at: Set(chrono::Utc::now()),
-        actor: Set(actor.label()),
+        actor: Set(actor.to_owned()),
         action: Set(change.action.to_owned()),
         entity_type: Set(change.entity_type.to_owned()),
         entity_id: Set(change.entity_id),
         before: Set(change.before),
         after: Set(change.after),
-        request_id: Set(actor.request_id.clone()),
+        request_id: Set(request_id.map(str::to_owned)),
     }
     .insert(db)
     .await?;
