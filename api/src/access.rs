@@ -2,7 +2,7 @@
 //! scope, and the rules of what each may read, in one place.
 
 use crate::apikey::{self, AuthError};
-use b2h_entity::enums::ApiRole;
+use b2h_entity::enums::{ApiRole, PartnerRole};
 use sea_orm::Condition;
 use sea_orm::DatabaseConnection;
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
@@ -151,11 +151,17 @@ impl RecordAccess {
                         .in_subquery(own_projects(organisation)),
                 ),
             ),
+            // A funder reads what partners have vouched for, never their drafts.
             RecordAccess::FundedProjects(funder) => Some(
-                Condition::all().add(
-                    Expr::cust("\"outcome_record\".\"project_id\"")
-                        .in_subquery(funded_projects(funder)),
-                ),
+                Condition::all()
+                    .add(
+                        Expr::cust("\"outcome_record\".\"project_id\"")
+                            .in_subquery(funded_projects(funder)),
+                    )
+                    .add(
+                        Expr::cust("\"outcome_record\".\"status\"")
+                            .is_in(["submitted", "verified"]),
+                    ),
             ),
             // Never used to read: callers refuse first. Matches nothing, to be safe.
             RecordAccess::None => Some(Condition::all().add(Expr::cust("1 = 0"))),
@@ -170,8 +176,19 @@ pub fn own_projects(organisation: Uuid) -> SelectStatement {
     own.expr(Expr::cust("\"project_partner\".\"project_id\""))
         .from(b2h_entity::project_partner::Entity)
         .and_where(Expr::cust("\"project_partner\".\"organisation_id\"").eq(organisation))
-        .and_where(Expr::cust("\"project_partner\".\"role\"").is_in(["lead", "delivery"]));
+        .and_where(
+            Expr::cust("\"project_partner\".\"role\"")
+                .is_in(WRITING_ROLES.iter().map(|r| r.as_str())),
+        );
     own
+}
+
+/// The partner roles whose organisation's key reads and writes a project's records.
+pub const WRITING_ROLES: [PartnerRole; 2] = [PartnerRole::Lead, PartnerRole::Delivery];
+
+/// Whether an organisation in `role` on a project writes it (lead or delivery partner).
+pub fn writes_as(role: PartnerRole) -> bool {
+    WRITING_ROLES.contains(&role)
 }
 
 /// `SELECT project_id` of the projects a funder's grants pay for (live allocations).

@@ -140,6 +140,27 @@ pub async fn post(
     execute(&state, &headers, caller, request, media, Method::Post).await
 }
 
+fn address_bucket(caller: Caller) -> String {
+    format!(
+        "ip:{}",
+        caller.0.map_or_else(String::new, |a| a.ip().to_string())
+    )
+}
+
+/// A 429 saying when to retry.
+fn too_many(media: MediaType, wait: u64) -> Response {
+    let mut response = error_response(
+        media,
+        StatusCode::TOO_MANY_REQUESTS,
+        "LIMIT_EXCEEDED",
+        &format!("too many requests from this key or address; retry in {wait} s"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
 /// The client's address, which rate-limits requests without a key.
 #[derive(Clone, Copy)]
 struct Caller(Option<std::net::SocketAddr>);
@@ -187,26 +208,20 @@ async fn execute(
                 "internal server error",
             );
         }
-        Err(e) => return unauthenticated(media, &e),
+        Err(e) => {
+            // Failed keys count against the address, so keys cannot be guessed at speed.
+            if let Err(wait) = state.rate_limiter.take(&address_bucket(caller)) {
+                return too_many(media, wait);
+            }
+            return unauthenticated(media, &e);
+        }
     };
     let bucket = match &principal {
         Principal::Key { id, .. } => format!("key:{id}"),
-        _ => format!(
-            "ip:{}",
-            caller.0.map_or_else(String::new, |a| a.ip().to_string())
-        ),
+        _ => address_bucket(caller),
     };
     if let Err(wait) = state.rate_limiter.take(&bucket) {
-        let mut response = error_response(
-            media,
-            StatusCode::TOO_MANY_REQUESTS,
-            "LIMIT_EXCEEDED",
-            &format!("too many requests from this key or address; retry in {wait} s"),
-        );
-        if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        return response;
+        return too_many(media, wait);
     }
     // Like any request error: 400 under graphql-response+json, 200 under legacy JSON.
     let request_failed = match media {

@@ -753,18 +753,26 @@ impl Mutation {
     async fn submit_outcomes(
         &self,
         ctx: &Context<'_>,
-        ids: Vec<ID>,
+        #[graphql(desc = "The records (at most 5,000).")] ids: Vec<ID>,
+        #[graphql(
+            desc = "The version read of each record, in the order of `ids`: a record that changed since is a `CONFLICT`."
+        )]
+        versions: Option<Vec<i32>>,
     ) -> ApiResult<Vec<OutcomeRecord>> {
-        transition(ctx, &ids, Transition::Submit, None).await
+        transition(ctx, &ids, versions, Transition::Submit, None).await
     }
 
     /// Verifies submitted records (admins).
     async fn verify_outcomes(
         &self,
         ctx: &Context<'_>,
-        ids: Vec<ID>,
+        #[graphql(desc = "The records (at most 5,000).")] ids: Vec<ID>,
+        #[graphql(
+            desc = "The version read of each record, in the order of `ids`: a record that changed since is a `CONFLICT`."
+        )]
+        versions: Option<Vec<i32>>,
     ) -> ApiResult<Vec<OutcomeRecord>> {
-        transition(ctx, &ids, Transition::Verify, None).await
+        transition(ctx, &ids, versions, Transition::Verify, None).await
     }
 
     /// Returns submitted or verified records to draft, with the reason (admins). The reason is
@@ -772,10 +780,14 @@ impl Mutation {
     async fn reopen_outcomes(
         &self,
         ctx: &Context<'_>,
-        ids: Vec<ID>,
-        reason: String,
+        #[graphql(desc = "The records (at most 5,000).")] ids: Vec<ID>,
+        #[graphql(desc = "Why the records are reopened (required).")] reason: String,
+        #[graphql(
+            desc = "The version read of each record, in the order of `ids`: a record that changed since is a `CONFLICT`."
+        )]
+        versions: Option<Vec<i32>>,
     ) -> ApiResult<Vec<OutcomeRecord>> {
-        transition(ctx, &ids, Transition::Reopen, Some(&reason)).await
+        transition(ctx, &ids, versions, Transition::Reopen, Some(&reason)).await
     }
 
     /// Imports an outcome CSV (the columns of the template at `/templates/outcomes.csv`) as
@@ -815,13 +827,21 @@ impl Mutation {
 async fn transition(
     ctx: &Context<'_>,
     list: &[ID],
+    versions: Option<Vec<i32>>,
     transition: Transition,
     reason: Option<&str>,
 ) -> ApiResult<Vec<OutcomeRecord>> {
     let ids = ids(list)?;
     let db = ctx.data::<DatabaseConnection>()?;
-    outcomes::change_status(db, &actor(ctx), &ids, transition, reason)
-        .await
-        .map(|rows| rows.into_iter().map(OutcomeRecord).collect())
-        .map_err(failed)
+    outcomes::change_status(
+        db,
+        &actor(ctx),
+        &ids,
+        versions.as_deref(),
+        transition,
+        reason,
+    )
+    .await
+    .map(|rows| rows.into_iter().map(OutcomeRecord).collect())
+    .map_err(failed)
 }

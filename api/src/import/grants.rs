@@ -5,8 +5,9 @@
 use super::Progress;
 use super::giving360::{self, GrantRow, OrgRef, Rejected};
 use crate::write::edit;
-use crate::write::{Actor, WriteError, begin, new_id};
-use b2h_entity::{funder, grant, grant_allocation, organisation};
+use crate::write::entities::{allocated_total, money};
+use crate::write::{Actor, MAX_NAME, MAX_TEXT, WriteError, begin, new_id};
+use b2h_entity::{funder, grant, organisation};
 use chrono::Utc;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
@@ -142,7 +143,8 @@ fn grant_model(
         created_at: existing.map_or(now, |g| g.created_at),
         updated_at: existing.map_or(now, |g| g.updated_at),
         version: existing.map_or(1, |g| g.version),
-        archived_at: None,
+        // A re-import does not bring an archived grant back.
+        archived_at: existing.and_then(|g| g.archived_at),
     })
 }
 
@@ -182,22 +184,14 @@ pub async fn import(
             .one(&txn)
             .await?;
         if let Some(g) = &existing {
-            let allocated: i64 = grant_allocation::Entity::find()
-                .filter(grant_allocation::Column::GrantId.eq(g.id))
-                .filter(grant_allocation::Column::ArchivedAt.is_null())
-                .all(&txn)
-                .await?
-                .iter()
-                .map(|a| a.amount)
-                .sum();
+            let allocated = allocated_total(&txn, g.id, None).await?;
             if allocated > row.amount_awarded {
                 rejected.push(Rejected {
                     index: *index,
                     identifier: Some(row.identifier.clone()),
                     reason: format!(
-                        "amountAwarded is below the {}.{:02} already allocated to projects",
-                        allocated / 100,
-                        allocated % 100
+                        "amountAwarded is below the {} already allocated to projects",
+                        money(allocated)
                     ),
                 });
                 continue;
@@ -213,6 +207,47 @@ pub async fn import(
                 });
                 continue;
             }
+        }
+        let mut reasons = Vec::new();
+        if row.title.chars().count() > MAX_NAME {
+            reasons.push(format!("title is longer than {MAX_NAME} characters"));
+        }
+        if row
+            .description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > MAX_TEXT)
+        {
+            reasons.push(format!("description is longer than {MAX_TEXT} characters"));
+        }
+        for (what, org_id) in [
+            ("funder", &row.funder.org_id),
+            ("recipient", &row.recipient.org_id),
+        ] {
+            let archived = match what {
+                "funder" => funder::Entity::find()
+                    .filter(funder::Column::OrgId.eq(org_id.as_str()))
+                    .filter(funder::Column::ArchivedAt.is_not_null())
+                    .one(&txn)
+                    .await?
+                    .is_some(),
+                _ => organisation::Entity::find()
+                    .filter(organisation::Column::OrgId.eq(org_id.as_str()))
+                    .filter(organisation::Column::ArchivedAt.is_not_null())
+                    .one(&txn)
+                    .await?
+                    .is_some(),
+            };
+            if archived {
+                reasons.push(format!("the {what} {org_id} is archived in b2h"));
+            }
+        }
+        if !reasons.is_empty() {
+            rejected.push(Rejected {
+                index: *index,
+                identifier: Some(row.identifier.clone()),
+                reason: reasons.join("; "),
+            });
+            continue;
         }
         writes.push((row, existing));
     }

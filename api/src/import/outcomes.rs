@@ -23,6 +23,9 @@ pub const COLUMNS: [&str; 11] = [
     "note",
 ];
 
+/// Accepted besides the template's: the version of the stored record a row replaces.
+const OPTIONAL: [&str; 1] = ["version"];
+
 /// Columns every row fills in.
 const REQUIRED: [&str; 7] = [
     "project_reference",
@@ -60,10 +63,15 @@ fn column_of(field: &str) -> &str {
 }
 
 fn number(problems: &mut Vec<Problem>, line: u64, column: &str, text: &str) -> Option<f64> {
-    match text.replace(',', "").parse::<f64>() {
+    // No thousands separators: "2,5" could be 2.5 or 25.
+    match text.parse::<f64>() {
         Ok(v) if v.is_finite() => Some(v),
         _ => {
-            problems.push(located(line, column, format!("'{text}' is not a number")));
+            problems.push(located(
+                line,
+                column,
+                format!("'{text}' is not a number (digits and a decimal point, no separators)"),
+            ));
             None
         }
     }
@@ -101,7 +109,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, WriteError> {
     };
     let mut problems = Vec::new();
     for column in &header {
-        if !COLUMNS.contains(&column.as_str()) {
+        if !COLUMNS.contains(&column.as_str()) && !OPTIONAL.contains(&column.as_str()) {
             problems.push(located(
                 1,
                 column,
@@ -185,6 +193,17 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, WriteError> {
         item.value = get("value").and_then(|t| number(&mut problems, line, "value", t));
         item.baseline = get("baseline").and_then(|t| number(&mut problems, line, "baseline", t));
         item.target = get("target").and_then(|t| number(&mut problems, line, "target", t));
+        item.version = get("version").and_then(|t| match t.parse::<i32>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                problems.push(located(
+                    line,
+                    "version",
+                    format!("'{t}' is not a whole number"),
+                ));
+                None
+            }
+        });
         item.sample_size = get("sample_size").and_then(|t| match t.parse::<i64>() {
             Ok(n) => Some(n),
             Err(_) => {

@@ -97,17 +97,14 @@ where
 pub async fn insert<E>(
     db: &impl ConnectionTrait,
     actor: &Actor,
-    mut row: E::Model,
+    row: E::Model,
 ) -> Result<E::Model, WriteError>
 where
     E: Editable,
     E::Model: serde::Serialize + Clone + IntoActiveModel<E::ActiveModel>,
     E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
 {
-    E::stamp(&mut row, 1, Utc::now());
-    E::insert(row.clone().into_active_model().reset_all())
-        .exec_without_returning(db)
-        .await?;
+    let row = plain_insert::<E>(db, row).await?;
     audit::record(
         db,
         actor,
@@ -129,6 +126,35 @@ pub async fn save<E>(
     db: &impl ConnectionTrait,
     actor: &Actor,
     verb: &str,
+    before: &E::Model,
+    after: E::Model,
+) -> Result<E::Model, WriteError>
+where
+    E: Editable,
+    E::Model: serde::Serialize + Clone + IntoActiveModel<E::ActiveModel>,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+{
+    let id = E::id(before);
+    let after = guarded_update::<E>(db, before, after).await?;
+    audit::record(
+        db,
+        actor,
+        Change {
+            action: &format!("{}.{verb}", audit_type::<E>()),
+            entity_type: &audit_type::<E>(),
+            entity_id: Some(id),
+            before: snapshot(before),
+            after: snapshot(&after),
+        },
+    )
+    .await?;
+    Ok(after)
+}
+
+/// Writes `after` over `before` if the row is still at `before`'s version, as the next version;
+/// a conflict when someone else wrote in between. (Callers audit.)
+pub async fn guarded_update<E>(
+    db: &impl ConnectionTrait,
     before: &E::Model,
     mut after: E::Model,
 ) -> Result<E::Model, WriteError>
@@ -156,19 +182,44 @@ where
             actual: E::version(&now),
         });
     }
-    audit::record(
-        db,
-        actor,
-        Change {
-            action: &format!("{}.{verb}", audit_type::<E>()),
-            entity_type: &audit_type::<E>(),
-            entity_id: Some(id),
-            before: snapshot(before),
-            after: snapshot(&after),
-        },
-    )
-    .await?;
     Ok(after)
+}
+
+/// Inserts a new row as version 1. (Callers audit.)
+pub async fn plain_insert<E>(
+    db: &impl ConnectionTrait,
+    mut row: E::Model,
+) -> Result<E::Model, WriteError>
+where
+    E: Editable,
+    E::Model: serde::Serialize + Clone + IntoActiveModel<E::ActiveModel>,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+{
+    E::stamp(&mut row, 1, Utc::now());
+    E::insert(row.clone().into_active_model().reset_all())
+        .exec_without_returning(db)
+        .await?;
+    Ok(row)
+}
+
+/// The row to change, refused when it is archived (archived rows keep their history as is).
+pub async fn load_live<E>(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    expected_version: Option<i32>,
+) -> Result<E::Model, WriteError>
+where
+    E: Editable,
+    E::Model: serde::Serialize + Clone + IntoActiveModel<E::ActiveModel>,
+{
+    let row = load::<E>(db, id, expected_version).await?;
+    if E::archived_at(&row).is_some() {
+        return Err(WriteError::Invalid(vec![super::Problem::field(
+            "id",
+            format!("{} {id} is archived and no longer changes", E::NAME),
+        )]));
+    }
+    Ok(row)
 }
 
 /// Archives a row (idempotent: an archived row stays as it was).

@@ -9,7 +9,7 @@ use super::{
     Actor, MAX_NAME, MAX_TEXT, Problem, WriteError, begin, check, new_id, optional_text,
     required_text,
 };
-use crate::access::{ADMIN_ONLY, WRITE_FORBIDDEN, WriteAccess};
+use crate::access::{ADMIN_ONLY, WRITE_FORBIDDEN, WriteAccess, writes_as};
 use b2h_entity::enums::{
     OrganisationKind, PartnerRole, PathwayStage, ProjectSetting, ProjectStatus,
 };
@@ -19,8 +19,8 @@ use b2h_entity::{
 };
 use chrono::{NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -140,20 +140,39 @@ where
     E: Editable,
     E::Model: serde::Serialize + Clone + IntoActiveModel<E::ActiveModel>,
 {
+    live_at::<E>(db, problems, None, field, id).await
+}
+
+/// [`live`] for the item `index` of a list field.
+async fn live_at<E>(
+    db: &impl ConnectionTrait,
+    problems: &mut Vec<Problem>,
+    index: Option<usize>,
+    field: &str,
+    id: Uuid,
+) -> Result<Option<E::Model>, WriteError>
+where
+    E: Editable,
+    E::Model: serde::Serialize + Clone + IntoActiveModel<E::ActiveModel>,
+{
     match load::<E>(db, id, None).await {
         Ok(row) if E::archived_at(&row).is_some() => {
-            problems.push(Problem::field(
-                field,
-                format!("{} {id} is archived", E::NAME),
-            ));
+            problems.push(Problem {
+                index,
+                line: None,
+                field: field.to_owned(),
+                message: format!("{} {id} is archived", E::NAME),
+            });
             Ok(None)
         }
         Ok(row) => Ok(Some(row)),
         Err(WriteError::NotFound { .. }) => {
-            problems.push(Problem::field(
-                field,
-                format!("no {} has the id {id}", E::NAME),
-            ));
+            problems.push(Problem {
+                index,
+                line: None,
+                field: field.to_owned(),
+                message: format!("no {} has the id {id}", E::NAME),
+            });
             Ok(None)
         }
         Err(e) => Err(e),
@@ -284,7 +303,7 @@ pub async fn update_organisation(
 ) -> Result<organisation::Model, WriteError> {
     admin_only(actor)?;
     let txn = begin(db).await?;
-    let before = load::<organisation::Entity>(&txn, id, Some(version)).await?;
+    let before = edit::load_live::<organisation::Entity>(&txn, id, Some(version)).await?;
     let after = organisation_row(&txn, before.clone(), fields, false).await?;
     let row = edit::save::<organisation::Entity>(&txn, actor, "update", &before, after).await?;
     txn.commit().await?;
@@ -373,7 +392,7 @@ pub async fn update_funder(
 ) -> Result<funder::Model, WriteError> {
     admin_only(actor)?;
     let txn = begin(db).await?;
-    let before = load::<funder::Entity>(&txn, id, Some(version)).await?;
+    let before = edit::load_live::<funder::Entity>(&txn, id, Some(version)).await?;
     let after = funder_row(&txn, before.clone(), fields, false).await?;
     let row = edit::save::<funder::Entity>(&txn, actor, "update", &before, after).await?;
     txn.commit().await?;
@@ -500,8 +519,8 @@ async fn project_whole_after(
     patch(&mut row.region_code, f.region_code);
     if let Some(roles) = f.volunteer_roles {
         let mut clean = Vec::new();
-        for role in roles {
-            let role = required_text(&mut p, None, "volunteerRoles", &role, MAX_NAME);
+        for (i, role) in roles.iter().enumerate() {
+            let role = required_text(&mut p, Some(i), "volunteerRoles", role, MAX_NAME);
             if !clean.contains(&role) {
                 clean.push(role);
             }
@@ -583,7 +602,7 @@ async fn project_whole_after(
                 ));
             }
         } else {
-            live::<organisation::Entity>(db, &mut p, "partners", organisation).await?;
+            live_at::<organisation::Entity>(db, &mut p, Some(i), "partners", organisation).await?;
             partners.push((organisation, role));
         }
     }
@@ -614,10 +633,10 @@ fn partner_may_write(access: WriteAccess, whole: &ProjectWhole) -> bool {
     match access {
         WriteAccess::All => true,
         WriteAccess::None => false,
-        WriteAccess::OwnProjects(organisation) => whole.partners.iter().any(|p| {
-            p.organisation_id == organisation
-                && matches!(p.role, PartnerRole::Lead | PartnerRole::Delivery)
-        }),
+        WriteAccess::OwnProjects(organisation) => whole
+            .partners
+            .iter()
+            .any(|p| p.organisation_id == organisation && writes_as(p.role)),
     }
 }
 
@@ -683,7 +702,13 @@ pub async fn create_project(
     }
     let txn = begin(db).await?;
     let now = Utc::now();
-    let campaign_id = match campaign::Entity::find().one(&txn).await? {
+    // The default campaign: the earliest (Back to Health).
+    let campaign_id = match campaign::Entity::find()
+        .order_by_asc(campaign::Column::StartDate)
+        .order_by_asc(campaign::Column::Id)
+        .one(&txn)
+        .await?
+    {
         Some(c) => c.id,
         None => Uuid::nil(),
     };
@@ -707,26 +732,20 @@ pub async fn create_project(
         version: 1,
         archived_at: None,
     };
-    let mut whole = project_whole_after(&txn, None, blank, fields, true).await?;
-    if !partner_may_write(access, &whole) {
+    if let (WriteAccess::OwnProjects(organisation), Some(lead)) =
+        (access, fields.lead_organisation_id)
+        && organisation != lead
+    {
         return Err(WriteError::Forbidden(format!(
-            "{WRITE_FORBIDDEN}: a partner key's organisation must lead or deliver the project"
+            "{WRITE_FORBIDDEN}: a partner key makes projects its own organisation leads"
         )));
     }
-    let mut row = whole.project.clone();
-    edit_stamp(&mut row);
-    project::Entity::insert(row.clone().into_active_model().reset_all())
-        .exec_without_returning(&txn)
-        .await?;
-    whole.project = row;
+    let mut whole = project_whole_after(&txn, None, blank, fields, true).await?;
+    whole.project = edit::plain_insert::<project::Entity>(&txn, whole.project.clone()).await?;
     write_children(&txn, &whole).await?;
     audit_project(&txn, actor, "project.create", None, &whole).await?;
     txn.commit().await?;
     Ok(whole)
-}
-
-fn edit_stamp(row: &mut project::Model) {
-    <project::Entity as Editable>::stamp(row, 1, Utc::now());
 }
 
 pub async fn update_project(
@@ -741,13 +760,28 @@ pub async fn update_project(
         return Err(WriteError::Forbidden(WRITE_FORBIDDEN.into()));
     }
     let txn = begin(db).await?;
-    let before = load::<project::Entity>(&txn, id, Some(version)).await?;
+    let before = edit::load_live::<project::Entity>(&txn, id, Some(version)).await?;
     let before = project_whole(&txn, before).await?;
     if !partner_may_write(access, &before) {
         return Err(WriteError::Forbidden(format!(
             "{WRITE_FORBIDDEN}: this key's organisation does not lead or deliver {}",
             before.project.reference
         )));
+    }
+    // Who runs a project is for admins and the lead: a delivery partner cannot take over.
+    if let WriteAccess::OwnProjects(organisation) = access {
+        let lead = before.project.lead_organisation_id;
+        if fields.lead_organisation_id.is_some_and(|l| l != lead) {
+            return Err(WriteError::Forbidden(
+                "only an admin key may change a project's lead organisation".into(),
+            ));
+        }
+        if fields.partners.is_some() && organisation != lead {
+            return Err(WriteError::Forbidden(
+                "only the lead organisation's key (or an admin's) may change a project's partners"
+                    .into(),
+            ));
+        }
     }
     let children_change = fields.partners.is_some()
         || fields.further_stages.is_some()
@@ -760,39 +794,15 @@ pub async fn update_project(
             "{WRITE_FORBIDDEN}: the change would leave this key's organisation neither lead nor delivery partner"
         )));
     }
-    let project = save_project(&txn, &before.project, after.project.clone()).await?;
+    let project =
+        edit::guarded_update::<project::Entity>(&txn, &before.project, after.project.clone())
+            .await?;
     let after = ProjectWhole { project, ..after };
     if children_change {
         write_children(&txn, &after).await?;
     }
     audit_project(&txn, actor, "project.update", Some(&before), &after).await?;
     txn.commit().await?;
-    Ok(after)
-}
-
-/// The project row's version-guarded update (audited with its children by the caller).
-async fn save_project(
-    db: &impl ConnectionTrait,
-    before: &project::Model,
-    mut after: project::Model,
-) -> Result<project::Model, WriteError> {
-    after.version = before.version + 1;
-    after.updated_at = Utc::now();
-    let done = project::Entity::update_many()
-        .set(after.clone().into_active_model().reset_all())
-        .filter(project::Column::Id.eq(before.id))
-        .filter(project::Column::Version.eq(before.version))
-        .exec(db)
-        .await?;
-    if done.rows_affected == 0 {
-        let now = load::<project::Entity>(db, before.id, None).await?;
-        return Err(WriteError::Conflict {
-            entity: "project",
-            id: before.id,
-            expected: before.version,
-            actual: now.version,
-        });
-    }
     Ok(after)
 }
 
@@ -820,7 +830,7 @@ pub async fn archive_project(
     }
     let mut row = before.project.clone();
     row.archived_at = Some(Utc::now());
-    let project = save_project(&txn, &before.project, row).await?;
+    let project = edit::guarded_update::<project::Entity>(&txn, &before.project, row).await?;
     let after = ProjectWhole {
         project,
         ..before.clone()
@@ -933,6 +943,7 @@ async fn grant_row(
     patch(&mut row.award_date, f.award_date);
     patch(&mut row.planned_start_date, f.planned_start_date);
     patch(&mut row.planned_end_date, f.planned_end_date);
+    let currency_given = f.currency.is_some();
     if let Some(currency) = f.currency {
         row.currency = currency_code(&mut p, "currency", &currency);
     }
@@ -961,6 +972,18 @@ async fn grant_row(
     }
     if !creating {
         let allocated = allocated_total(db, row.id, None).await?;
+        if allocated > 0 && currency_given {
+            let before = load::<grant::Entity>(db, row.id, None).await?;
+            if before.currency != row.currency {
+                p.push(Problem::field(
+                    "currency",
+                    format!(
+                        "the grant's allocations are in {}: archive them before changing its currency",
+                        before.currency
+                    ),
+                ));
+            }
+        }
         if allocated > row.amount_awarded {
             p.push(Problem::field(
                 "amountAwarded",
@@ -977,12 +1000,12 @@ async fn grant_row(
 }
 
 /// Minor units as a decimal amount (`40000.00`).
-fn money(minor: i64) -> String {
+pub fn money(minor: i64) -> String {
     format!("{}.{:02}", minor / 100, (minor % 100).abs())
 }
 
 /// Σ of a grant's live allocations, leaving out `except`.
-async fn allocated_total(
+pub async fn allocated_total(
     db: &impl ConnectionTrait,
     grant: Uuid,
     except: Option<Uuid>,
@@ -1037,7 +1060,7 @@ pub async fn update_grant(
 ) -> Result<grant::Model, WriteError> {
     admin_only(actor)?;
     let txn = begin(db).await?;
-    let before = load::<grant::Entity>(&txn, id, Some(version)).await?;
+    let before = edit::load_live::<grant::Entity>(&txn, id, Some(version)).await?;
     let after = grant_row(&txn, before.clone(), fields, false).await?;
     let row = edit::save::<grant::Entity>(&txn, actor, "update", &before, after).await?;
     txn.commit().await?;
@@ -1159,7 +1182,7 @@ pub async fn update_allocation(
 ) -> Result<grant_allocation::Model, WriteError> {
     admin_only(actor)?;
     let txn = begin(db).await?;
-    let before = load::<grant_allocation::Entity>(&txn, id, Some(version)).await?;
+    let before = edit::load_live::<grant_allocation::Entity>(&txn, id, Some(version)).await?;
     let after = allocation_row(&txn, before.clone(), fields, false).await?;
     let row = edit::save::<grant_allocation::Entity>(&txn, actor, "update", &before, after).await?;
     txn.commit().await?;

@@ -125,6 +125,16 @@ async fn writable(
     }
 }
 
+/// Refuses a batch naming the items of projects the caller may not write.
+fn not_writable(items: &[usize]) -> WriteError {
+    let shown: Vec<String> = items.iter().take(10).map(|i| i.to_string()).collect();
+    WriteError::Forbidden(format!(
+        "{WRITE_FORBIDDEN} (items {}{} concern projects this key may not write)",
+        shown.join(", "),
+        if items.len() > 10 { ", …" } else { "" }
+    ))
+}
+
 /// Checks one number against the measure's unit.
 fn check_number(
     problems: &mut Vec<Problem>,
@@ -371,11 +381,7 @@ async fn plan(
         ));
     }
     if !forbidden.is_empty() {
-        let shown: Vec<String> = forbidden.iter().take(10).map(|i| i.to_string()).collect();
-        return Err(WriteError::Forbidden(format!(
-            "{WRITE_FORBIDDEN} (items {} name projects this key may not write)",
-            shown.join(", ")
-        )));
+        return Err(not_writable(&forbidden));
     }
 
     // Existing records of the same projects and measures: the one with the same period is
@@ -406,6 +412,7 @@ async fn plan(
         }
     }
     let mut planned = Vec::with_capacity(rows.len());
+    let mut conflicts = Vec::new();
     // Periods earlier items of the batch give, per (project, measure).
     let mut batch: HashMap<(Uuid, Uuid), Vec<Period>> = HashMap::new();
     for (i, mut row) in rows {
@@ -448,15 +455,24 @@ async fn plan(
             .push((i, row.period_start, row.period_end));
         let item = &items[i];
         if let Some(old) = &found {
-            if let Some(seen) = item.version
-                && seen != old.version
-            {
-                return Err(WriteError::Conflict {
-                    entity: "outcome record",
-                    id: old.id,
-                    expected: seen,
-                    actual: old.version,
-                });
+            match item.version {
+                Some(seen) if seen != old.version => conflicts.push(format!(
+                    "item {i}: the outcome record {} has changed since version {seen} (it is now \
+                     at version {})",
+                    old.id, old.version
+                )),
+                // Replacing figures unseen would lose someone's write: the version says the
+                // client read what it replaces.
+                None if !same_figures(old, &row) => problems.push(Problem::at(
+                    i,
+                    "version",
+                    format!(
+                        "a record for {} to {} exists (version {}, value {}); give the version \
+                         you read to replace it",
+                        old.period_start, old.period_end, old.version, old.value
+                    ),
+                )),
+                _ => {}
             }
             if old.status == RecordStatus::Verified && !same_figures(old, &row) {
                 problems.push(Problem::at(
@@ -487,6 +503,9 @@ async fn plan(
         });
     }
     check(problems)?;
+    if !conflicts.is_empty() {
+        return Err(WriteError::Clash(conflicts.join("; ")));
+    }
     Ok(planned)
 }
 
@@ -577,6 +596,7 @@ pub async fn change_status(
     db: &DatabaseConnection,
     actor: &Actor,
     ids: &[Uuid],
+    versions: Option<&[i32]>,
     transition: Transition,
     reason: Option<&str>,
 ) -> Result<Vec<outcome_record::Model>, WriteError> {
@@ -601,6 +621,18 @@ pub async fn change_status(
         )]));
     }
     let mut problems = Vec::new();
+    if let Some(versions) = versions
+        && versions.len() != ids.len()
+    {
+        problems.push(Problem::field(
+            "versions",
+            format!(
+                "{} versions for {} ids: give one per id, in order",
+                versions.len(),
+                ids.len()
+            ),
+        ));
+    }
     let reason = match transition {
         Transition::Reopen => {
             let text = super::required_text(
@@ -635,6 +667,7 @@ pub async fn change_status(
     let allowed = writable(&txn, access, &project_ids).await?;
     let mut seen = HashSet::new();
     let mut forbidden = Vec::new();
+    let mut conflicts = Vec::new();
     for (i, id) in ids.iter().enumerate() {
         if !seen.insert(*id) {
             problems.push(Problem::at(i, "ids", format!("{id} is listed twice")));
@@ -652,6 +685,15 @@ pub async fn change_status(
             forbidden.push(i);
             continue;
         }
+        if let Some(seen) = versions.and_then(|v| v.get(i))
+            && *seen != row.version
+        {
+            conflicts.push(format!(
+                "item {i}: the outcome record {id} has changed since version {seen} (it is now at \
+                 version {})",
+                row.version
+            ));
+        }
         let wrong = match (transition, row.status) {
             (Transition::Submit, RecordStatus::Verified) => Some("is verified already"),
             (Transition::Verify, RecordStatus::Draft) => {
@@ -664,13 +706,12 @@ pub async fn change_status(
         }
     }
     if !forbidden.is_empty() {
-        let shown: Vec<String> = forbidden.iter().take(10).map(|i| i.to_string()).collect();
-        return Err(WriteError::Forbidden(format!(
-            "{WRITE_FORBIDDEN} (items {} are records of projects this key may not write)",
-            shown.join(", ")
-        )));
+        return Err(not_writable(&forbidden));
     }
     check(problems)?;
+    if !conflicts.is_empty() {
+        return Err(WriteError::Clash(conflicts.join("; ")));
+    }
     let now = Utc::now();
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {

@@ -88,8 +88,8 @@ with_demo_app!(
     )
     .await;
         let funder_records = count(format!(
-        "SELECT count(*) FROM outcome_record WHERE project_id IN (SELECT a.project_id FROM grant_allocation a
-         JOIN grant_award g ON g.id = a.grant_id WHERE g.funder_id = {})",
+        "SELECT count(*) FROM outcome_record WHERE status <> 'draft' AND project_id IN (SELECT a.project_id
+         FROM grant_allocation a JOIN grant_award g ON g.id = a.grant_id WHERE g.funder_id = {})",
         uuid_sql(b, funder.parse().unwrap())
     ))
     .await;

@@ -106,9 +106,40 @@ both_backends!(
         );
         let again = db.b2h(&["import", "outcomes", &good, "--no-progress"]).ok();
         assert!(again.stdout.contains("2 unchanged"), "{}", again.stdout);
+        // Other figures for a stored period need the version read (an optional column).
+        let corrected = write_file(
+            &dir,
+            "corrected.csv",
+            &format!(
+                "{header}\nGEH-B2H-01,patients_supported,2024-07-01,2024-07-31,13,,,,survey,strong,\n"
+            ),
+        );
+        db.b2h(&["import", "outcomes", &corrected])
+            .fails_with("line 2, version");
+        let versioned = write_file(
+            &dir,
+            "versioned.csv",
+            &format!(
+                "{header},version\nGEH-B2H-01,patients_supported,2024-07-01,2024-07-31,13,,,,survey,strong,,1\n"
+            ),
+        );
+        let run = db
+            .b2h(&["import", "outcomes", &versioned, "--no-progress"])
+            .ok();
+        assert!(run.stdout.contains("1 updated"), "{}", run.stdout);
+        // Numbers have no separators: "2,5" is not guessed at.
+        let commas = write_file(
+            &dir,
+            "commas.csv",
+            &format!(
+                "{header}\nGEH-B2H-01,volunteer_hours,2024-07-01,2024-07-31,\"2,5\",,,,survey,strong,\n"
+            ),
+        );
+        db.b2h(&["import", "outcomes", &commas])
+            .fails_with("line 2, value");
         assert_eq!(
         scalar_i64(&conn, "SELECT count(*) FROM audit_event WHERE actor LIKE 'cli:%' AND entity_type = 'outcome_record'").await,
-        2
+        3
     );
         // A file that is not a CSV of ours.
         let junk = write_file(&dir, "junk.csv", "name,amount\nx,1\n");

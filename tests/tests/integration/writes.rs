@@ -401,11 +401,36 @@ with_demo_app!(
         let (_, body) = app.graphql(RECORD, json!({"records": changed})).await;
         assert_eq!(code(&body), "CONFLICT", "{body}");
 
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("item 0:"),
+            "{body}"
+        );
+        // Other figures over a stored record without saying which version was read: refused.
+        let mut blind = good.clone();
+        blind[1]["value"] = json!(9.0);
+        let (_, body) = app.graphql(RECORD, json!({"records": [blind[1]]})).await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["problems"][0]["field"], "version",
+            "{body}"
+        );
+
         // Submit (partner), verify and reopen (admin only).
         let id = first["id"].as_str().unwrap().to_owned();
+        // Status moves can carry the versions read: a stale one is a CONFLICT.
+        let (_, body) = app
+            .graphql(
+                "mutation($ids: [ID!]!) { submitOutcomes(ids: $ids, versions: [1]) { status } }",
+                json!({"ids": [id]}),
+            )
+            .await;
+        assert_eq!(code(&body), "CONFLICT", "{body}");
         let submitted = app
             .data(
-                "mutation($ids: [ID!]!) { submitOutcomes(ids: $ids) { status } }",
+                "mutation($ids: [ID!]!) { submitOutcomes(ids: $ids, versions: [2]) { status } }",
                 json!({"ids": [id]}),
             )
             .await;
@@ -532,5 +557,65 @@ with_demo_app!(
                 .await;
             assert_eq!(title["project"]["version"], version);
         }
+    }
+);
+
+with_demo_app!(
+    delivery_partners_cannot_take_projects_over,
+    |mut app: TestApp| async move {
+        // Denwick Age Friendly Trust delivers GEH-B2H-01, which George Eliot leads.
+        key(
+            &mut app,
+            &["--role", "partner", "--organisation", "GB-CHC-9000097"],
+        );
+        let id = id_of(
+            &app,
+            "SELECT id FROM project WHERE reference = 'GEH-B2H-01'",
+        )
+        .await;
+        let own = id_of(
+            &app,
+            "SELECT id FROM organisation WHERE org_id = 'GB-CHC-9000097'",
+        )
+        .await;
+        let v = app
+            .data(
+                "query($id: ID!) { project(id: $id) { version } }",
+                json!({"id": id}),
+            )
+            .await["project"]["version"]
+            .as_i64()
+            .unwrap();
+        for input in [json!({"leadOrganisationId": own}), json!({"partners": []})] {
+            let mut input = input;
+            input["id"] = json!(id);
+            input["version"] = json!(v);
+            let (_, body) = app
+                .graphql(
+                    "mutation($i: UpdateProjectInput!) { updateProject(input: $i) { id } }",
+                    json!({"i": input}),
+                )
+                .await;
+            assert_eq!(code(&body), "FORBIDDEN", "{input}: {body}");
+        }
+        // It may still change the project's details, and make projects it leads, not others'.
+        let changed = app
+        .data(
+            "mutation($id: ID!, $v: Int!) { updateProject(input: {id: $id, version: $v, description: \"Now with weekend cover\"}) { version } }",
+            json!({"id": id, "v": v}),
+        )
+        .await;
+        assert_eq!(changed["updateProject"]["version"], v + 1);
+        let lead = id_of(
+            &app,
+            "SELECT id FROM organisation WHERE org_id = 'GB-NHS-RLT'",
+        )
+        .await;
+        let create = "mutation($lead: ID!) { createProject(input: {reference: \"DEN-B2H-09\", title: \"T\", leadOrganisationId: $lead,
+       primaryStage: LIVING_WELL, setting: HOME, startDate: \"2024-01-01\", nationCode: \"E92000001\", regionCode: \"E40000011\"}) { reference } }";
+        let (_, body) = app.graphql(create, json!({"lead": lead})).await;
+        assert_eq!(code(&body), "FORBIDDEN", "{body}");
+        let made = app.data(create, json!({"lead": own})).await;
+        assert_eq!(made["createProject"]["reference"], "DEN-B2H-09");
     }
 );

@@ -173,13 +173,9 @@ impl Project {
                     |p: b2h_entity::project_partner::Model| p,
                 )
                 .await?;
-                partners.iter().any(|p| {
-                    p.organisation_id == organisation
-                        && matches!(
-                            p.role,
-                            domain::PartnerRole::Lead | domain::PartnerRole::Delivery
-                        )
-                })
+                partners
+                    .iter()
+                    .any(|p| p.organisation_id == organisation && crate::access::writes_as(p.role))
             }
             RecordAccess::FundedProjects(funder) => {
                 let loaders = ctx.data::<Arc<Loaders>>()?;
