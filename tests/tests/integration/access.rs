@@ -96,11 +96,19 @@ with_demo_app!(
         assert!(partner_records > 0 && funder_records > 0 && partner_records < all_records);
 
         // Published data: every role reads it alike.
-        let published = "{ campaigns { name } outcomeMeasures { code } regions { code } nations { code }
-        organisations { totalCount } funders { totalCount } projects { totalCount } grants { totalCount } }";
+        let published = "query($p: ID!, $o: ID!, $f: ID!, $g: ID!, $c: ID!) {
+        campaigns { name } outcomeMeasures { code } regions { code } nations { code }
+        organisations { totalCount } funders { totalCount } projects { totalCount } grants { totalCount }
+        project(id: $p) { reference grantAllocations { amount } } organisation(id: $o) { name }
+        funder(id: $f) { name } grant(id: $g) { identifier allocations { amount } } campaign(id: $c) { name } }";
+        let lookups = json!({
+            "p": own_project, "o": rlt, "f": funder,
+            "g": one("SELECT id FROM grant_award ORDER BY identifier LIMIT 1").await,
+            "c": one("SELECT id FROM campaign LIMIT 1").await,
+        });
         let mut answers = Vec::new();
         for role in ROLES {
-            let body = as_role(&mut app, &keys, role, published, json!({})).await;
+            let body = as_role(&mut app, &keys, role, published, lookups.clone()).await;
             assert!(body.get("errors").is_none(), "{role}: {body}");
             answers.push(body["data"].clone());
         }
@@ -309,6 +317,76 @@ with_demo_app!(
                 assert!(body.get("errors").is_none(), "{role}: {body}");
             } else {
                 assert_eq!(code(&body), Some("FORBIDDEN"), "{role}: {body}");
+            }
+        }
+
+        // Admin-only writes: refused for every other role (nothing written), then done by the admin.
+        let third = one("SELECT id FROM project WHERE lead_organisation_id NOT IN
+            (SELECT id FROM organisation WHERE org_id = 'GB-NHS-RLT') AND reference <> 'ASH-B2H-01'
+            AND id NOT IN (SELECT project_id FROM project_partner pp JOIN organisation o ON o.id = pp.organisation_id
+                           WHERE o.org_id = 'GB-NHS-RLT') ORDER BY reference LIMIT 1").await;
+        let third_lead = one("SELECT lead_organisation_id AS id FROM project WHERE reference =
+            (SELECT min(reference) FROM project WHERE lead_organisation_id NOT IN
+               (SELECT id FROM organisation WHERE org_id = 'GB-NHS-RLT') AND reference <> 'ASH-B2H-01'
+               AND id NOT IN (SELECT project_id FROM project_partner pp JOIN organisation o ON o.id = pp.organisation_id
+                              WHERE o.org_id = 'GB-NHS-RLT'))").await;
+        let grant =
+            one("SELECT grant_id AS id FROM grant_allocation ORDER BY grant_id LIMIT 1").await;
+        let allocation = one("SELECT id FROM grant_allocation ORDER BY grant_id, id LIMIT 1").await;
+        let unallocated = one("SELECT id FROM project WHERE id NOT IN (SELECT project_id FROM grant_allocation
+            WHERE grant_id = (SELECT grant_id FROM grant_allocation ORDER BY grant_id LIMIT 1)) ORDER BY reference LIMIT 1").await;
+        let verified =
+            one("SELECT id FROM outcome_record WHERE status = 'verified' ORDER BY id LIMIT 1")
+                .await;
+        let version_of = |table: &'static str, id: String| {
+            let conn = conn.clone();
+            async move {
+                scalar_i64(
+                    &conn,
+                    &format!(
+                        "SELECT CAST(version AS bigint) FROM {table} WHERE id = {}",
+                        uuid_sql(b, id.parse().unwrap())
+                    ),
+                )
+                .await
+            }
+        };
+        for role in [
+            "public",
+            "evaluator",
+            "partner",
+            "other_partner",
+            "funder",
+            "admin",
+        ] {
+            let writes: Vec<(&str, &str, Value)> = vec![
+                ("updateFunder", "mutation($id: ID!, $v: Int!) { updateFunder(input: {id: $id, version: $v, website: \"https://f.example\"}) { id } }",
+                 json!({"id": funder, "v": version_of("funder", funder.clone()).await})),
+                ("updateGrant", "mutation($id: ID!, $v: Int!) { updateGrant(input: {id: $id, version: $v, amountAwarded: \"99000000.00\"}) { id } }",
+                 json!({"id": grant, "v": version_of("grant_award", grant.clone()).await})),
+                ("createGrantAllocation", "mutation($g: ID!, $p: ID!) { createGrantAllocation(input: {grantId: $g, projectId: $p, amount: \"100.00\"}) { id } }",
+                 json!({"g": grant, "p": unallocated})),
+                ("updateGrantAllocation", "mutation($id: ID!, $v: Int!) { updateGrantAllocation(input: {id: $id, version: $v, amount: \"1.00\"}) { id } }",
+                 json!({"id": allocation, "v": version_of("grant_allocation", allocation.clone()).await})),
+                ("archiveGrantAllocation", "mutation($id: ID!) { archiveGrantAllocation(id: $id) { id } }", json!({"id": allocation})),
+                ("archiveGrant", "mutation($id: ID!) { archiveGrant(id: $id) { id } }", json!({"id": grant})),
+                ("archiveFunder", "mutation($id: ID!) { archiveFunder(id: $id) { id } }", json!({"id": funder})),
+                ("reopenOutcomes", "mutation($ids: [ID!]!) { reopenOutcomes(ids: $ids, reason: \"checking\") { status } }", json!({"ids": [verified]})),
+                ("createProject", "mutation($lead: ID!) { createProject(input: {reference: \"ACC-B2H-01\", title: \"T\", leadOrganisationId: $lead,
+                   primaryStage: WAITING_WELL, setting: VIRTUAL, startDate: \"2024-01-01\", nationCode: \"W92000004\"}) { id } }",
+                 json!({"lead": third_lead})),
+                ("archiveProject", "mutation($id: ID!) { archiveProject(id: $id) { id } }", json!({"id": third})),
+            ];
+            for (name, query, variables) in writes {
+                let before = events().await;
+                let body = as_role(&mut app, &keys, role, query, variables).await;
+                if role == "admin" {
+                    assert!(body.get("errors").is_none(), "{role} {name}: {body}");
+                    assert!(events().await > before, "{role} {name} left no audit event");
+                } else {
+                    assert_eq!(code(&body), Some("FORBIDDEN"), "{role} {name}: {body}");
+                    assert_eq!(events().await, before, "{role} {name} wrote");
+                }
             }
         }
     }
