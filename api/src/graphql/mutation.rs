@@ -435,7 +435,7 @@ impl Mutation {
             region_code: Some(input.region_code),
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::create_organisation(db, &actor(ctx), fields)
+        entities::create::<organisation::Entity>(db, &actor(ctx), fields)
             .await
             .map(Organisation)
             .map_err(failed)
@@ -460,7 +460,7 @@ impl Mutation {
             region_code: change(input.region_code, |v| v),
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::update_organisation(db, &actor(ctx), id, input.version, fields)
+        entities::update::<organisation::Entity>(db, &actor(ctx), id, input.version, fields)
             .await
             .map(Organisation)
             .map_err(failed)
@@ -495,7 +495,7 @@ impl Mutation {
             organisation_id: Some(optional_id(input.organisation_id)?),
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::create_funder(db, &actor(ctx), fields)
+        entities::create::<funder::Entity>(db, &actor(ctx), fields)
             .await
             .map(Funder)
             .map_err(failed)
@@ -515,7 +515,7 @@ impl Mutation {
             organisation_id: changed_id(input.organisation_id)?,
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::update_funder(db, &actor(ctx), id, input.version, fields)
+        entities::update::<funder::Entity>(db, &actor(ctx), id, input.version, fields)
             .await
             .map(Funder)
             .map_err(failed)
@@ -631,7 +631,7 @@ impl Mutation {
             grant_programme: Some(input.grant_programme),
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::create_grant(db, &actor(ctx), fields)
+        entities::create::<grant::Entity>(db, &actor(ctx), fields)
             .await
             .map(Grant)
             .map_err(failed)
@@ -654,7 +654,7 @@ impl Mutation {
             grant_programme: change(input.grant_programme, |v| v),
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::update_grant(db, &actor(ctx), id, input.version, fields)
+        entities::update::<grant::Entity>(db, &actor(ctx), id, input.version, fields)
             .await
             .map(Grant)
             .map_err(failed)
@@ -689,7 +689,7 @@ impl Mutation {
             currency: input.currency,
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::create_allocation(db, &actor(ctx), fields)
+        entities::create::<grant_allocation::Entity>(db, &actor(ctx), fields)
             .await
             .map(GrantAllocation)
             .map_err(failed)
@@ -709,7 +709,7 @@ impl Mutation {
             currency: input.currency,
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::update_allocation(db, &actor(ctx), id, input.version, fields)
+        entities::update::<grant_allocation::Entity>(db, &actor(ctx), id, input.version, fields)
             .await
             .map(GrantAllocation)
             .map_err(failed)

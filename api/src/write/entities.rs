@@ -17,11 +17,13 @@ use b2h_entity::{
     campaign, funder, grant, grant_allocation, nation, organisation, project, project_partner,
     project_stage, region,
 };
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::DatabaseTransaction;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QueryOrder, Set,
 };
+use std::future::Future;
 use uuid::Uuid;
 
 /// The England nation code: projects and organisations there have an NHS England region.
@@ -264,52 +266,6 @@ async fn organisation_row(
     Ok(row)
 }
 
-pub async fn create_organisation(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    fields: OrganisationFields,
-) -> Result<organisation::Model, WriteError> {
-    admin_only(actor)?;
-    let txn = begin(db).await?;
-    let now = Utc::now();
-    let blank = organisation::Model {
-        id: new_id()?,
-        name: String::new(),
-        kind: OrganisationKind::Other,
-        org_id: None,
-        ods_code: None,
-        charity_number: None,
-        company_number: None,
-        website: None,
-        nation_code: None,
-        region_code: None,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-        archived_at: None,
-    };
-    let row = organisation_row(&txn, blank, fields, true).await?;
-    let row = edit::insert::<organisation::Entity>(&txn, actor, row).await?;
-    txn.commit().await?;
-    Ok(row)
-}
-
-pub async fn update_organisation(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: Uuid,
-    version: i32,
-    fields: OrganisationFields,
-) -> Result<organisation::Model, WriteError> {
-    admin_only(actor)?;
-    let txn = begin(db).await?;
-    let before = edit::load_live::<organisation::Entity>(&txn, id, Some(version)).await?;
-    let after = organisation_row(&txn, before.clone(), fields, false).await?;
-    let row = edit::save::<organisation::Entity>(&txn, actor, "update", &before, after).await?;
-    txn.commit().await?;
-    Ok(row)
-}
-
 // ---------------------------------------------------------------- funders
 
 #[derive(Clone, Debug, Default)]
@@ -355,47 +311,6 @@ async fn funder_row(
         live::<organisation::Entity>(db, &mut p, "organisationId", organisation).await?;
     }
     check(p)?;
-    Ok(row)
-}
-
-pub async fn create_funder(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    fields: FunderFields,
-) -> Result<funder::Model, WriteError> {
-    admin_only(actor)?;
-    let txn = begin(db).await?;
-    let now = Utc::now();
-    let blank = funder::Model {
-        id: new_id()?,
-        name: String::new(),
-        org_id: None,
-        website: None,
-        organisation_id: None,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-        archived_at: None,
-    };
-    let row = funder_row(&txn, blank, fields, true).await?;
-    let row = edit::insert::<funder::Entity>(&txn, actor, row).await?;
-    txn.commit().await?;
-    Ok(row)
-}
-
-pub async fn update_funder(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: Uuid,
-    version: i32,
-    fields: FunderFields,
-) -> Result<funder::Model, WriteError> {
-    admin_only(actor)?;
-    let txn = begin(db).await?;
-    let before = edit::load_live::<funder::Entity>(&txn, id, Some(version)).await?;
-    let after = funder_row(&txn, before.clone(), fields, false).await?;
-    let row = edit::save::<funder::Entity>(&txn, actor, "update", &before, after).await?;
-    txn.commit().await?;
     Ok(row)
 }
 
@@ -1019,54 +934,6 @@ pub async fn allocated_total(
     Ok(select.all(db).await?.iter().map(|a| a.amount).sum())
 }
 
-pub async fn create_grant(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    fields: GrantFields,
-) -> Result<grant::Model, WriteError> {
-    admin_only(actor)?;
-    let txn = begin(db).await?;
-    let now = Utc::now();
-    let blank = grant::Model {
-        id: new_id()?,
-        identifier: String::new(),
-        title: String::new(),
-        description: None,
-        funder_id: Uuid::nil(),
-        recipient_organisation_id: Uuid::nil(),
-        amount_awarded: 0,
-        currency: "GBP".to_owned(),
-        award_date: now.date_naive(),
-        planned_start_date: None,
-        planned_end_date: None,
-        grant_programme: None,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-        archived_at: None,
-    };
-    let row = grant_row(&txn, blank, fields, true).await?;
-    let row = edit::insert::<grant::Entity>(&txn, actor, row).await?;
-    txn.commit().await?;
-    Ok(row)
-}
-
-pub async fn update_grant(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: Uuid,
-    version: i32,
-    fields: GrantFields,
-) -> Result<grant::Model, WriteError> {
-    admin_only(actor)?;
-    let txn = begin(db).await?;
-    let before = edit::load_live::<grant::Entity>(&txn, id, Some(version)).await?;
-    let after = grant_row(&txn, before.clone(), fields, false).await?;
-    let row = edit::save::<grant::Entity>(&txn, actor, "update", &before, after).await?;
-    txn.commit().await?;
-    Ok(row)
-}
-
 // ---------------------------------------------------------------- allocations
 
 #[derive(Clone, Debug, Default)]
@@ -1148,45 +1015,184 @@ async fn allocation_row(
     Ok(row)
 }
 
-pub async fn create_allocation(
+// ---------------------------------------------------------------- admin-edited tables
+
+/// A table only admins write, through create and update: its blank row and its whole-row check.
+pub trait AdminEdited: Editable
+where
+    Self::Model: serde::Serialize + Clone + IntoActiveModel<Self::ActiveModel>,
+{
+    type Fields: Send;
+    /// A new row before the caller's fields are applied.
+    fn blank(id: Uuid, at: DateTime<Utc>) -> Self::Model;
+    /// The row with `fields` applied, when it is valid as a whole.
+    fn checked(
+        db: &DatabaseTransaction,
+        row: Self::Model,
+        fields: Self::Fields,
+        creating: bool,
+    ) -> impl Future<Output = Result<Self::Model, WriteError>> + Send;
+}
+
+/// Creates a row of an admin-edited table: checked, inserted and audited in one transaction.
+pub async fn create<E>(
     db: &DatabaseConnection,
     actor: &Actor,
-    fields: AllocationFields,
-) -> Result<grant_allocation::Model, WriteError> {
+    fields: E::Fields,
+) -> Result<E::Model, WriteError>
+where
+    E: AdminEdited,
+    E::Model: serde::Serialize + Clone + IntoActiveModel<E::ActiveModel>,
+    E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + Send,
+{
     admin_only(actor)?;
     let txn = begin(db).await?;
-    let now = Utc::now();
-    let blank = grant_allocation::Model {
-        id: new_id()?,
-        grant_id: Uuid::nil(),
-        project_id: Uuid::nil(),
-        amount: 0,
-        currency: String::new(),
-        created_at: now,
-        updated_at: now,
-        version: 1,
-        archived_at: None,
-    };
-    let row = allocation_row(&txn, blank, fields, true).await?;
-    let row = edit::insert::<grant_allocation::Entity>(&txn, actor, row).await?;
+    let row = E::checked(&txn, E::blank(new_id()?, Utc::now()), fields, true).await?;
+    let row = edit::insert::<E>(&txn, actor, row).await?;
     txn.commit().await?;
     Ok(row)
 }
 
-pub async fn update_allocation(
+/// Changes a row of an admin-edited table at the version the caller read.
+pub async fn update<E>(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
     version: i32,
-    fields: AllocationFields,
-) -> Result<grant_allocation::Model, WriteError> {
+    fields: E::Fields,
+) -> Result<E::Model, WriteError>
+where
+    E: AdminEdited,
+    E::Model: serde::Serialize + Clone + IntoActiveModel<E::ActiveModel>,
+    E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + Send,
+{
     admin_only(actor)?;
     let txn = begin(db).await?;
-    let before = edit::load_live::<grant_allocation::Entity>(&txn, id, Some(version)).await?;
-    let after = allocation_row(&txn, before.clone(), fields, false).await?;
-    let row = edit::save::<grant_allocation::Entity>(&txn, actor, "update", &before, after).await?;
+    let before = edit::load_live::<E>(&txn, id, Some(version)).await?;
+    let after = E::checked(&txn, before.clone(), fields, false).await?;
+    let row = edit::save::<E>(&txn, actor, "update", &before, after).await?;
     txn.commit().await?;
     Ok(row)
+}
+
+impl AdminEdited for organisation::Entity {
+    type Fields = OrganisationFields;
+
+    fn blank(id: Uuid, at: DateTime<Utc>) -> Self::Model {
+        organisation::Model {
+            id,
+            name: String::new(),
+            kind: OrganisationKind::Other,
+            org_id: None,
+            ods_code: None,
+            charity_number: None,
+            company_number: None,
+            website: None,
+            nation_code: None,
+            region_code: None,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+            archived_at: None,
+        }
+    }
+
+    fn checked(
+        db: &DatabaseTransaction,
+        row: Self::Model,
+        fields: OrganisationFields,
+        creating: bool,
+    ) -> impl Future<Output = Result<Self::Model, WriteError>> + Send {
+        organisation_row(db, row, fields, creating)
+    }
+}
+
+impl AdminEdited for funder::Entity {
+    type Fields = FunderFields;
+
+    fn blank(id: Uuid, at: DateTime<Utc>) -> Self::Model {
+        funder::Model {
+            id,
+            name: String::new(),
+            org_id: None,
+            website: None,
+            organisation_id: None,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+            archived_at: None,
+        }
+    }
+
+    fn checked(
+        db: &DatabaseTransaction,
+        row: Self::Model,
+        fields: FunderFields,
+        creating: bool,
+    ) -> impl Future<Output = Result<Self::Model, WriteError>> + Send {
+        funder_row(db, row, fields, creating)
+    }
+}
+
+impl AdminEdited for grant::Entity {
+    type Fields = GrantFields;
+
+    fn blank(id: Uuid, at: DateTime<Utc>) -> Self::Model {
+        grant::Model {
+            id,
+            identifier: String::new(),
+            title: String::new(),
+            description: None,
+            funder_id: Uuid::nil(),
+            recipient_organisation_id: Uuid::nil(),
+            amount_awarded: 0,
+            currency: "GBP".to_owned(),
+            award_date: at.date_naive(),
+            planned_start_date: None,
+            planned_end_date: None,
+            grant_programme: None,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+            archived_at: None,
+        }
+    }
+
+    fn checked(
+        db: &DatabaseTransaction,
+        row: Self::Model,
+        fields: GrantFields,
+        creating: bool,
+    ) -> impl Future<Output = Result<Self::Model, WriteError>> + Send {
+        grant_row(db, row, fields, creating)
+    }
+}
+
+impl AdminEdited for grant_allocation::Entity {
+    type Fields = AllocationFields;
+
+    fn blank(id: Uuid, at: DateTime<Utc>) -> Self::Model {
+        grant_allocation::Model {
+            id,
+            grant_id: Uuid::nil(),
+            project_id: Uuid::nil(),
+            amount: 0,
+            currency: String::new(),
+            created_at: at,
+            updated_at: at,
+            version: 1,
+            archived_at: None,
+        }
+    }
+
+    fn checked(
+        db: &DatabaseTransaction,
+        row: Self::Model,
+        fields: AllocationFields,
+        creating: bool,
+    ) -> impl Future<Output = Result<Self::Model, WriteError>> + Send {
+        allocation_row(db, row, fields, creating)
+    }
 }
 
 // ---------------------------------------------------------------- archiving
