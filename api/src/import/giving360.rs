@@ -769,9 +769,21 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const BARING: &[u8] = include_bytes!("../../../../shared/fixtures/360giving/baring-2015.json");
-    const ABCT: &[u8] =
-        include_bytes!("../../../../shared/fixtures/360giving/abct-2020-modern.json");
+    /// A 360Giving fixture from the project's shared folder (`../shared` beside the checkout, or
+    /// `B2H_SHARED_DIR`).
+    fn fixture(name: &str) -> Vec<u8> {
+        let shared = std::env::var("B2H_SHARED_DIR").map_or_else(
+            |_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
+            std::path::PathBuf::from,
+        );
+        let path = shared.join("fixtures/360giving").join(name);
+        std::fs::read(&path).unwrap_or_else(|e| {
+            panic!(
+                "cannot read {}: {e}; the shared folder sits beside the checkout (or set B2H_SHARED_DIR)",
+                path.display()
+            )
+        })
+    }
 
     fn date(year: i32, month: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(year, month, day).unwrap()
@@ -1147,7 +1159,8 @@ mod tests {
 
     #[test]
     fn baring_2015_is_accepted_whole() {
-        let parsed = parse(BARING).unwrap();
+        let baring = fixture("baring-2015.json");
+        let parsed = parse(&baring).unwrap();
         assert_eq!(parsed.accepted.len(), 53);
         assert!(parsed.rejected.is_empty(), "{:?}", parsed.rejected);
 
@@ -1194,8 +1207,9 @@ mod tests {
 
     #[test]
     fn abct_2020_refuses_exactly_the_grants_to_individuals() {
-        let parsed = parse(ABCT).unwrap();
-        let root: Value = serde_json::from_slice(ABCT).unwrap();
+        let abct = fixture("abct-2020-modern.json");
+        let parsed = parse(&abct).unwrap();
+        let root: Value = serde_json::from_slice(&abct).unwrap();
         let to_individuals: Vec<usize> = root["grants"]
             .as_array()
             .unwrap()

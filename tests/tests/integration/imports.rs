@@ -5,10 +5,18 @@ use b2h_tests::{TestApp, TestDb, b2h_with, both_backends, scalar_i64, with_demo_
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/fixtures/360giving"
-);
+/// The 360Giving fixtures in the project's shared folder (`../shared` beside the checkout, or
+/// `B2H_SHARED_DIR`).
+fn fixtures() -> String {
+    let shared = std::env::var("B2H_SHARED_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared").to_owned());
+    let dir = format!("{shared}/fixtures/360giving");
+    assert!(
+        Path::new(&dir).is_dir(),
+        "{dir} is missing: the shared folder sits beside the checkout (or set B2H_SHARED_DIR)"
+    );
+    dir
+}
 
 fn write_file(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
@@ -243,8 +251,8 @@ with_demo_app!(
 both_backends!(grant_files_import_by_identifier, |db: TestDb| async move {
     db.b2h(&["migrate"]).ok();
     let conn = db.connect().await;
-    let baring = format!("{FIXTURES}/baring-2015.json");
-    let abct = format!("{FIXTURES}/abct-2020-modern.json");
+    let baring = format!("{}/baring-2015.json", fixtures());
+    let abct = format!("{}/abct-2020-modern.json", fixtures());
 
     // The older file: UK dates, extra keys, float amounts — all 53 accepted.
     let dry = db
