@@ -116,7 +116,8 @@ both_backends!(requests_are_rate_limited_per_key, |db: TestDb| async move {
 both_backends!(slow_requests_are_stopped, |db: TestDb| async move {
     // A request of a hundred statements (one per project) against a limit of a millisecond.
     let limit = Duration::from_millis(1);
-    let app = TestApp::spawn_with(db, true, None, config(|c| c.request_timeout = limit)).await;
+    let mut app = TestApp::spawn_with(db, true, None, config(|c| c.request_timeout = limit)).await;
+    app.authenticate(&["--role", "evaluator"]);
     let (status, body) = app
         .graphql(
             "{ projects(first: 100) { nodes { outcomeRecords(first: 10) { totalCount } } } }",
