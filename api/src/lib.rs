@@ -2,6 +2,7 @@
 //! the GraphQL API and analytics).
 
 pub mod access;
+pub mod analytics;
 pub mod apikey;
 pub mod cli;
 pub mod db;

@@ -85,18 +85,31 @@ mod tests {
 
     #[test]
     fn people_at_the_boundaries() {
-        assert_eq!(show(Figure::People(0.0), PUBLIC), Shown { value: Some(0.0), suppressed: false, rounded: true });
+        assert_eq!(
+            show(Figure::People(0.0), PUBLIC),
+            Shown {
+                value: Some(0.0),
+                suppressed: false,
+                rounded: true
+            }
+        );
         assert_eq!(show(Figure::People(1.0), PUBLIC), Shown::SUPPRESSED);
         assert_eq!(show(Figure::People(7.0), PUBLIC), Shown::SUPPRESSED);
         assert_eq!(show(Figure::People(8.0), PUBLIC).value, Some(10.0));
         assert_eq!(show(Figure::People(12.0), PUBLIC).value, Some(10.0));
         assert_eq!(show(Figure::People(12.5), PUBLIC).value, Some(15.0));
-        assert_eq!(show(Figure::People(449_283.0), PUBLIC).value, Some(449_285.0));
+        assert_eq!(
+            show(Figure::People(449_283.0), PUBLIC).value,
+            Some(449_285.0)
+        );
     }
 
     #[test]
     fn means_need_a_sample_of_eight() {
-        let mean = |sample| Figure::Mean { value: 61.5, sample };
+        let mean = |sample| Figure::Mean {
+            value: 61.5,
+            sample,
+        };
         assert_eq!(show(mean(7), PUBLIC), Shown::SUPPRESSED);
         assert_eq!(show(mean(8), PUBLIC), Shown::exact(61.5));
     }
@@ -105,8 +118,20 @@ mod tests {
     fn national_figures_and_key_holders_are_exact() {
         let national = Audience::Public { national: true };
         assert_eq!(show(Figure::People(3.0), national), Shown::exact(3.0));
-        assert_eq!(show(Figure::People(3.0), Audience::Exact), Shown::exact(3.0));
-        assert_eq!(show(Figure::Mean { value: 1.0, sample: 1 }, Audience::Exact), Shown::exact(1.0));
+        assert_eq!(
+            show(Figure::People(3.0), Audience::Exact),
+            Shown::exact(3.0)
+        );
+        assert_eq!(
+            show(
+                Figure::Mean {
+                    value: 1.0,
+                    sample: 1
+                },
+                Audience::Exact
+            ),
+            Shown::exact(1.0)
+        );
         assert_eq!(show(Figure::Other(3.0), PUBLIC), Shown::exact(3.0));
     }
 }

@@ -283,6 +283,7 @@ async fn execute(
             &state.reference,
             request
                 .data(principal)
+                .data(std::sync::Arc::clone(&state.reference))
                 .data(super::mutation::RequestId(request_id.clone())),
         ),
     )

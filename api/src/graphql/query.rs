@@ -2,6 +2,7 @@
 
 use super::connection::{Listing, OrderBy, Page, PageArgs, SortField, Wanted, page_cost};
 use super::error::{ApiError, ApiResult, coded};
+use super::reference::Reference;
 use super::types::audit::{
     AuditEvent, AuditEventConnection, AuditEventFilter, AuditEventOrderField,
 };
@@ -13,12 +14,14 @@ use super::types::measure::OutcomeMeasure;
 use super::types::organisation::{
     Organisation, OrganisationConnection, OrganisationFilter, OrganisationOrderField,
 };
+use super::types::progress::CampaignProgress;
 use super::types::project::{Project, ProjectConnection, ProjectFilter, ProjectOrderField};
 use super::types::record::{
     OutcomeRecord, OutcomeRecordConnection, OutcomeRecordFilter, OutcomeRecordOrderField,
 };
 use super::types::uuid_of;
 use crate::access::{AUDIT_FORBIDDEN, Principal, RECORDS_FORBIDDEN, RecordAccess};
+use crate::analytics::disclosure::Audience;
 use async_graphql::{Context, ID, Object};
 use b2h_entity::{
     audit_event, campaign, funder, grant, nation, organisation, outcome_measure, outcome_record,
@@ -28,6 +31,7 @@ use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder,
     Select,
 };
+use std::sync::Arc;
 
 pub struct Query;
 
@@ -239,6 +243,33 @@ impl Query {
         )
         .await
         .map(Into::into)
+    }
+
+    /// A campaign's progress towards its people target (the Back to Health campaign when
+    /// `campaignId` is left out); null when no campaign has the id.
+    async fn campaign_progress(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Campaign id (UUID); the earliest campaign when left out.")]
+        campaign_id: Option<ID>,
+    ) -> ApiResult<Option<CampaignProgress>> {
+        let id = campaign_id.as_ref().map(uuid_of).transpose()?;
+        let db = ctx.data::<DatabaseConnection>()?;
+        let reference = ctx.data::<Arc<Reference>>()?;
+        let progress = crate::analytics::progress::campaign_progress(db, id)
+            .await
+            .map_err(coded)?;
+        // No role learns from an aggregate what it may not read record by record: only full
+        // record access sees regional figures exact.
+        let audience_regions = match record_access(ctx) {
+            RecordAccess::All => Audience::Exact,
+            _ => Audience::Public { national: false },
+        };
+        Ok(progress.map(|progress| CampaignProgress {
+            progress,
+            audience_regions,
+            reference: Arc::clone(reference),
+        }))
     }
 
     /// The audit trail, a page at a time (oldest first unless `orderBy` says otherwise):

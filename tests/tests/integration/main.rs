@@ -1,6 +1,7 @@
 //! b2h end-to-end tests: the one integration test binary (linking this stack is slow).
 
 mod access;
+mod analytics;
 mod apikeys;
 mod audit;
 mod cli;

@@ -8,6 +8,7 @@ pub mod geography;
 pub mod grant;
 pub mod measure;
 pub mod organisation;
+pub mod progress;
 pub mod project;
 pub mod record;
 

@@ -1,0 +1,5 @@
+//! The figures people rely on: campaign progress and impact aggregates, computed by the rules of
+//! DESIGN.md ("The rules behind every figure"), with disclosure control for anonymous readers.
+
+pub mod disclosure;
+pub mod progress;

@@ -1,0 +1,183 @@
+//! Campaign progress as dashboards read it, with disclosure control for anonymous readers.
+
+use super::campaign::Campaign;
+use super::enums::{Beneficiary, PathwayStage};
+use crate::analytics::disclosure::{Audience, Figure, show};
+use crate::analytics::progress::Progress;
+use crate::graphql::reference::Reference;
+use crate::graphql::scalars::Date;
+use async_graphql::{Object, SimpleObject};
+
+/// People supported in one part of a breakdown. A suppressed entry's `supported` is null.
+#[derive(SimpleObject, Clone)]
+pub struct SupportedCell {
+    /// People supported (rounded to 5 for anonymous readers below national level).
+    pub supported: Option<i64>,
+    /// Whether the figure is withheld (1 to 7 people, for anonymous readers below national level).
+    pub suppressed: bool,
+    /// Whether the figure is rounded to the nearest 5.
+    pub rounded: bool,
+}
+
+fn cell(people: i64, audience: Audience) -> SupportedCell {
+    let shown = show(Figure::People(people as f64), audience);
+    SupportedCell {
+        supported: shown.value.map(|v| v.round() as i64),
+        suppressed: shown.suppressed,
+        rounded: shown.rounded,
+    }
+}
+
+/// People supported in one beneficiary group (national: exact).
+#[derive(SimpleObject)]
+pub struct BeneficiaryProgress {
+    /// Patients and service users, staff, or volunteers.
+    pub beneficiary: Beneficiary,
+    #[graphql(flatten)]
+    pub cell: SupportedCell,
+}
+
+/// People supported by projects whose primary stage this is (national: exact; the stages add up
+/// to the total).
+#[derive(SimpleObject)]
+pub struct StageProgress {
+    /// The primary pathway stage.
+    pub stage: PathwayStage,
+    #[graphql(flatten)]
+    pub cell: SupportedCell,
+}
+
+/// A place a breakdown is by: an NHS England region, or a nation outside England.
+#[derive(SimpleObject, Clone)]
+pub struct Place {
+    /// Region code (`E40000011`) or nation code (`W92000004`).
+    pub code: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// People supported by projects in one region, or nation outside England (below national level:
+/// controlled for anonymous readers).
+#[derive(SimpleObject)]
+pub struct RegionProgress {
+    /// The region or nation.
+    pub region: Place,
+    #[graphql(flatten)]
+    pub cell: SupportedCell,
+}
+
+/// People supported in one month (by `periodEnd`) and up to it (national: exact).
+#[derive(SimpleObject)]
+pub struct MonthProgress {
+    /// The month's first day.
+    pub month: Date,
+    /// People supported up to the end of this month.
+    pub cumulative: i64,
+    #[graphql(flatten)]
+    pub cell: SupportedCell,
+}
+
+/// A campaign's progress towards its people target.
+pub struct CampaignProgress {
+    pub progress: Progress,
+    pub audience_regions: Audience,
+    pub reference: std::sync::Arc<Reference>,
+}
+
+/// A campaign's progress towards its people target: submitted and verified records of the measures
+/// that count toward it. National figures are exact for everyone; regional ones are disclosure
+/// controlled for anonymous readers (and keys without full record access).
+#[Object]
+impl CampaignProgress {
+    /// The campaign.
+    async fn campaign(&self) -> Campaign {
+        Campaign(self.progress.campaign.clone())
+    }
+
+    /// People the campaign sets out to support.
+    async fn target(&self) -> i64 {
+        self.progress.campaign.target_people
+    }
+
+    /// People supported so far (national: exact).
+    async fn supported(&self) -> i64 {
+        self.progress.supported
+    }
+
+    /// `supported` as a percentage of the target (0 to 100).
+    async fn percent_of_target(&self) -> f64 {
+        let target = self.progress.campaign.target_people.max(1) as f64;
+        (self.progress.supported as f64 * 100.0 / target).clamp(0.0, 100.0)
+    }
+
+    /// By beneficiary group: patients and service users, staff, volunteers.
+    async fn by_beneficiary(&self) -> Vec<BeneficiaryProgress> {
+        let national = Audience::Public { national: true };
+        self.progress
+            .by_beneficiary
+            .iter()
+            .map(|(b, people)| BeneficiaryProgress {
+                beneficiary: (*b).into(),
+                cell: cell(*people, national),
+            })
+            .collect()
+    }
+
+    /// By primary pathway stage (every stage, in pathway order).
+    async fn by_pathway_stage(&self) -> Vec<StageProgress> {
+        let national = Audience::Public { national: true };
+        self.progress
+            .by_stage
+            .iter()
+            .map(|(s, people)| StageProgress {
+                stage: (*s).into(),
+                cell: cell(*people, national),
+            })
+            .collect()
+    }
+
+    /// By NHS England region, with Wales, Scotland and Northern Ireland as their own entries (by
+    /// code).
+    async fn by_region(&self) -> Vec<RegionProgress> {
+        self.progress
+            .by_area
+            .iter()
+            .map(|(code, people)| {
+                let name = self
+                    .reference
+                    .regions
+                    .get(code)
+                    .map(|r| r.name.clone())
+                    .or_else(|| self.reference.nations.get(code).map(|n| n.name.clone()))
+                    .unwrap_or_else(|| code.clone());
+                RegionProgress {
+                    region: Place {
+                        code: code.clone(),
+                        name,
+                    },
+                    cell: cell(*people, self.audience_regions),
+                }
+            })
+            .collect()
+    }
+
+    /// By month of `periodEnd`, from the first month with figures to the last, with running totals.
+    async fn by_month(&self) -> Vec<MonthProgress> {
+        let national = Audience::Public { national: true };
+        self.progress
+            .by_month
+            .iter()
+            .map(|(month, people, cumulative)| MonthProgress {
+                month: (*month).into(),
+                cumulative: *cumulative,
+                cell: cell(*people, national),
+            })
+            .collect()
+    }
+
+    /// When the target is projected to be reached at the average monthly rate of the last six
+    /// months (or when it was reached); null when it cannot be projected.
+    async fn projected_target_date(&self) -> Option<Date> {
+        self.progress.projected_target_date.map(Into::into)
+    }
+}
