@@ -2,4 +2,5 @@
 //! DESIGN.md ("The rules behind every figure"), with disclosure control for anonymous readers.
 
 pub mod disclosure;
+pub mod impact;
 pub mod progress;

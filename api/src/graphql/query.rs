@@ -10,6 +10,7 @@ use super::types::campaign::Campaign;
 use super::types::funder::{Funder, FunderConnection, FunderFilter, FunderOrderField};
 use super::types::geography::{Nation, Region};
 use super::types::grant::{Grant, GrantConnection, GrantFilter, GrantOrderField};
+use super::types::impact::{ImpactDimension, ImpactFilter, ImpactGroup, groups as impact_groups};
 use super::types::measure::OutcomeMeasure;
 use super::types::organisation::{
     Organisation, OrganisationConnection, OrganisationFilter, OrganisationOrderField,
@@ -22,6 +23,7 @@ use super::types::record::{
 use super::types::uuid_of;
 use crate::access::{AUDIT_FORBIDDEN, Principal, RECORDS_FORBIDDEN, RecordAccess};
 use crate::analytics::disclosure::Audience;
+use crate::analytics::impact::Dimension;
 use async_graphql::{Context, ID, Object};
 use b2h_entity::{
     audit_event, campaign, funder, grant, nation, organisation, outcome_measure, outcome_record,
@@ -270,6 +272,81 @@ impl Query {
             audience_regions,
             reference: Arc::clone(reference),
         }))
+    }
+
+    /// Impact figures per group: for each measure, its records added up by the measure's
+    /// aggregation kind. Submitted and verified records only. Anonymous readers (and keys without
+    /// full record access) see figures below national level disclosure controlled.
+    async fn impact(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which records; all submitted and verified ones when left out.")]
+        filter: Option<ImpactFilter>,
+        #[graphql(desc = "Dimensions to group by, in order; one group of everything when empty.")]
+        group_by: Option<Vec<ImpactDimension>>,
+    ) -> ApiResult<Vec<ImpactGroup>> {
+        let db = ctx.data::<DatabaseConnection>()?;
+        let reference = ctx.data::<Arc<Reference>>()?;
+        let dimensions: Vec<Dimension> = group_by
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        let filter = filter.unwrap_or_default();
+        let backend = db.get_database_backend();
+        let projects = filter
+            .project
+            .as_ref()
+            .map(|f| f.condition(backend))
+            .transpose()?;
+        let computed = crate::analytics::impact::impact(
+            db,
+            &crate::analytics::impact::ImpactFilter {
+                from: filter.period_from.map(|d| d.0),
+                to: filter.period_to.map(|d| d.0),
+                measures: filter.measure.clone().unwrap_or_default(),
+                statuses: filter
+                    .status
+                    .clone()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Into::into)
+                    .collect(),
+                data_sources: filter
+                    .data_source
+                    .clone()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|d| b2h_entity::enums::DataSource::from(d).as_str().to_owned())
+                    .collect(),
+                evidence_strengths: filter
+                    .evidence_strength
+                    .clone()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|e| {
+                        b2h_entity::enums::EvidenceStrength::from(e)
+                            .as_str()
+                            .to_owned()
+                    })
+                    .collect(),
+                projects,
+            },
+            &dimensions,
+        )
+        .await
+        .map_err(|e| match e {
+            crate::analytics::impact::ImpactError::Invalid(message) => {
+                coded(ApiError::BadUserInput(message))
+            }
+            crate::analytics::impact::ImpactError::Db(e) => coded(e),
+        })?;
+        let national = filter.project.is_none() && !dimensions.iter().any(|d| d.is_local());
+        let audience = match record_access(ctx) {
+            RecordAccess::All => Audience::Exact,
+            _ => Audience::Public { national },
+        };
+        Ok(impact_groups(computed, audience, reference))
     }
 
     /// The audit trail, a page at a time (oldest first unless `orderBy` says otherwise):

@@ -132,3 +132,400 @@ with_demo_app!(
         assert_eq!(none["campaignProgress"], Value::Null);
     }
 );
+
+/// A tiny world with answers worked out by hand.
+async fn fixture(app: &mut TestApp) {
+    app.authenticate(&["--role", "admin"]);
+    let org = app
+        .data("mutation { createOrganisation(input: {name: \"Test Trust\", kind: NHS_TRUST}) { id } }", json!({}))
+        .await["createOrganisation"]["id"]
+        .clone();
+    let project = |reference: &str,
+                   stage: &str,
+                   further: &str,
+                   nation: &str,
+                   region: Option<&str>| {
+        json!({"reference": reference, "title": reference, "leadOrganisationId": org, "primaryStage": stage,
+               "furtherStages": [further], "setting": "COMMUNITY", "startDate": "2023-01-01",
+               "nationCode": nation, "regionCode": region})
+    };
+    let create = "mutation($i: CreateProjectInput!) { createProject(input: $i) { id } }";
+    let p1 = app.data(create, json!({"i": project("T-01", "WAITING_WELL", "WAITING_WELL", "E92000001", Some("E40000011"))})).await
+        ["createProject"]["id"].clone();
+    let p2 = app
+        .data(
+            create,
+            json!({"i": project("T-02", "LIVING_WELL", "WAITING_WELL", "W92000004", None)}),
+        )
+        .await["createProject"]["id"]
+        .clone();
+    let funder = |name: &str| json!({"i": {"name": name}});
+    let f1 = app
+        .data(
+            "mutation($i: CreateFunderInput!) { createFunder(input: $i) { id } }",
+            funder("F1"),
+        )
+        .await["createFunder"]["id"]
+        .clone();
+    let f2 = app
+        .data(
+            "mutation($i: CreateFunderInput!) { createFunder(input: $i) { id } }",
+            funder("F2"),
+        )
+        .await["createFunder"]["id"]
+        .clone();
+    for (i, (f, projects)) in [(f1, vec![p1.clone(), p2.clone()]), (f2, vec![p2.clone()])]
+        .into_iter()
+        .enumerate()
+    {
+        let grant = app
+            .data(
+                "mutation($f: ID!, $o: ID!, $i: String!) { createGrant(input: {identifier: $i, title: \"G\", funderId: $f,
+                   recipientOrganisationId: $o, amountAwarded: \"1000.00\", awardDate: \"2023-01-01\"}) { id } }",
+                json!({"f": f, "o": org, "i": format!("360G-T-{i}")}),
+            )
+            .await["createGrant"]["id"]
+            .clone();
+        for p in projects {
+            app.data(
+                "mutation($g: ID!, $p: ID!) { createGrantAllocation(input: {grantId: $g, projectId: $p, amount: \"100.00\"}) { id } }",
+                json!({"g": grant, "p": p}),
+            )
+            .await;
+        }
+    }
+    let r = |project: &str,
+             measure: &str,
+             start: &str,
+             end: &str,
+             value: f64,
+             sample: Option<i64>| {
+        json!({"project": project, "measure": measure, "periodStart": start, "periodEnd": end, "value": value,
+               "sampleSize": sample, "dataSource": "SURVEY", "evidenceStrength": "STRONG"})
+    };
+    let records = json!([
+        r(
+            "T-01",
+            "patients_supported",
+            "2024-01-01",
+            "2024-01-31",
+            10.0,
+            None
+        ),
+        r(
+            "T-01",
+            "patients_supported",
+            "2024-02-01",
+            "2024-02-29",
+            20.0,
+            None
+        ),
+        r(
+            "T-02",
+            "patients_supported",
+            "2024-01-01",
+            "2024-01-31",
+            3.0,
+            None
+        ),
+        r(
+            "T-01",
+            "active_volunteers",
+            "2024-01-01",
+            "2024-01-31",
+            12.0,
+            None
+        ),
+        r(
+            "T-01",
+            "active_volunteers",
+            "2024-02-01",
+            "2024-02-29",
+            15.0,
+            None
+        ),
+        r(
+            "T-02",
+            "active_volunteers",
+            "2024-01-01",
+            "2024-01-31",
+            7.0,
+            None
+        ),
+        r(
+            "T-02",
+            "active_volunteers",
+            "2024-02-01",
+            "2024-02-29",
+            9.0,
+            None
+        ),
+        r(
+            "T-01",
+            "wellbeing_improved_pct",
+            "2024-01-01",
+            "2024-01-31",
+            60.0,
+            Some(10)
+        ),
+        r(
+            "T-02",
+            "wellbeing_improved_pct",
+            "2024-01-01",
+            "2024-01-31",
+            80.0,
+            Some(30)
+        ),
+        // Straddles January and February: counts in February (its period end), not prorated.
+        r(
+            "T-01",
+            "staff_supported",
+            "2024-01-20",
+            "2024-02-10",
+            4.0,
+            None
+        ),
+        r(
+            "T-02",
+            "staff_supported",
+            "2024-01-01",
+            "2024-01-31",
+            0.0,
+            None
+        ),
+        r(
+            "T-01",
+            "volunteers_supported",
+            "2024-01-01",
+            "2024-01-31",
+            8.0,
+            None
+        ),
+        r(
+            "T-02",
+            "volunteers_supported",
+            "2024-01-01",
+            "2024-01-31",
+            7.0,
+            None
+        ),
+    ]);
+    let made = app
+        .data("mutation($r: [OutcomeRecordInput!]!) { recordOutcomes(records: $r) { records { id } } }", json!({"r": records}))
+        .await;
+    let ids: Vec<Value> = made["recordOutcomes"]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].clone())
+        .collect();
+    app.data(
+        "mutation($ids: [ID!]!) { submitOutcomes(ids: $ids) { id } }",
+        json!({"ids": ids}),
+    )
+    .await;
+    // A draft, which never counts.
+    app.data(
+        "mutation($r: [OutcomeRecordInput!]!) { recordOutcomes(records: $r) { created } }",
+        json!({"r": [r("T-01", "patients_supported", "2024-03-01", "2024-03-31", 500.0, None)]}),
+    )
+    .await;
+}
+
+const IMPACT: &str = "query($f: ImpactFilter, $g: [ImpactDimension!]) { impact(filter: $f, groupBy: $g) {
+  key { pathwayStage region { code } funder { name } month quarter financialYear project { reference } }
+  figures { measure { code } aggregation value records projects sampleSize suppressed rounded } } }";
+
+/// `value` of `measure` in each group, with the group's key.
+fn values(data: &Value, measure: &str) -> Vec<(Value, Value)> {
+    data["impact"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|g| {
+            g["figures"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["measure"]["code"] == measure)
+                .map(|f| (g["key"].clone(), f["value"].clone()))
+        })
+        .collect()
+}
+
+fn only(data: &Value, measure: &str) -> Value {
+    let v = values(data, measure);
+    assert_eq!(v.len(), 1, "{data}");
+    v[0].1.clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn impact_rules_sqlite() {
+    impact_rules(b2h_tests::TestBackend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn impact_rules_postgres() {
+    impact_rules(b2h_tests::TestBackend::Postgres).await;
+}
+
+async fn impact_rules(backend: b2h_tests::TestBackend) {
+    let Some(db) = b2h_tests::TestDb::new(backend).await else {
+        return;
+    };
+    let mut app = TestApp::spawn(db, false).await;
+    fixture(&mut app).await;
+    app.key = None;
+    app.authenticate(&["--role", "evaluator"]);
+
+    // Everything: sums, latest per project summed (not over months), weighted means.
+    let all = app.data(IMPACT, json!({})).await;
+    assert_eq!(only(&all, "patients_supported"), 33.0, "drafts never count");
+    assert_eq!(
+        only(&all, "active_volunteers"),
+        24.0,
+        "15 + 9, not 12 + 15 + 7 + 9"
+    );
+    assert_eq!(
+        only(&all, "wellbeing_improved_pct"),
+        75.0,
+        "(60×10 + 80×30) / 40"
+    );
+    assert_eq!(only(&all, "staff_supported"), 4.0);
+    let wellbeing = all["impact"][0]["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["measure"]["code"] == "wellbeing_improved_pct")
+        .unwrap()
+        .clone();
+    assert_eq!(wellbeing["aggregation"], "WEIGHTED_MEAN");
+    assert_eq!(wellbeing["sampleSize"], 40);
+    assert_eq!(
+        (
+            wellbeing["records"].as_i64(),
+            wellbeing["projects"].as_i64()
+        ),
+        (Some(2), Some(2))
+    );
+
+    // By month: a stock takes each month's latest; the straddling record counts in February.
+    let months = app.data(IMPACT, json!({"g": ["MONTH"]})).await;
+    let av: Vec<f64> = values(&months, "active_volunteers")
+        .iter()
+        .map(|(_, v)| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(av, [19.0, 24.0]);
+    let staff = values(&months, "staff_supported");
+    assert_eq!(staff.len(), 2);
+    assert_eq!(
+        (staff[0].0["month"].clone(), staff[0].1.clone()),
+        (json!("2024-01-01"), json!(0.0))
+    );
+    assert_eq!(
+        (staff[1].0["month"].clone(), staff[1].1.clone()),
+        (json!("2024-02-01"), json!(4.0))
+    );
+    let quarter = app.data(IMPACT, json!({"g": ["QUARTER"]})).await;
+    assert_eq!(quarter["impact"][0]["key"]["quarter"], "2024-Q1");
+    assert_eq!(only(&quarter, "active_volunteers"), 24.0);
+    let fy = app.data(IMPACT, json!({"g": ["FINANCIAL_YEAR"]})).await;
+    assert_eq!(fy["impact"][0]["key"]["financialYear"], "2023/24");
+
+    // Primary stages add up to the total; a stage filter matches any of a project's stages.
+    let stages = app.data(IMPACT, json!({"g": ["PATHWAY_STAGE"]})).await;
+    let by_stage = values(&stages, "patients_supported");
+    assert_eq!(by_stage.len(), 2);
+    assert_eq!(
+        by_stage
+            .iter()
+            .map(|(_, v)| v.as_f64().unwrap())
+            .sum::<f64>(),
+        33.0
+    );
+    let waiting = app
+        .data(
+            IMPACT,
+            json!({"f": {"project": {"stage": {"eq": "WAITING_WELL"}}}}),
+        )
+        .await;
+    assert_eq!(only(&waiting, "patients_supported"), 33.0);
+
+    // Funders sharing a project: both groups count it.
+    let funders = app.data(IMPACT, json!({"g": ["FUNDER"]})).await;
+    let by_funder: Vec<(String, f64)> = values(&funders, "patients_supported")
+        .iter()
+        .map(|(k, v)| {
+            (
+                k["funder"]["name"].as_str().unwrap_or("-").to_owned(),
+                v.as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let mut by_funder = by_funder;
+    by_funder.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(by_funder, [("F1".to_owned(), 33.0), ("F2".to_owned(), 3.0)]);
+
+    // The public: national figures exact, regional ones controlled (7/8 boundary, 0, rounding).
+    app.key = None;
+    let national = app.data(IMPACT, json!({})).await;
+    assert_eq!(only(&national, "patients_supported"), 33.0);
+    let regions = app.data(IMPACT, json!({"g": ["REGION"]})).await;
+    let cell = |code: &str, measure: &str| {
+        regions["impact"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["key"]["region"]["code"] == code)
+            .and_then(|g| {
+                g["figures"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|f| f["measure"]["code"] == measure)
+                    .cloned()
+            })
+            .unwrap()
+    };
+    let wales_volunteers = cell("W92000004", "volunteers_supported");
+    assert_eq!(
+        (
+            wales_volunteers["value"].clone(),
+            wales_volunteers["suppressed"].clone()
+        ),
+        (Value::Null, json!(true))
+    );
+    assert_eq!(
+        wales_volunteers["records"], 1,
+        "counts are never suppressed"
+    );
+    let midlands_volunteers = cell("E40000011", "volunteers_supported");
+    assert_eq!(
+        (
+            midlands_volunteers["value"].clone(),
+            midlands_volunteers["rounded"].clone()
+        ),
+        (json!(10.0), json!(true))
+    );
+    let wales_staff = cell("W92000004", "staff_supported");
+    assert_eq!(
+        (
+            wales_staff["value"].clone(),
+            wales_staff["suppressed"].clone()
+        ),
+        (json!(0.0), json!(false))
+    );
+    assert_eq!(cell("W92000004", "patients_supported")["suppressed"], true);
+    assert_eq!(cell("E40000011", "patients_supported")["value"], 30.0);
+    // A mean over fewer than 8 people is withheld; over 8 or more it is shown.
+    assert_eq!(cell("W92000004", "wellbeing_improved_pct")["value"], 80.0);
+    assert_eq!(cell("E40000011", "wellbeing_improved_pct")["value"], 60.0);
+    // Drafts cannot be asked for.
+    let (_, body) = app
+        .graphql(IMPACT, json!({"f": {"status": ["DRAFT"]}}))
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{body}"
+    );
+}

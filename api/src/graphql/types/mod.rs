@@ -6,6 +6,7 @@ pub mod enums;
 pub mod funder;
 pub mod geography;
 pub mod grant;
+pub mod impact;
 pub mod measure;
 pub mod organisation;
 pub mod progress;

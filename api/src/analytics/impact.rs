@@ -1,0 +1,503 @@
+//! Grouped impact figures: each measure's records added up by its aggregation kind (sum, latest per
+//! project, weighted mean), per group of any of the dimensions, from one grouped query per request.
+//!
+//! The query groups counted records by the requested dimensions, measure, project and (for time
+//! dimensions) month; the per-project partials are then combined here, which is what `latest`
+//! needs (each project's latest period in the group, then summed over projects).
+
+use b2h_entity::enums::{Aggregation, PathwayStage, RecordStatus};
+use b2h_entity::outcome_measure;
+use chrono::{Datelike, NaiveDate};
+use sea_orm::sea_query::{Condition, PostgresQueryBuilder, Query, SqliteQueryBuilder};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, Statement};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use uuid::Uuid;
+
+/// What impact figures can be grouped by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dimension {
+    PathwayStage,
+    Region,
+    Funder,
+    Project,
+    Organisation,
+    Measure,
+    Month,
+    Quarter,
+    Year,
+    FinancialYear,
+}
+
+impl Dimension {
+    /// Breakdowns below national level: controlled for anonymous readers.
+    pub fn is_local(self) -> bool {
+        matches!(
+            self,
+            Dimension::Region | Dimension::Funder | Dimension::Project | Dimension::Organisation
+        )
+    }
+
+    fn is_time(self) -> bool {
+        matches!(
+            self,
+            Dimension::Month | Dimension::Quarter | Dimension::Year | Dimension::FinancialYear
+        )
+    }
+}
+
+/// Most groups one answer may hold.
+pub const MAX_GROUPS: usize = 10_000;
+
+/// Which records count.
+#[derive(Clone, Debug, Default)]
+pub struct ImpactFilter {
+    /// `period_end` on or after.
+    pub from: Option<NaiveDate>,
+    /// `period_end` on or before.
+    pub to: Option<NaiveDate>,
+    /// Measure codes; all when empty.
+    pub measures: Vec<String>,
+    /// Submitted and verified when empty (drafts never count).
+    pub statuses: Vec<RecordStatus>,
+    pub data_sources: Vec<String>,
+    pub evidence_strengths: Vec<String>,
+    /// A condition on `project` rows (the project filter grammar).
+    pub projects: Option<Condition>,
+}
+
+/// One value of a dimension in a group's key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyPart {
+    Stage(PathwayStage),
+    /// Region code, or nation code outside England.
+    Area(String),
+    /// `None`: the projects no funder has an allocation to.
+    Funder(Option<Uuid>),
+    Project(Uuid),
+    Organisation(Uuid),
+    Measure(Uuid),
+    /// First day of the month.
+    Month(NaiveDate),
+    /// Year and quarter 1-4.
+    Quarter(i32, u32),
+    Year(i32),
+    /// The year the financial year starts (2023 for April 2023 to March 2024).
+    FinancialYear(i32),
+}
+
+/// A measure's figure in one group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MeasureFigure {
+    pub measure: outcome_measure::Model,
+    pub value: f64,
+    pub records: i64,
+    pub projects: i64,
+    /// Σ sample sizes of the records that have one.
+    pub sample_size: Option<i64>,
+    pub baseline: Option<f64>,
+    pub target: Option<f64>,
+}
+
+/// One group: its key (in the order of the dimensions asked for) and a figure per measure.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    pub key: Vec<KeyPart>,
+    pub figures: Vec<MeasureFigure>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImpactError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+/// Partial sums of one project's records of one measure in one group.
+#[derive(Clone, Debug, Default)]
+struct Partial {
+    records: i64,
+    sum: f64,
+    weighted: f64,
+    sample: i64,
+    has_sample: bool,
+    base_sum: f64,
+    base_n: i64,
+    base_weighted: f64,
+    base_sample: i64,
+    target_sum: f64,
+    target_n: i64,
+    target_weighted: f64,
+    target_sample: i64,
+    /// The latest record: its period end, value, baseline and target.
+    last: Option<(String, f64, Option<f64>, Option<f64>)>,
+}
+
+impl Partial {
+    fn absorb(&mut self, other: Partial) {
+        self.records += other.records;
+        self.sum += other.sum;
+        self.weighted += other.weighted;
+        self.sample += other.sample;
+        self.has_sample |= other.has_sample;
+        self.base_sum += other.base_sum;
+        self.base_n += other.base_n;
+        self.base_weighted += other.base_weighted;
+        self.base_sample += other.base_sample;
+        self.target_sum += other.target_sum;
+        self.target_n += other.target_n;
+        self.target_weighted += other.target_weighted;
+        self.target_sample += other.target_sample;
+        if other.last.as_ref().map(|l| &l.0) > self.last.as_ref().map(|l| &l.0) {
+            self.last = other.last;
+        }
+    }
+}
+
+/// Splits `end|value|baseline|target` (empty for null).
+fn parse_last(text: &str) -> Option<(String, f64, Option<f64>, Option<f64>)> {
+    let mut parts = text.split('|');
+    let end = parts.next()?.to_owned();
+    let value = parts.next()?.trim().parse().ok()?;
+    let number = |p: Option<&str>| p.and_then(|t| t.trim().parse::<f64>().ok());
+    let baseline = number(parts.next());
+    let target = number(parts.next());
+    Some((end, value, baseline, target))
+}
+
+fn time_part(dimension: Dimension, month: NaiveDate) -> KeyPart {
+    match dimension {
+        Dimension::Quarter => KeyPart::Quarter(month.year(), (month.month() - 1) / 3 + 1),
+        Dimension::Year => KeyPart::Year(month.year()),
+        Dimension::FinancialYear => KeyPart::FinancialYear(if month.month() >= 4 {
+            month.year()
+        } else {
+            month.year() - 1
+        }),
+        _ => KeyPart::Month(month),
+    }
+}
+
+/// Computes the groups.
+pub async fn impact(
+    db: &DatabaseConnection,
+    filter: &ImpactFilter,
+    dimensions: &[Dimension],
+) -> Result<Vec<Group>, ImpactError> {
+    let mut seen = HashSet::new();
+    for d in dimensions {
+        if !seen.insert(*d) {
+            return Err(ImpactError::Invalid(format!("groupBy names {d:?} twice")));
+        }
+    }
+    if filter.statuses.contains(&RecordStatus::Draft) {
+        return Err(ImpactError::Invalid(
+            "drafts never count in figures: filter by SUBMITTED and VERIFIED".into(),
+        ));
+    }
+    let backend = db.get_database_backend();
+    let postgres = backend == DbBackend::Postgres;
+    let text = |expr: &str| {
+        if postgres {
+            format!("CAST({expr} AS text)")
+        } else {
+            format!("CAST({expr} AS TEXT)")
+        }
+    };
+    let month_expr = if postgres {
+        "to_char(r.period_end, 'YYYY-MM')".to_owned()
+    } else {
+        "substr(r.period_end, 1, 7)".to_owned()
+    };
+    let mut select: Vec<String> = Vec::new();
+    let mut group: Vec<String> = vec!["r.measure_id".into(), "r.project_id".into()];
+    let mut from = "outcome_record r JOIN project p ON p.id = r.project_id".to_owned();
+    for d in dimensions {
+        let (name, expr) = match d {
+            Dimension::PathwayStage => ("stage", "p.primary_stage".to_owned()),
+            Dimension::Region => ("area", "COALESCE(p.region_code, p.nation_code)".to_owned()),
+            Dimension::Organisation => ("organisation", "p.lead_organisation_id".to_owned()),
+            Dimension::Funder => {
+                // Each funder with a live allocation to the project, once (groups overlap).
+                from.push_str(
+                    " LEFT JOIN (SELECT DISTINCT a.project_id AS project_id, g.funder_id AS funder_id
+                       FROM grant_allocation a JOIN grant_award g ON g.id = a.grant_id
+                       WHERE a.archived_at IS NULL) pf ON pf.project_id = p.id",
+                );
+                ("funder", "pf.funder_id".to_owned())
+            }
+            _ => continue,
+        };
+        select.push(format!("{expr} AS {name}"));
+        group.push(expr);
+    }
+    let timed = dimensions.iter().any(|d| d.is_time());
+    if timed {
+        select.push(format!("{month_expr} AS month"));
+        group.push(month_expr.clone());
+    }
+    let last = format!(
+        "MAX({end} || '|' || {value} || '|' || COALESCE({baseline}, '') || '|' || COALESCE({target}, ''))",
+        end = text("r.period_end"),
+        value = text("r.value"),
+        baseline = text("r.baseline"),
+        target = text("r.target"),
+    );
+    select.extend([
+        "r.measure_id AS measure_id".to_owned(),
+        "r.project_id AS project_id".to_owned(),
+        "COUNT(*) AS records".to_owned(),
+        "SUM(r.value) AS sum_value".to_owned(),
+        "SUM(r.value * r.sample_size) AS weighted".to_owned(),
+        "SUM(r.sample_size) AS sample".to_owned(),
+        "COUNT(r.sample_size) AS samples".to_owned(),
+        "SUM(r.baseline) AS base_sum".to_owned(),
+        "COUNT(r.baseline) AS base_n".to_owned(),
+        "SUM(r.baseline * r.sample_size) AS base_weighted".to_owned(),
+        "SUM(CASE WHEN r.baseline IS NOT NULL THEN r.sample_size END) AS base_sample".to_owned(),
+        "SUM(r.target) AS target_sum".to_owned(),
+        "COUNT(r.target) AS target_n".to_owned(),
+        "SUM(r.target * r.sample_size) AS target_weighted".to_owned(),
+        "SUM(CASE WHEN r.target IS NOT NULL THEN r.sample_size END) AS target_sample".to_owned(),
+        format!("{last} AS last"),
+    ]);
+
+    // The WHERE clause, built with sea-query so that values are bound, not spliced.
+    let mut condition = Condition::all();
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait};
+    let col = |table: &str, name: &str| Expr::col((Alias::new(table), Alias::new(name)));
+    let statuses: Vec<&str> = if filter.statuses.is_empty() {
+        vec!["submitted", "verified"]
+    } else {
+        filter.statuses.iter().map(|s| s.as_str()).collect()
+    };
+    condition = condition
+        .add(col("r", "status").is_in(statuses))
+        .add(col("r", "archived_at").is_null());
+    if let Some(from) = filter.from {
+        condition = condition.add(col("r", "period_end").gte(from));
+    }
+    if let Some(to) = filter.to {
+        condition = condition.add(col("r", "period_end").lte(to));
+    }
+    let measures: Vec<outcome_measure::Model> = outcome_measure::Entity::find().all(db).await?;
+    if !filter.measures.is_empty() {
+        let mut ids = Vec::new();
+        for code in &filter.measures {
+            match measures.iter().find(|m| &m.code == code) {
+                Some(m) => ids.push(m.id),
+                None => {
+                    return Err(ImpactError::Invalid(format!(
+                        "no measure has the code '{code}'"
+                    )));
+                }
+            }
+        }
+        condition = condition.add(col("r", "measure_id").is_in(ids));
+    }
+    if !filter.data_sources.is_empty() {
+        condition = condition.add(col("r", "data_source").is_in(filter.data_sources.clone()));
+    }
+    if !filter.evidence_strengths.is_empty() {
+        condition =
+            condition.add(col("r", "evidence_strength").is_in(filter.evidence_strengths.clone()));
+    }
+    if let Some(projects) = &filter.projects {
+        let mut sub = Query::select();
+        sub.expr(Expr::cust("\"project\".\"id\""))
+            .from(Alias::new("project"))
+            .cond_where(projects.clone());
+        condition = condition.add(col("r", "project_id").in_subquery(sub));
+    }
+    let mut where_query = Query::select();
+    where_query.expr(Expr::cust("1")).cond_where(condition);
+    let (where_sql, values) = if postgres {
+        where_query.build(PostgresQueryBuilder)
+    } else {
+        where_query.build(SqliteQueryBuilder)
+    };
+    let where_clause = where_sql
+        .split_once(" WHERE ")
+        .map(|(_, w)| w.to_owned())
+        .unwrap_or_else(|| "TRUE".to_owned());
+    let sql = format!(
+        "SELECT {} FROM {from} WHERE {where_clause} GROUP BY {}",
+        select.join(", "),
+        group.join(", ")
+    );
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+
+    let by_id: HashMap<Uuid, &outcome_measure::Model> =
+        measures.iter().map(|m| (m.id, m)).collect();
+    // (key, measure) → project → partial
+    let mut cells: BTreeMap<(Vec<KeyPart>, Uuid), BTreeMap<Uuid, Partial>> = BTreeMap::new();
+    for row in rows {
+        let measure_id: Uuid = row.try_get("", "measure_id")?;
+        let project_id: Uuid = row.try_get("", "project_id")?;
+        let month = if timed {
+            let text: String = row.try_get("", "month")?;
+            NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").ok()
+        } else {
+            None
+        };
+        let mut key = Vec::with_capacity(dimensions.len());
+        for d in dimensions {
+            key.push(match d {
+                Dimension::PathwayStage => {
+                    let stage: String = row.try_get("", "stage")?;
+                    match PathwayStage::parse(&stage) {
+                        Some(s) => KeyPart::Stage(s),
+                        None => continue,
+                    }
+                }
+                Dimension::Region => KeyPart::Area(row.try_get("", "area")?),
+                Dimension::Organisation => KeyPart::Organisation(row.try_get("", "organisation")?),
+                Dimension::Funder => KeyPart::Funder(row.try_get("", "funder")?),
+                Dimension::Project => KeyPart::Project(project_id),
+                Dimension::Measure => KeyPart::Measure(measure_id),
+                time => match month {
+                    Some(m) => time_part(*time, m),
+                    None => continue,
+                },
+            });
+        }
+        let number = |name: &str| -> Result<f64, DbErr> {
+            Ok(row.try_get::<Option<f64>>("", name)?.unwrap_or(0.0))
+        };
+        let count = |name: &str| -> Result<i64, DbErr> { row.try_get::<i64>("", name) };
+        let whole = |name: &str| -> Result<i64, DbErr> {
+            Ok(row.try_get::<Option<i64>>("", name)?.unwrap_or(0))
+        };
+        let last: Option<String> = row.try_get("", "last")?;
+        let partial = Partial {
+            records: count("records")?,
+            sum: number("sum_value")?,
+            weighted: number("weighted")?,
+            sample: whole("sample")?,
+            has_sample: count("samples")? > 0,
+            base_sum: number("base_sum")?,
+            base_n: count("base_n")?,
+            base_weighted: number("base_weighted")?,
+            base_sample: whole("base_sample")?,
+            target_sum: number("target_sum")?,
+            target_n: count("target_n")?,
+            target_weighted: number("target_weighted")?,
+            target_sample: whole("target_sample")?,
+            last: last.as_deref().and_then(parse_last),
+        };
+        cells
+            .entry((key, measure_id))
+            .or_default()
+            .entry(project_id)
+            .or_default()
+            .absorb(partial);
+    }
+
+    let mut groups: BTreeMap<Vec<KeyPart>, Vec<MeasureFigure>> = BTreeMap::new();
+    for ((key, measure_id), projects) in cells {
+        let Some(measure) = by_id.get(&measure_id) else {
+            continue;
+        };
+        groups
+            .entry(key)
+            .or_default()
+            .push(combine(measure, projects.into_values().collect()));
+        if groups.len() > MAX_GROUPS {
+            return Err(ImpactError::Invalid(format!(
+                "more than {MAX_GROUPS} groups: group by fewer dimensions or filter"
+            )));
+        }
+    }
+    Ok(groups
+        .into_iter()
+        .map(|(key, mut figures)| {
+            figures.sort_by(|a, b| a.measure.code.cmp(&b.measure.code));
+            Group { key, figures }
+        })
+        .collect())
+}
+
+/// One measure's figure from its projects' partials, by the measure's aggregation kind.
+fn combine(measure: &outcome_measure::Model, projects: Vec<Partial>) -> MeasureFigure {
+    let count = projects.len() as i64;
+    let mut all = Partial::default();
+    let mut latest_value = 0.0;
+    let (mut latest_base, mut latest_base_any) = (0.0, false);
+    let (mut latest_target, mut latest_target_any) = (0.0, false);
+    for p in &projects {
+        if let Some((_, value, baseline, target)) = &p.last {
+            latest_value += value;
+            if let Some(b) = baseline {
+                latest_base += b;
+                latest_base_any = true;
+            }
+            if let Some(t) = target {
+                latest_target += t;
+                latest_target_any = true;
+            }
+        }
+    }
+    for p in projects {
+        all.absorb(p);
+    }
+    let mean = |sum: f64, n: i64| (n > 0).then(|| sum / n as f64);
+    let (value, baseline, target) = match measure.aggregation {
+        Aggregation::Sum => (
+            all.sum,
+            (all.base_n > 0).then_some(all.base_sum),
+            (all.target_n > 0).then_some(all.target_sum),
+        ),
+        Aggregation::Latest => (
+            latest_value,
+            latest_base_any.then_some(latest_base),
+            latest_target_any.then_some(latest_target),
+        ),
+        Aggregation::WeightedMean => (
+            mean(all.weighted, all.sample).unwrap_or(0.0),
+            mean(all.base_weighted, all.base_sample),
+            mean(all.target_weighted, all.target_sample),
+        ),
+    };
+    MeasureFigure {
+        measure: measure.clone(),
+        value,
+        records: all.records,
+        projects: count,
+        sample_size: all.has_sample.then_some(all.sample),
+        baseline,
+        target,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latest_records_are_parsed() {
+        assert_eq!(
+            parse_last("2024-06-30|12|10|"),
+            Some(("2024-06-30".into(), 12.0, Some(10.0), None))
+        );
+        assert_eq!(parse_last("x"), None);
+    }
+
+    #[test]
+    fn financial_years_start_in_april() {
+        let d = |y, m| NaiveDate::from_ymd_opt(y, m, 1).unwrap();
+        assert_eq!(
+            time_part(Dimension::FinancialYear, d(2024, 3)),
+            KeyPart::FinancialYear(2023)
+        );
+        assert_eq!(
+            time_part(Dimension::FinancialYear, d(2024, 4)),
+            KeyPart::FinancialYear(2024)
+        );
+        assert_eq!(
+            time_part(Dimension::Quarter, d(2024, 6)),
+            KeyPart::Quarter(2024, 2)
+        );
+    }
+}

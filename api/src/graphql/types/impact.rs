@@ -1,0 +1,280 @@
+//! `impact(filter, groupBy)`: figures per measure, added up by each measure's aggregation kind, per
+//! group; disclosure controlled below national level for readers without full record access.
+
+use super::enums::{Aggregation, DataSource, EvidenceStrength, PathwayStage, RecordStatus};
+use super::funder::Funder;
+use super::measure::OutcomeMeasure;
+use super::organisation::Organisation;
+use super::progress::Place;
+use super::project::{Project, ProjectFilter};
+use super::related;
+use crate::analytics::disclosure::{Audience, Figure, show};
+use crate::analytics::impact::{self, Dimension, KeyPart};
+use crate::graphql::error::ApiResult;
+use crate::graphql::reference::Reference;
+use crate::graphql::scalars::Date;
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use b2h_entity::enums as domain;
+use std::sync::Arc;
+
+/// What impact figures can be grouped by (several at once).
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ImpactDimension {
+    /// The project's primary pathway stage (groups add up to the total).
+    PathwayStage,
+    /// The project's NHS England region, or its nation outside England.
+    Region,
+    /// Every funder with an allocation to the project: groups overlap (a project funded twice
+    /// counts in both); projects without one form a group without a funder.
+    Funder,
+    /// The project.
+    Project,
+    /// The project's lead organisation.
+    Organisation,
+    /// The measure (each group then holds one figure).
+    Measure,
+    /// Month of `periodEnd`.
+    Month,
+    /// Calendar quarter of `periodEnd`.
+    Quarter,
+    /// Calendar year of `periodEnd`.
+    Year,
+    /// UK financial year (April to March) of `periodEnd`.
+    FinancialYear,
+}
+
+impl From<ImpactDimension> for Dimension {
+    fn from(d: ImpactDimension) -> Self {
+        match d {
+            ImpactDimension::PathwayStage => Dimension::PathwayStage,
+            ImpactDimension::Region => Dimension::Region,
+            ImpactDimension::Funder => Dimension::Funder,
+            ImpactDimension::Project => Dimension::Project,
+            ImpactDimension::Organisation => Dimension::Organisation,
+            ImpactDimension::Measure => Dimension::Measure,
+            ImpactDimension::Month => Dimension::Month,
+            ImpactDimension::Quarter => Dimension::Quarter,
+            ImpactDimension::Year => Dimension::Year,
+            ImpactDimension::FinancialYear => Dimension::FinancialYear,
+        }
+    }
+}
+
+/// Which records the figures add up. Submitted and verified records only; drafts never count.
+#[derive(InputObject, Default)]
+pub struct ImpactFilter {
+    /// Records whose period ends on or after this day.
+    pub period_from: Option<Date>,
+    /// Records whose period ends on or before this day.
+    pub period_to: Option<Date>,
+    /// Measure codes (`patients_supported`); all when left out.
+    pub measure: Option<Vec<String>>,
+    /// SUBMITTED, VERIFIED or both (the default).
+    pub status: Option<Vec<RecordStatus>>,
+    /// Where the figures come from.
+    pub data_source: Option<Vec<DataSource>>,
+    /// How strong the evidence is.
+    pub evidence_strength: Option<Vec<EvidenceStrength>>,
+    /// Which projects (the project filter: funder, stage, region, lead organisation…).
+    pub project: Option<ProjectFilter>,
+}
+
+/// A group's key: the value of each dimension grouped by (the others are null).
+pub struct ImpactKey {
+    parts: Vec<KeyPart>,
+    reference: Arc<Reference>,
+}
+
+/// A group's key: the value of each dimension grouped by (the others are null).
+#[Object]
+impl ImpactKey {
+    /// The primary pathway stage.
+    async fn pathway_stage(&self) -> Option<PathwayStage> {
+        self.parts.iter().find_map(|p| match p {
+            KeyPart::Stage(s) => Some((*s).into()),
+            _ => None,
+        })
+    }
+
+    /// The region, or nation outside England.
+    async fn region(&self) -> Option<Place> {
+        self.parts.iter().find_map(|p| match p {
+            KeyPart::Area(code) => Some(Place {
+                code: code.clone(),
+                name: self
+                    .reference
+                    .regions
+                    .get(code)
+                    .map(|r| r.name.clone())
+                    .or_else(|| self.reference.nations.get(code).map(|n| n.name.clone()))
+                    .unwrap_or_else(|| code.clone()),
+            }),
+            _ => None,
+        })
+    }
+
+    /// The funder (null in the group of projects without one, and when not grouped by funder).
+    async fn funder(&self, ctx: &Context<'_>) -> ApiResult<Option<Funder>> {
+        match self.parts.iter().find_map(|p| match p {
+            KeyPart::Funder(f) => Some(*f),
+            _ => None,
+        }) {
+            Some(Some(id)) => related(ctx, |l| &l.funders, id, Funder).await,
+            _ => Ok(None),
+        }
+    }
+
+    /// The project.
+    async fn project(&self, ctx: &Context<'_>) -> ApiResult<Option<Project>> {
+        match self.parts.iter().find_map(|p| match p {
+            KeyPart::Project(id) => Some(*id),
+            _ => None,
+        }) {
+            Some(id) => related(ctx, |l| &l.projects, id, Project).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The lead organisation.
+    async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<Organisation>> {
+        match self.parts.iter().find_map(|p| match p {
+            KeyPart::Organisation(id) => Some(*id),
+            _ => None,
+        }) {
+            Some(id) => related(ctx, |l| &l.organisations, id, Organisation).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The measure.
+    async fn measure(&self, ctx: &Context<'_>) -> ApiResult<Option<OutcomeMeasure>> {
+        match self.parts.iter().find_map(|p| match p {
+            KeyPart::Measure(id) => Some(*id),
+            _ => None,
+        }) {
+            Some(id) => related(ctx, |l| &l.measures, id, OutcomeMeasure).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The month's first day.
+    async fn month(&self) -> Option<Date> {
+        self.parts.iter().find_map(|p| match p {
+            KeyPart::Month(m) => Some((*m).into()),
+            _ => None,
+        })
+    }
+
+    /// The calendar quarter (`2024-Q2`).
+    async fn quarter(&self) -> Option<String> {
+        self.parts.iter().find_map(|p| match p {
+            KeyPart::Quarter(y, q) => Some(format!("{y}-Q{q}")),
+            _ => None,
+        })
+    }
+
+    /// The calendar year.
+    async fn year(&self) -> Option<i32> {
+        self.parts.iter().find_map(|p| match p {
+            KeyPart::Year(y) => Some(*y),
+            _ => None,
+        })
+    }
+
+    /// The UK financial year (`2023/24`: April 2023 to March 2024).
+    async fn financial_year(&self) -> Option<String> {
+        self.parts.iter().find_map(|p| match p {
+            KeyPart::FinancialYear(y) => Some(format!("{y}/{:02}", (y + 1) % 100)),
+            _ => None,
+        })
+    }
+}
+
+/// One measure's figure in a group. A suppressed figure's values are null.
+#[derive(SimpleObject)]
+pub struct ImpactFigure {
+    /// The measure.
+    pub measure: OutcomeMeasure,
+    /// How its records add up: SUM, LATEST (each project's latest period, summed over projects)
+    /// or WEIGHTED_MEAN (by sample size).
+    pub aggregation: Aggregation,
+    /// The figure, in the measure's unit.
+    pub value: Option<f64>,
+    /// Records behind the figure (never suppressed).
+    pub records: i64,
+    /// Projects behind the figure (never suppressed).
+    pub projects: i64,
+    /// Total sample size of the records that give one.
+    pub sample_size: Option<i64>,
+    /// The baseline, added up the same way, where records give one.
+    pub baseline: Option<f64>,
+    /// The target, added up the same way, where records give one.
+    pub target: Option<f64>,
+    /// Whether the figure is withheld (small numbers, for anonymous readers below national level).
+    pub suppressed: bool,
+    /// Whether the figure is rounded (people, to the nearest 5).
+    pub rounded: bool,
+}
+
+/// One group of an impact breakdown.
+#[derive(SimpleObject)]
+pub struct ImpactGroup {
+    /// The group's key.
+    pub key: ImpactKey,
+    /// A figure per measure with records in the group, by measure code.
+    pub figures: Vec<ImpactFigure>,
+}
+
+/// The figure as `audience` may see it.
+pub fn figure(f: impact::MeasureFigure, audience: Audience) -> ImpactFigure {
+    let m = &f.measure;
+    let people = m.unit == domain::MeasureUnit::People;
+    let wrap = |v: f64| match (m.aggregation, people) {
+        (domain::Aggregation::WeightedMean, _) => Figure::Mean {
+            value: v,
+            sample: f.sample_size.unwrap_or(0),
+        },
+        (_, true) => Figure::People(v),
+        _ => Figure::Other(v),
+    };
+    let shown = show(wrap(f.value), audience);
+    let side = |v: Option<f64>| {
+        v.and_then(|v| {
+            if shown.suppressed {
+                None
+            } else {
+                show(wrap(v), audience).value
+            }
+        })
+    };
+    ImpactFigure {
+        aggregation: m.aggregation.into(),
+        value: shown.value,
+        records: f.records,
+        projects: f.projects,
+        sample_size: f.sample_size,
+        baseline: side(f.baseline),
+        target: side(f.target),
+        suppressed: shown.suppressed,
+        rounded: shown.rounded,
+        measure: OutcomeMeasure(f.measure),
+    }
+}
+
+/// Wraps computed groups for the answer.
+pub fn groups(
+    computed: Vec<impact::Group>,
+    audience: Audience,
+    reference: &Arc<Reference>,
+) -> Vec<ImpactGroup> {
+    computed
+        .into_iter()
+        .map(|g| ImpactGroup {
+            key: ImpactKey {
+                parts: g.key,
+                reference: Arc::clone(reference),
+            },
+            figures: g.figures.into_iter().map(|f| figure(f, audience)).collect(),
+        })
+        .collect()
+}
