@@ -4,3 +4,4 @@
 pub mod disclosure;
 pub mod impact;
 pub mod progress;
+pub mod returns;

@@ -20,6 +20,7 @@ use super::types::project::{Project, ProjectConnection, ProjectFilter, ProjectOr
 use super::types::record::{
     OutcomeRecord, OutcomeRecordConnection, OutcomeRecordFilter, OutcomeRecordOrderField,
 };
+use super::types::returns::{MissingReturn, PeriodInput};
 use super::types::uuid_of;
 use crate::access::{AUDIT_FORBIDDEN, Principal, RECORDS_FORBIDDEN, RecordAccess};
 use crate::analytics::disclosure::Audience;
@@ -347,6 +348,60 @@ impl Query {
             _ => Audience::Public { national },
         };
         Ok(impact_groups(computed, audience, reference))
+    }
+
+    /// Active projects that reported a measure before `period` but have no submitted or
+    /// verified record of it for the period, by project reference and measure code. Needs a key
+    /// that reads records: admins and evaluators see all, a partner its own projects, a funder the
+    /// projects it funds.
+    async fn missing_returns(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The reporting period, e.g. a month.")] period: PeriodInput,
+    ) -> ApiResult<Vec<MissingReturn>> {
+        if period.end.0 < period.start.0 {
+            return Err(coded(ApiError::BadUserInput(format!(
+                "period.end {} is before period.start {}",
+                period.end.0, period.start.0
+            ))));
+        }
+        let access = record_access(ctx);
+        if access == RecordAccess::None {
+            return Err(coded(ApiError::Forbidden(RECORDS_FORBIDDEN.into())));
+        }
+        let db = ctx.data::<DatabaseConnection>()?;
+        let mut rows =
+            crate::analytics::returns::missing_returns(db, period.start.0, period.end.0, access)
+                .await
+                .map_err(coded)?;
+        // By project reference, then measure code.
+        let ids: std::collections::HashSet<uuid::Uuid> =
+            rows.iter().map(|r| r.project_id).collect();
+        let ids: Vec<uuid::Uuid> = ids.into_iter().collect();
+        let mut projects = std::collections::HashMap::new();
+        for chunk in ids.chunks(500) {
+            for p in project::Entity::find()
+                .filter(project::Column::Id.is_in(chunk.to_vec()))
+                .all(db)
+                .await
+                .map_err(coded)?
+            {
+                projects.insert(p.id, p.reference);
+            }
+        }
+        let measures: std::collections::HashMap<uuid::Uuid, String> =
+            outcome_measure::Entity::find()
+                .all(db)
+                .await
+                .map_err(coded)?
+                .into_iter()
+                .map(|m| (m.id, m.code))
+                .collect();
+        rows.sort_by(|a, b| {
+            (projects.get(&a.project_id), measures.get(&a.measure_id))
+                .cmp(&(projects.get(&b.project_id), measures.get(&b.measure_id)))
+        });
+        Ok(rows.into_iter().map(MissingReturn).collect())
     }
 
     /// The audit trail, a page at a time (oldest first unless `orderBy` says otherwise):

@@ -529,3 +529,96 @@ async fn impact_rules(backend: b2h_tests::TestBackend) {
         "{body}"
     );
 }
+
+with_demo_app!(
+    missing_returns_are_listed_for_chasing,
+    |mut app: TestApp| async move {
+        let query = "query($s: Date!, $e: Date!) { missingReturns(period: {start: $s, end: $e}) {
+        project { reference status } measure { code } lastPeriodEnd } }";
+        // The public may not see who has not reported.
+        let (_, body) = app
+            .graphql(query, json!({"s": "2024-07-01", "e": "2024-07-31"}))
+            .await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{body}"
+        );
+
+        app.authenticate(&["--role", "admin"]);
+        // July 2024 follows the seed's last month: every active project's measures are due.
+        let due = app
+            .data(query, json!({"s": "2024-07-01", "e": "2024-07-31"}))
+            .await;
+        let due = due["missingReturns"].as_array().unwrap().clone();
+        assert!(!due.is_empty());
+        assert!(
+            due.iter().all(|d| d["project"]["status"] == "ACTIVE"),
+            "active projects only"
+        );
+        let geh: Vec<&Value> = due
+            .iter()
+            .filter(|d| d["project"]["reference"] == "GEH-B2H-01")
+            .collect();
+        assert_eq!(
+            geh.len(),
+            8,
+            "the eight measures GEH-B2H-01 reports: {geh:?}"
+        );
+        assert!(
+            geh.iter().all(|d| d["lastPeriodEnd"] == "2024-06-30"),
+            "{geh:?}"
+        );
+        // Submitting July's patients figure takes it off the list; a draft does not.
+        let record = |value: f64| {
+            json!({"r": [{"project": "GEH-B2H-01", "measure": "patients_supported", "periodStart": "2024-07-01",
+            "periodEnd": "2024-07-31", "value": value, "dataSource": "SURVEY", "evidenceStrength": "STRONG"}]})
+        };
+        let made = app
+        .data("mutation($r: [OutcomeRecordInput!]!) { recordOutcomes(records: $r) { records { id } } }", record(12.0))
+        .await;
+        let still = app
+            .data(query, json!({"s": "2024-07-01", "e": "2024-07-31"}))
+            .await;
+        assert_eq!(
+            still["missingReturns"].as_array().unwrap().len(),
+            due.len(),
+            "a draft is no return"
+        );
+        let id = made["recordOutcomes"]["records"][0]["id"].clone();
+        app.data(
+            "mutation($ids: [ID!]!) { submitOutcomes(ids: $ids) { id } }",
+            json!({"ids": [id]}),
+        )
+        .await;
+        let after = app
+            .data(query, json!({"s": "2024-07-01", "e": "2024-07-31"}))
+            .await;
+        let after = after["missingReturns"].as_array().unwrap();
+        assert_eq!(after.len(), due.len() - 1);
+        assert!(
+            !after
+                .iter()
+                .any(|d| d["project"]["reference"] == "GEH-B2H-01"
+                    && d["measure"]["code"] == "patients_supported")
+        );
+
+        // A partner sees its own projects' returns only.
+        app.authenticate(&["--role", "partner", "--organisation", "GB-NHS-RLT"]);
+        let own = app
+            .data(query, json!({"s": "2024-07-01", "e": "2024-07-31"}))
+            .await;
+        let own = own["missingReturns"].as_array().unwrap();
+        assert!(!own.is_empty() && own.len() < after.len());
+        assert!(
+            own.iter().all(|d| d["project"]["reference"]
+                .as_str()
+                .unwrap()
+                .starts_with("GEH-")),
+            "{own:?}"
+        );
+        let (_, body) = app
+            .graphql(query, json!({"s": "2024-07-31", "e": "2024-07-01"}))
+            .await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    }
+);

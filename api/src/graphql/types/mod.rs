@@ -12,6 +12,7 @@ pub mod organisation;
 pub mod progress;
 pub mod project;
 pub mod record;
+pub mod returns;
 
 use super::batch::{BatchLoad, Batched};
 use super::error::{ApiError, ApiResult, coded};
