@@ -207,6 +207,44 @@ with_demo_app!(
         .await;
         assert_eq!(code(&body), Some("FORBIDDEN"), "{body}");
 
+        // Aggregates: everyone reads them; only full record access sees regional cells exact
+        // (no role learns from an aggregate what it may not read record by record).
+        for role in ROLES {
+            let body = as_role(
+                &mut app,
+                &keys,
+                role,
+                "{ campaignProgress { supported byRegion { rounded } }
+                   impact(groupBy: [REGION], filter: {measure: [\"patients_supported\"]}) { figures { rounded } } }",
+                json!({}),
+            )
+            .await;
+            assert!(body.get("errors").is_none(), "{role}: {body}");
+            let exact = matches!(role, "admin" | "evaluator");
+            let progress = &body["data"]["campaignProgress"];
+            assert!(progress["supported"].as_i64().unwrap() > 0);
+            for cell in progress["byRegion"].as_array().unwrap() {
+                assert_eq!(cell["rounded"], !exact, "{role}: {cell}");
+            }
+            for group in body["data"]["impact"].as_array().unwrap() {
+                assert_eq!(group["figures"][0]["rounded"], !exact, "{role}: {group}");
+            }
+            let body = as_role(
+                &mut app,
+                &keys,
+                role,
+                "{ missingReturns(period: {start: \"2024-07-01\", end: \"2024-07-31\"}) { lastPeriodEnd } }",
+                json!({}),
+            )
+            .await;
+            let expected = if role == "public" {
+                Some("FORBIDDEN")
+            } else {
+                None
+            };
+            assert_eq!(code(&body), expected, "{role}: {body}");
+        }
+
         // The audit trail: admins only.
         for role in ROLES {
             let body = as_role(
