@@ -16,7 +16,7 @@ pub struct MissingReturn {
 }
 
 fn col(table: &str, name: &str) -> Expr {
-    Expr::col((Alias::new(table), Alias::new(name))).into()
+    Expr::col((Alias::new(table), Alias::new(name)))
 }
 
 /// The returns missing for the period `start..=end`, among the projects `access` may read.
