@@ -8,6 +8,7 @@ use super::types::audit::{
 };
 use super::types::campaign::Campaign;
 use super::types::funder::{Funder, FunderConnection, FunderFilter, FunderOrderField};
+use super::types::funder_summary::FunderImpactSummary;
 use super::types::geography::{Nation, Region};
 use super::types::grant::{Grant, GrantConnection, GrantFilter, GrantOrderField};
 use super::types::impact::{ImpactDimension, ImpactFilter, ImpactGroup, groups as impact_groups};
@@ -402,6 +403,45 @@ impl Query {
                 .cmp(&(projects.get(&b.project_id), measures.get(&b.measure_id)))
         });
         Ok(rows.into_iter().map(MissingReturn).collect())
+    }
+
+    /// A funder's impact summary for a window (records whose period ends in it): its grants,
+    /// allocations and funded projects, people supported, cost per person supported and outcome
+    /// highlights. For the funder's own key, evaluators and admins; null when no funder has the id.
+    async fn funder_impact_summary(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The funder (UUID).")] funder_id: ID,
+        #[graphql(desc = "First day of the window.")] from: crate::graphql::scalars::Date,
+        #[graphql(desc = "Last day of the window.")] to: crate::graphql::scalars::Date,
+    ) -> ApiResult<Option<FunderImpactSummary>> {
+        let id = uuid_of(&funder_id)?;
+        if to.0 < from.0 {
+            return Err(coded(ApiError::BadUserInput(format!(
+                "to {} is before from {}",
+                to.0, from.0
+            ))));
+        }
+        let allowed = match record_access(ctx) {
+            RecordAccess::All => true,
+            RecordAccess::FundedProjects(own) => own == id,
+            _ => false,
+        };
+        if !allowed {
+            return Err(coded(ApiError::Forbidden(
+                "a funder's impact summary is for its own key, evaluators and admins".into(),
+            )));
+        }
+        let db = ctx.data::<DatabaseConnection>()?;
+        let summary = crate::analytics::funder::summary(db, id, from.0, to.0)
+            .await
+            .map_err(|e| match e {
+                crate::analytics::impact::ImpactError::Invalid(message) => {
+                    coded(ApiError::BadUserInput(message))
+                }
+                crate::analytics::impact::ImpactError::Db(e) => coded(e),
+            })?;
+        Ok(summary.map(FunderImpactSummary))
     }
 
     /// The audit trail, a page at a time (oldest first unless `orderBy` says otherwise):

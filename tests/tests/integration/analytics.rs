@@ -310,6 +310,11 @@ async fn fixture(app: &mut TestApp) {
             None
         ),
     ]);
+    // Baselines and targets on the weighted means (for the funders' outcome highlights).
+    let mut records = records;
+    records[7]["baseline"] = json!(40.0);
+    records[8]["baseline"] = json!(50.0);
+    records[8]["target"] = json!(70.0);
     let made = app
         .data("mutation($r: [OutcomeRecordInput!]!) { recordOutcomes(records: $r) { records { id } } }", json!({"r": records}))
         .await;
@@ -622,3 +627,119 @@ with_demo_app!(
         assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn funder_summary_sqlite() {
+    funder_summary(b2h_tests::TestBackend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn funder_summary_postgres() {
+    funder_summary(b2h_tests::TestBackend::Postgres).await;
+}
+
+async fn funder_summary(backend: b2h_tests::TestBackend) {
+    let Some(db) = b2h_tests::TestDb::new(backend).await else {
+        return;
+    };
+    let mut app = TestApp::spawn(db, false).await;
+    fixture(&mut app).await;
+    let conn = app.db.connect().await;
+    let id = |name: &'static str| {
+        let conn = conn.clone();
+        async move {
+            b2h_tests::rows(
+                &conn,
+                &format!("SELECT id FROM funder WHERE name = '{name}'"),
+            )
+            .await[0]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let (f1, f2) = (id("F1").await, id("F2").await);
+    let query = "query($f: ID!) { funderImpactSummary(funderId: $f, from: \"2024-01-01\", to: \"2024-02-29\") {
+        funder { name } grants { identifier } amountsAwarded { currency amount } allocations { amount }
+        projectsFunded { reference } supported
+        byBeneficiary { beneficiary supported } byPathwayStage { stage supported }
+        costPerPersonSupported { currency amount }
+        outcomeHighlights { measure { code } value baseline target sampleSize } } }";
+
+    // The public, and another funder, may not read it.
+    app.key = None;
+    let (_, body) = app.graphql(query, json!({"f": f1})).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{body}"
+    );
+    app.authenticate(&["--role", "funder", "--funder", &f2]);
+    let (_, body) = app.graphql(query, json!({"f": f1})).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{body}"
+    );
+
+    // F2 funds T-02 only: 3 patients, 0 staff, 7 volunteers; £100 / 10 people.
+    let s2 = app.data(query, json!({"f": f2})).await["funderImpactSummary"].clone();
+    assert_eq!(s2["supported"], 10);
+    assert_eq!(s2["projectsFunded"], json!([{"reference": "T-02"}]));
+    assert_eq!(
+        s2["costPerPersonSupported"],
+        json!([{"currency": "GBP", "amount": "10.00"}])
+    );
+    assert_eq!(s2["outcomeHighlights"][0]["value"], 80.0);
+    assert_eq!(s2["outcomeHighlights"][0]["baseline"], 50.0);
+    assert_eq!(s2["outcomeHighlights"][0]["target"], 70.0);
+
+    // F1 funds both (shared with F2): 52 people; £200 / 52 = £3.85.
+    app.authenticate(&["--role", "funder", "--funder", &f1]);
+    let s1 = app.data(query, json!({"f": f1})).await["funderImpactSummary"].clone();
+    assert_eq!(s1["funder"]["name"], "F1");
+    assert_eq!(s1["supported"], 52);
+    let by: Vec<i64> = s1["byBeneficiary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["supported"].as_i64().unwrap())
+        .collect();
+    assert_eq!(by, [33, 4, 15]);
+    let stages: i64 = s1["byPathwayStage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["supported"].as_i64().unwrap())
+        .sum();
+    assert_eq!(stages, 52);
+    assert_eq!(
+        s1["amountsAwarded"],
+        json!([{"currency": "GBP", "amount": "1000.00"}])
+    );
+    assert_eq!(s1["allocations"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        s1["costPerPersonSupported"],
+        json!([{"currency": "GBP", "amount": "3.85"}])
+    );
+    // Weighted baseline (40×10 + 50×30) / 40; the target where given.
+    let w = &s1["outcomeHighlights"][0];
+    assert_eq!(
+        (w["measure"]["code"].clone(), w["value"].clone()),
+        (json!("wellbeing_improved_pct"), json!(75.0))
+    );
+    assert_eq!(
+        (
+            w["baseline"].clone(),
+            w["target"].clone(),
+            w["sampleSize"].clone()
+        ),
+        (json!(47.5), json!(70.0), json!(40))
+    );
+
+    // An evaluator reads any funder's; an unknown funder is null.
+    app.authenticate(&["--role", "evaluator"]);
+    app.data(query, json!({"f": f2})).await;
+    let none = app
+        .data(query, json!({"f": "00000000-0000-4000-8000-000000000000"}))
+        .await;
+    assert_eq!(none["funderImpactSummary"], Value::Null);
+}

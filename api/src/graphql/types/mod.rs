@@ -4,6 +4,7 @@ pub mod audit;
 pub mod campaign;
 pub mod enums;
 pub mod funder;
+pub mod funder_summary;
 pub mod geography;
 pub mod grant;
 pub mod impact;

@@ -1,0 +1,159 @@
+//! A funder's impact summary: its grants and allocations, the projects they pay for, the people
+//! those projects supported in a window, the cost per person supported and outcome highlights.
+
+use super::impact::{self, Dimension, ImpactError, ImpactFilter, KeyPart};
+use crate::access::funded_projects;
+use b2h_entity::enums::{Beneficiary, PathwayStage};
+use b2h_entity::{funder, grant, grant_allocation, outcome_measure, project};
+use chrono::NaiveDate;
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// The summary, exact (only the funder's own key, evaluators and admins read it).
+#[derive(Clone, Debug)]
+pub struct Summary {
+    pub funder: funder::Model,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub grants: Vec<grant::Model>,
+    pub allocations: Vec<grant_allocation::Model>,
+    pub projects: Vec<project::Model>,
+    pub supported: i64,
+    pub by_beneficiary: Vec<(Beneficiary, i64)>,
+    pub by_stage: Vec<(PathwayStage, i64)>,
+    /// Σ allocations (minor units) to the projects active in the window, by currency.
+    pub allocated_to_active: BTreeMap<String, i64>,
+    /// People supported in the window by the projects active in it.
+    pub supported_by_active: i64,
+    /// Measures whose records give a baseline or a target: the figure with both.
+    pub highlights: Vec<impact::MeasureFigure>,
+}
+
+/// `project.id IN (projects the funder's live allocations pay for)`.
+fn funded(funder: Uuid) -> Condition {
+    Condition::all().add(
+        Expr::col((Alias::new("project"), Alias::new("id"))).in_subquery(funded_projects(funder)),
+    )
+}
+
+/// Reads the summary; `None` when no funder has the id.
+pub async fn summary(
+    db: &DatabaseConnection,
+    funder_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Option<Summary>, ImpactError> {
+    let Some(funder) = funder::Entity::find_by_id(funder_id).one(db).await? else {
+        return Ok(None);
+    };
+    let grants = grant::Entity::find()
+        .filter(grant::Column::FunderId.eq(funder_id))
+        .filter(grant::Column::ArchivedAt.is_null())
+        .order_by_asc(grant::Column::AwardDate)
+        .order_by_asc(grant::Column::Identifier)
+        .all(db)
+        .await?;
+    let grant_ids: Vec<Uuid> = grants.iter().map(|g| g.id).collect();
+    let allocations = grant_allocation::Entity::find()
+        .filter(grant_allocation::Column::GrantId.is_in(grant_ids))
+        .filter(grant_allocation::Column::ArchivedAt.is_null())
+        .order_by_asc(grant_allocation::Column::Id)
+        .all(db)
+        .await?;
+    let mut project_ids: Vec<Uuid> = allocations.iter().map(|a| a.project_id).collect();
+    project_ids.sort();
+    project_ids.dedup();
+    let projects = project::Entity::find()
+        .filter(project::Column::Id.is_in(project_ids))
+        .order_by_asc(project::Column::Reference)
+        .all(db)
+        .await?;
+    let active: Vec<Uuid> = projects
+        .iter()
+        .filter(|p| p.start_date <= to && p.end_date.is_none_or(|end| end >= from))
+        .map(|p| p.id)
+        .collect();
+    let mut allocated_to_active: BTreeMap<String, i64> = BTreeMap::new();
+    for a in &allocations {
+        if active.contains(&a.project_id) {
+            *allocated_to_active.entry(a.currency.clone()).or_default() += a.amount;
+        }
+    }
+
+    let measures = outcome_measure::Entity::find().all(db).await?;
+    let target_codes: Vec<String> = measures
+        .iter()
+        .filter(|m| m.counts_toward_target)
+        .map(|m| m.code.clone())
+        .collect();
+    let window = |projects: Condition, codes: Vec<String>| ImpactFilter {
+        from: Some(from),
+        to: Some(to),
+        measures: codes,
+        projects: Some(projects),
+        ..ImpactFilter::default()
+    };
+    // People supported, by beneficiary and by primary stage.
+    let people = impact::impact(db, &window(funded(funder_id), target_codes.clone()), &[]).await?;
+    let mut by_beneficiary: BTreeMap<Beneficiary, i64> = BTreeMap::new();
+    for f in people.iter().flat_map(|g| &g.figures) {
+        *by_beneficiary.entry(f.measure.beneficiary).or_default() += f.value.round() as i64;
+    }
+    let stages = impact::impact(
+        db,
+        &window(funded(funder_id), target_codes.clone()),
+        &[Dimension::PathwayStage],
+    )
+    .await?;
+    let mut by_stage: BTreeMap<PathwayStage, i64> = BTreeMap::new();
+    for g in &stages {
+        if let Some(KeyPart::Stage(stage)) = g.key.first() {
+            *by_stage.entry(*stage).or_default() += g
+                .figures
+                .iter()
+                .map(|f| f.value.round() as i64)
+                .sum::<i64>();
+        }
+    }
+    let active_condition = Condition::all()
+        .add(Expr::col((Alias::new("project"), Alias::new("id"))).is_in(active.clone()));
+    let supported_by_active = if active.is_empty() {
+        0
+    } else {
+        impact::impact(db, &window(active_condition, target_codes), &[])
+            .await?
+            .iter()
+            .flat_map(|g| &g.figures)
+            .map(|f| f.value.round() as i64)
+            .sum()
+    };
+    // Highlights: every measure whose records give a baseline or a target.
+    let all = impact::impact(db, &window(funded(funder_id), Vec::new()), &[]).await?;
+    let highlights = all
+        .into_iter()
+        .flat_map(|g| g.figures)
+        .filter(|f| f.baseline.is_some() || f.target.is_some())
+        .collect();
+    Ok(Some(Summary {
+        supported: by_beneficiary.values().sum(),
+        by_beneficiary: super::progress::BENEFICIARIES
+            .iter()
+            .map(|b| (*b, by_beneficiary.get(b).copied().unwrap_or(0)))
+            .collect(),
+        by_stage: PathwayStage::ALL
+            .iter()
+            .map(|s| (*s, by_stage.get(s).copied().unwrap_or(0)))
+            .collect(),
+        funder,
+        from,
+        to,
+        grants,
+        allocations,
+        projects,
+        allocated_to_active,
+        supported_by_active,
+        highlights,
+    }))
+}

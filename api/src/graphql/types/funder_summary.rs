@@ -1,0 +1,145 @@
+//! A funder's impact summary, as funders receive it.
+
+use super::funder::Funder;
+use super::grant::{Grant, GrantAllocation};
+use super::impact::{ImpactFigure, figure};
+use super::progress::{BeneficiaryProgress, StageProgress, SupportedCell};
+use super::project::Project;
+use crate::analytics::disclosure::Audience;
+use crate::analytics::funder::Summary;
+use crate::graphql::scalars::{Date, Decimal};
+use async_graphql::{Object, SimpleObject};
+
+/// An amount of money in one currency.
+#[derive(SimpleObject)]
+pub struct Money {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The amount.
+    pub amount: Decimal,
+}
+
+fn exact(people: i64) -> SupportedCell {
+    SupportedCell {
+        supported: Some(people),
+        suppressed: false,
+        rounded: false,
+    }
+}
+
+/// What a funder's grants paid for and what the funded projects achieved in a window (periods
+/// ending in it). Figures are exact: only the funder's own key, evaluators and admins read them.
+pub struct FunderImpactSummary(pub Summary);
+
+/// What a funder's grants paid for and what the funded projects achieved in a window (periods
+/// ending in it). Figures are exact: only the funder's own key, evaluators and admins read them.
+#[Object]
+impl FunderImpactSummary {
+    /// The funder.
+    async fn funder(&self) -> Funder {
+        Funder(self.0.funder.clone())
+    }
+
+    /// First day of the window.
+    async fn from(&self) -> Date {
+        self.0.from.into()
+    }
+
+    /// Last day of the window.
+    async fn to(&self) -> Date {
+        self.0.to.into()
+    }
+
+    /// The funder's grants (including those not yet allocated to projects), by award date.
+    async fn grants(&self) -> Vec<Grant> {
+        self.0.grants.iter().cloned().map(Grant).collect()
+    }
+
+    /// Amounts awarded, by currency.
+    async fn amounts_awarded(&self) -> Vec<Money> {
+        let mut by: std::collections::BTreeMap<&str, i64> = Default::default();
+        for g in &self.0.grants {
+            *by.entry(g.currency.as_str()).or_default() += g.amount_awarded;
+        }
+        by.into_iter()
+            .map(|(currency, amount)| Money {
+                currency: currency.to_owned(),
+                amount: Decimal(amount),
+            })
+            .collect()
+    }
+
+    /// The parts of its grants allocated to projects.
+    async fn allocations(&self) -> Vec<GrantAllocation> {
+        self.0
+            .allocations
+            .iter()
+            .cloned()
+            .map(GrantAllocation)
+            .collect()
+    }
+
+    /// The projects its allocations pay for, by reference.
+    async fn projects_funded(&self) -> Vec<Project> {
+        self.0.projects.iter().cloned().map(Project).collect()
+    }
+
+    /// People supported in the window by the funded projects (submitted and verified records of
+    /// the measures that count toward the campaign target).
+    async fn supported(&self) -> i64 {
+        self.0.supported
+    }
+
+    /// People supported, by beneficiary group.
+    async fn by_beneficiary(&self) -> Vec<BeneficiaryProgress> {
+        self.0
+            .by_beneficiary
+            .iter()
+            .map(|(b, people)| BeneficiaryProgress {
+                beneficiary: (*b).into(),
+                cell: exact(*people),
+            })
+            .collect()
+    }
+
+    /// People supported, by the projects' primary pathway stage.
+    async fn by_pathway_stage(&self) -> Vec<StageProgress> {
+        self.0
+            .by_stage
+            .iter()
+            .map(|(s, people)| StageProgress {
+                stage: (*s).into(),
+                cell: exact(*people),
+            })
+            .collect()
+    }
+
+    /// Cost per person supported, by currency: Σ of the funder's allocations to projects active
+    /// in the window (started by its end, not ended before its start) ÷ people those projects
+    /// supported in the window. Grants without allocations are left out. Empty when no one was
+    /// supported.
+    async fn cost_per_person_supported(&self) -> Vec<Money> {
+        if self.0.supported_by_active <= 0 {
+            return Vec::new();
+        }
+        self.0
+            .allocated_to_active
+            .iter()
+            .map(|(currency, minor)| Money {
+                currency: currency.clone(),
+                amount: Decimal((*minor as f64 / self.0.supported_by_active as f64).round() as i64),
+            })
+            .collect()
+    }
+
+    /// Measures whose records give a baseline or a target: each with the actual figure, the
+    /// baseline and the target, added up by the measure's aggregation kind.
+    async fn outcome_highlights(&self) -> Vec<ImpactFigure> {
+        self.0
+            .highlights
+            .iter()
+            .cloned()
+            .map(|f| figure(f, Audience::Exact))
+            .collect()
+    }
+}
