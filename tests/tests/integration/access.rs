@@ -243,6 +243,21 @@ with_demo_app!(
                 None
             };
             assert_eq!(code(&body), expected, "{role}: {body}");
+            // A funder's summary: its own key, evaluators and admins.
+            let body = as_role(
+                &mut app,
+                &keys,
+                role,
+                "query($f: ID!) { funderImpactSummary(funderId: $f, from: \"2022-01-01\", to: \"2024-06-30\") { supported } }",
+                json!({"f": funder}),
+            )
+            .await;
+            let expected = if matches!(role, "admin" | "evaluator" | "funder") {
+                None
+            } else {
+                Some("FORBIDDEN")
+            };
+            assert_eq!(code(&body), expected, "{role}: {body}");
         }
 
         // The audit trail: admins only.
