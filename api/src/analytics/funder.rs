@@ -2,6 +2,7 @@
 //! those projects supported in a window, the cost per person supported and outcome highlights.
 
 use super::impact::{self, Dimension, ImpactError, ImpactFilter, KeyPart};
+use super::progress::{BENEFICIARIES, every};
 use crate::access::funded_projects;
 use b2h_entity::enums::{Beneficiary, PathwayStage};
 use b2h_entity::{funder, grant, grant_allocation, outcome_measure, project};
@@ -138,14 +139,8 @@ pub async fn summary(
         .collect();
     Ok(Some(Summary {
         supported: by_beneficiary.values().sum(),
-        by_beneficiary: super::progress::BENEFICIARIES
-            .iter()
-            .map(|b| (*b, by_beneficiary.get(b).copied().unwrap_or(0)))
-            .collect(),
-        by_stage: PathwayStage::ALL
-            .iter()
-            .map(|s| (*s, by_stage.get(s).copied().unwrap_or(0)))
-            .collect(),
+        by_beneficiary: every(&BENEFICIARIES, &by_beneficiary),
+        by_stage: every(PathwayStage::ALL, &by_stage),
         funder,
         from,
         to,

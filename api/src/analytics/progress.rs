@@ -125,19 +125,20 @@ pub async fn campaign_progress(
     let projected_target_date = project(&months, campaign.target_people);
     Ok(Some(Progress {
         supported,
-        by_beneficiary: BENEFICIARIES
-            .iter()
-            .map(|b| (*b, by_beneficiary.get(b).copied().unwrap_or(0)))
-            .collect(),
-        by_stage: PathwayStage::ALL
-            .iter()
-            .map(|s| (*s, by_stage.get(s).copied().unwrap_or(0)))
-            .collect(),
+        by_beneficiary: every(&BENEFICIARIES, &by_beneficiary),
+        by_stage: every(PathwayStage::ALL, &by_stage),
         by_area: by_area.into_iter().collect(),
         by_month: months,
         projected_target_date,
         campaign,
     }))
+}
+
+/// `all` in order with their people (0 where there are none).
+pub fn every<K: Ord + Copy>(all: &[K], people: &BTreeMap<K, i64>) -> Vec<(K, i64)> {
+    all.iter()
+        .map(|k| (*k, people.get(k).copied().unwrap_or(0)))
+        .collect()
 }
 
 /// Every month from the first to the last with figures (gaps as zero), with running totals.

@@ -84,6 +84,17 @@ impl ErrorExtensions for ApiError {
     }
 }
 
+impl From<crate::analytics::impact::ImpactError> for ApiError {
+    fn from(e: crate::analytics::impact::ImpactError) -> Self {
+        match e {
+            crate::analytics::impact::ImpactError::Invalid(message) => {
+                ApiError::BadUserInput(message)
+            }
+            crate::analytics::impact::ImpactError::Db(e) => e.into(),
+        }
+    }
+}
+
 impl From<WriteError> for ApiError {
     fn from(e: WriteError) -> Self {
         match e {

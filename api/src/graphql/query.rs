@@ -337,12 +337,7 @@ impl Query {
             &dimensions,
         )
         .await
-        .map_err(|e| match e {
-            crate::analytics::impact::ImpactError::Invalid(message) => {
-                coded(ApiError::BadUserInput(message))
-            }
-            crate::analytics::impact::ImpactError::Db(e) => coded(e),
-        })?;
+        .map_err(coded)?;
         let national = filter.project.is_none() && !dimensions.iter().any(|d| d.is_local());
         let audience = match record_access(ctx) {
             RecordAccess::All => Audience::Exact,
@@ -435,12 +430,7 @@ impl Query {
         let db = ctx.data::<DatabaseConnection>()?;
         let summary = crate::analytics::funder::summary(db, id, from.0, to.0)
             .await
-            .map_err(|e| match e {
-                crate::analytics::impact::ImpactError::Invalid(message) => {
-                    coded(ApiError::BadUserInput(message))
-                }
-                crate::analytics::impact::ImpactError::Db(e) => coded(e),
-            })?;
+            .map_err(coded)?;
         Ok(summary.map(FunderImpactSummary))
     }
 

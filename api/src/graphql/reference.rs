@@ -14,6 +14,15 @@ pub struct Reference {
 }
 
 impl Reference {
+    /// The name of a region, or of a nation (the code itself when neither is known).
+    pub fn place_name(&self, code: &str) -> String {
+        self.regions
+            .get(code)
+            .map(|r| r.name.clone())
+            .or_else(|| self.nations.get(code).map(|n| n.name.clone()))
+            .unwrap_or_else(|| code.to_owned())
+    }
+
     pub async fn load(db: &DatabaseConnection) -> Result<Self, DbErr> {
         let nations = nation::Entity::find().all(db).await?;
         let regions = region::Entity::find().all(db).await?;

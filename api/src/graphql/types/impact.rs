@@ -101,13 +101,7 @@ impl ImpactKey {
         self.parts.iter().find_map(|p| match p {
             KeyPart::Area(code) => Some(Place {
                 code: code.clone(),
-                name: self
-                    .reference
-                    .regions
-                    .get(code)
-                    .map(|r| r.name.clone())
-                    .or_else(|| self.reference.nations.get(code).map(|n| n.name.clone()))
-                    .unwrap_or_else(|| code.clone()),
+                name: self.reference.place_name(code),
             }),
             _ => None,
         })

@@ -143,13 +143,7 @@ impl CampaignProgress {
             .by_area
             .iter()
             .map(|(code, people)| {
-                let name = self
-                    .reference
-                    .regions
-                    .get(code)
-                    .map(|r| r.name.clone())
-                    .or_else(|| self.reference.nations.get(code).map(|n| n.name.clone()))
-                    .unwrap_or_else(|| code.clone());
+                let name = self.reference.place_name(code);
                 RegionProgress {
                     region: Place {
                         code: code.clone(),
