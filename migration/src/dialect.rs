@@ -36,7 +36,7 @@ impl Dialect {
         }
     }
 
-    fn is_postgres(&self) -> bool {
+    pub(crate) fn is_postgres(&self) -> bool {
         self.backend == DbBackend::Postgres
     }
 

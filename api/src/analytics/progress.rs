@@ -1,6 +1,7 @@
 //! Campaign progress: people supported (the measures that count toward the target, submitted and
 //! verified records only) against the target, broken down by beneficiary group, primary pathway
-//! stage, region (nations outside England) and month of `period_end`.
+//! stage, region (nations outside England) and month of `period_end`, read from the rollup
+//! that every write keeps exact.
 
 use b2h_entity::campaign;
 use b2h_entity::enums::{Beneficiary, PathwayStage};
@@ -73,21 +74,15 @@ pub async fn campaign_progress(
     let Some(campaign) = find_campaign(db, campaign_id).await? else {
         return Ok(None);
     };
+    // The rollup every write keeps exact (migration 8): a few thousand rows at national scale.
     let backend = db.get_database_backend();
-    let (month, id) = match backend {
-        DbBackend::Postgres => ("to_char(r.period_end, 'YYYY-MM')", "$1"),
-        _ => ("substr(r.period_end, 1, 7)", "?"),
+    let id = match backend {
+        DbBackend::Postgres => "$1",
+        _ => "?",
     };
     let sql = format!(
-        "SELECT m.beneficiary AS beneficiary, p.primary_stage AS stage,
-                COALESCE(p.region_code, p.nation_code) AS area, {month} AS month,
-                SUM(r.value) AS supported
-         FROM outcome_record r
-         JOIN outcome_measure m ON m.id = r.measure_id
-         JOIN project p ON p.id = r.project_id
-         WHERE m.counts_toward_target AND r.status IN ('submitted', 'verified')
-           AND r.archived_at IS NULL AND p.campaign_id = {id}
-         GROUP BY m.beneficiary, p.primary_stage, COALESCE(p.region_code, p.nation_code), {month}"
+        "SELECT beneficiary, primary_stage AS stage, area_code AS area, month, supported
+         FROM progress_rollup WHERE campaign_id = {id} AND supported <> 0"
     );
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
@@ -106,9 +101,7 @@ pub async fn campaign_progress(
         let stage: String = row.try_get("", "stage")?;
         let area: String = row.try_get("", "area")?;
         let month: String = row.try_get("", "month")?;
-        let people: f64 = row.try_get("", "supported")?;
-        // People counts are whole numbers (a CHECK constraint); the sum is exact below 2^53.
-        let people = people.round() as i64;
+        let people: i64 = row.try_get("", "supported")?;
         supported += people;
         if let Some(b) = Beneficiary::parse(&beneficiary) {
             *by_beneficiary.entry(b).or_default() += people;

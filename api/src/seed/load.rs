@@ -174,7 +174,7 @@ impl Loader {
     }
 
     /// Runs DDL that this module built from catalogue names and definitions.
-    async fn execute_owned(&mut self, sql: String) -> Result<(), sqlx::Error> {
+    pub async fn execute_owned(&mut self, sql: String) -> Result<(), sqlx::Error> {
         let sql = sqlx::AssertSqlSafe(sql);
         match self {
             Loader::Postgres(tx) => sqlx::query(sql).execute(&mut **tx).await.map(|_| ()),

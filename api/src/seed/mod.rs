@@ -186,6 +186,10 @@ pub async fn seed(db: &DatabaseConnection, options: SeedOptions) -> Result<SeedS
         elapsed: Duration::ZERO,
     };
     write_audit_event(&mut loader, &plan, &summary).await?;
+    // The progress rollup, built once from the loaded records.
+    for statement in b2h_migration::rebuild_progress_rollup(matches!(loader, Loader::Postgres(_))) {
+        loader.execute_owned(statement).await?;
+    }
     if let Loader::Postgres(_) = loader {
         loader.execute("ANALYZE").await?;
     }

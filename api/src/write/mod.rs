@@ -5,6 +5,7 @@ pub mod audit;
 pub mod edit;
 pub mod entities;
 pub mod outcomes;
+pub mod rollup;
 
 use crate::access::Principal;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr};

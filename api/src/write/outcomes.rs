@@ -2,6 +2,7 @@
 //! checked, and moved between draft, submitted and verified.
 
 use super::edit;
+use super::rollup::Delta;
 use super::{Actor, MAX_BATCH, Problem, WriteError, begin, check, new_id, optional_text};
 use crate::access::{ADMIN_ONLY, WRITE_FORBIDDEN, WriteAccess, own_projects};
 use b2h_entity::enums::{Aggregation, DataSource, EvidenceStrength, MeasureUnit, RecordStatus};
@@ -534,6 +535,7 @@ pub async fn write_batch(
     };
     let txn = begin(db).await?;
     let planned = plan(&txn, actor, items, max).await?;
+    let mut replaced = Vec::new();
     for Planned { mut row, existing } in planned {
         match existing {
             None => {
@@ -556,10 +558,18 @@ pub async fn write_batch(
                 if !dry_run {
                     row = edit::save::<outcome_record::Entity>(&txn, actor, "update", &old, row)
                         .await?;
+                    replaced.push((old, row.clone()));
                 }
             }
         }
         summary.records.push(row);
+    }
+    // New records are drafts and count for nothing yet; a changed submitted one stops counting.
+    if !replaced.is_empty() {
+        let mut delta = Delta::default();
+        let pairs: Vec<_> = replaced.iter().map(|(b, a)| (Some(b), Some(a))).collect();
+        delta.records(&txn, &pairs).await?;
+        delta.write(&txn).await?;
     }
     if dry_run {
         txn.rollback().await?;
@@ -713,6 +723,7 @@ pub async fn change_status(
         return Err(WriteError::Clash(conflicts.join("; ")));
     }
     let now = Utc::now();
+    let mut moved = Vec::new();
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         let Some(before) = rows.remove(id) else {
@@ -744,8 +755,13 @@ pub async fn change_status(
         let saved =
             edit::save::<outcome_record::Entity>(&txn, actor, transition.verb(), &before, after)
                 .await?;
+        moved.push((before, saved.clone()));
         out.push(saved);
     }
+    let mut delta = Delta::default();
+    let pairs: Vec<_> = moved.iter().map(|(b, a)| (Some(b), Some(a))).collect();
+    delta.records(&txn, &pairs).await?;
+    delta.write(&txn).await?;
     txn.commit().await?;
     Ok(out)
 }

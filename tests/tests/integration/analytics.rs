@@ -125,6 +125,47 @@ with_demo_app!(
         let months = after["campaignProgress"]["byMonth"].as_array().unwrap();
         assert_eq!(months.last().unwrap()["month"], "2024-07-01");
 
+        // Reopened, the record stops counting; a project moving region takes its people along.
+        app.data(
+            "mutation($ids: [ID!]!) { reopenOutcomes(ids: $ids, reason: \"checking\") { id } }",
+            json!({"ids": [recorded["recordOutcomes"]["records"][0]["id"].clone()]}),
+        )
+        .await;
+        let after = app
+            .data("{ campaignProgress { supported } }", json!({}))
+            .await;
+        assert_eq!(after["campaignProgress"]["supported"], 623_774);
+        let region = |p: &Value, code: &str| {
+            p["campaignProgress"]["byRegion"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["region"]["code"] == code)
+                .map_or(0, |r| r["supported"].as_i64().unwrap())
+        };
+        let query = "{ campaignProgress { supported byRegion { region { code } supported } } }";
+        let before = app.data(query, json!({})).await;
+        let project = app
+        .data("{ projects(filter: {reference: {eq: \"GEH-B2H-01\"}}) { nodes { id version region { code } } } }", json!({}))
+        .await["projects"]["nodes"][0]
+        .clone();
+        let from = project["region"]["code"].as_str().unwrap().to_owned();
+        let to = if from == "E40000003" {
+            "E40000005"
+        } else {
+            "E40000003"
+        };
+        app.data(
+        "mutation($id: ID!, $v: Int!, $r: String!) { updateProject(input: {id: $id, version: $v, regionCode: $r}) { id } }",
+        json!({"id": project["id"], "v": project["version"], "r": to}),
+    )
+    .await;
+        let moved = app.data(query, json!({})).await;
+        assert_eq!(moved["campaignProgress"]["supported"], 623_774);
+        let shift = region(&before, &from) - region(&moved, &from);
+        assert!(shift > 0, "{before} {moved}");
+        assert_eq!(region(&moved, to) - region(&before, to), shift);
+
         // An unknown campaign is null; a malformed id an error.
         let none = app
         .data("{ campaignProgress(campaignId: \"00000000-0000-4000-8000-000000000000\") { supported } }", json!({}))

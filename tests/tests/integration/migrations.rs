@@ -2,7 +2,7 @@
 
 use b2h_tests::{TestDb, both_backends, rows};
 
-const TABLES: [&str; 15] = [
+const TABLES: [&str; 16] = [
     "nation",
     "region",
     "campaign",
@@ -18,6 +18,7 @@ const TABLES: [&str; 15] = [
     "api_key",
     "audit_event",
     "export_job",
+    "progress_rollup",
 ];
 
 async fn tables(db: &TestDb) -> Vec<String> {
@@ -40,7 +41,7 @@ async fn tables(db: &TestDb) -> Vec<String> {
 }
 
 /// How many migrations b2h has.
-const MIGRATIONS: usize = 7;
+const MIGRATIONS: usize = 8;
 
 both_backends!(up_down_up, |db: TestDb| async move {
     let out = db.b2h(&["migrate"]).ok();
