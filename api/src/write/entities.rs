@@ -543,6 +543,25 @@ async fn project_whole_after(
     })
 }
 
+/// The caller's write access to projects, refused when it has none.
+fn project_writer(actor: &Actor) -> Result<WriteAccess, WriteError> {
+    match actor.principal.write_access() {
+        WriteAccess::None => Err(WriteError::Forbidden(WRITE_FORBIDDEN.into())),
+        access => Ok(access),
+    }
+}
+
+/// Refuses a change to a stored project the caller's organisation neither leads nor delivers.
+fn may_write_existing(access: WriteAccess, whole: &ProjectWhole) -> Result<(), WriteError> {
+    if partner_may_write(access, whole) {
+        return Ok(());
+    }
+    Err(WriteError::Forbidden(format!(
+        "{WRITE_FORBIDDEN}: this key's organisation does not lead or deliver {}",
+        whole.project.reference
+    )))
+}
+
 /// Whether a partner key's organisation leads or delivers the project (as it would be).
 fn partner_may_write(access: WriteAccess, whole: &ProjectWhole) -> bool {
     match access {
@@ -611,10 +630,7 @@ pub async fn create_project(
     actor: &Actor,
     fields: ProjectFields,
 ) -> Result<ProjectWhole, WriteError> {
-    let access = actor.principal.write_access();
-    if access == WriteAccess::None {
-        return Err(WriteError::Forbidden(WRITE_FORBIDDEN.into()));
-    }
+    let access = project_writer(actor)?;
     let txn = begin(db).await?;
     let now = Utc::now();
     // The default campaign: the earliest (Back to Health).
@@ -670,19 +686,11 @@ pub async fn update_project(
     version: i32,
     fields: ProjectFields,
 ) -> Result<ProjectWhole, WriteError> {
-    let access = actor.principal.write_access();
-    if access == WriteAccess::None {
-        return Err(WriteError::Forbidden(WRITE_FORBIDDEN.into()));
-    }
+    let access = project_writer(actor)?;
     let txn = begin(db).await?;
     let before = edit::load_live::<project::Entity>(&txn, id, Some(version)).await?;
     let before = project_whole(&txn, before).await?;
-    if !partner_may_write(access, &before) {
-        return Err(WriteError::Forbidden(format!(
-            "{WRITE_FORBIDDEN}: this key's organisation does not lead or deliver {}",
-            before.project.reference
-        )));
-    }
+    may_write_existing(access, &before)?;
     // Who runs a project is for admins and the lead: a delivery partner cannot take over.
     if let WriteAccess::OwnProjects(organisation) = access {
         let lead = before.project.lead_organisation_id;
@@ -730,19 +738,11 @@ pub async fn archive_project(
     id: Uuid,
     version: Option<i32>,
 ) -> Result<ProjectWhole, WriteError> {
-    let access = actor.principal.write_access();
-    if access == WriteAccess::None {
-        return Err(WriteError::Forbidden(WRITE_FORBIDDEN.into()));
-    }
+    let access = project_writer(actor)?;
     let txn = begin(db).await?;
     let before = load::<project::Entity>(&txn, id, version).await?;
     let before = project_whole(&txn, before).await?;
-    if !partner_may_write(access, &before) {
-        return Err(WriteError::Forbidden(format!(
-            "{WRITE_FORBIDDEN}: this key's organisation does not lead or deliver {}",
-            before.project.reference
-        )));
-    }
+    may_write_existing(access, &before)?;
     if before.project.archived_at.is_some() {
         return Ok(before);
     }
