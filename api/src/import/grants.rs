@@ -3,13 +3,15 @@
 //! written when any grant is rejected, unless the caller asks to skip the invalid ones.
 
 use super::Progress;
-use super::giving360::{self, GrantRow, OrgRef, Rejected};
+use super::giving360::{self, OrgRef, Rejected};
 use crate::write::edit;
-use crate::write::entities::{allocated_total, money};
-use crate::write::{Actor, MAX_NAME, MAX_TEXT, WriteError, begin, new_id};
+use crate::write::entities::{AdminEdited, GrantFields};
+use crate::write::{Actor, WriteError, begin, new_id};
 use b2h_entity::{funder, grant, organisation};
 use chrono::Utc;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+};
 
 /// Why a grants file was not imported.
 #[derive(Debug, thiserror::Error)]
@@ -116,38 +118,6 @@ async fn funder_for(
     .await
 }
 
-/// The grant row the file describes, over `existing` when there is one.
-fn grant_model(
-    row: &GrantRow,
-    funder: &funder::Model,
-    recipient: &organisation::Model,
-    existing: Option<&grant::Model>,
-) -> Result<grant::Model, WriteError> {
-    let now = Utc::now();
-    Ok(grant::Model {
-        id: match existing {
-            Some(g) => g.id,
-            None => new_id()?,
-        },
-        identifier: row.identifier.clone(),
-        title: row.title.clone(),
-        description: row.description.clone(),
-        funder_id: funder.id,
-        recipient_organisation_id: recipient.id,
-        amount_awarded: row.amount_awarded,
-        currency: row.currency.clone(),
-        award_date: row.award_date,
-        planned_start_date: row.planned_start_date,
-        planned_end_date: row.planned_end_date,
-        grant_programme: row.grant_programme.clone(),
-        created_at: existing.map_or(now, |g| g.created_at),
-        updated_at: existing.map_or(now, |g| g.updated_at),
-        version: existing.map_or(1, |g| g.version),
-        // A re-import does not bring an archived grant back.
-        archived_at: existing.and_then(|g| g.archived_at),
-    })
-}
-
 fn same_grant(a: &grant::Model, b: &grant::Model) -> bool {
     let mut b = b.clone();
     b.updated_at = a.updated_at;
@@ -176,106 +146,79 @@ pub async fn import(
     let mut rejected = parsed.rejected;
     let total = parsed.accepted.len() as u64;
     let txn = begin(db).await?;
-    // What the database says about each grant (an update must not fall below its allocations).
-    let mut writes = Vec::new();
-    for (index, row) in &parsed.accepted {
+    for (done, (index, row)) in parsed.accepted.iter().enumerate() {
         let existing = grant::Entity::find()
             .filter(grant::Column::Identifier.eq(row.identifier.as_str()))
             .one(&txn)
             .await?;
-        if let Some(g) = &existing {
-            let allocated = allocated_total(&txn, g.id, None).await?;
-            if allocated > row.amount_awarded {
+        // Each grant in a savepoint: a rejected one leaves no funder or organisation behind.
+        let grant_txn = txn.begin().await?;
+        let created = (summary.funders_created, summary.organisations_created);
+        let funder = funder_for(&grant_txn, actor, &row.funder, &mut summary).await?;
+        let recipient = organisation_for(&grant_txn, actor, &row.recipient, &mut summary).await?;
+        // The same whole-row check as `createGrant`/`updateGrant` (lengths, archived funder or
+        // recipient, identifier, dates, allocations against the amount and currency).
+        let base = match &existing {
+            Some(g) => g.clone(),
+            None => <grant::Entity as AdminEdited>::blank(new_id()?, Utc::now()),
+        };
+        let fields = GrantFields {
+            identifier: Some(row.identifier.clone()),
+            title: Some(row.title.clone()),
+            description: Some(row.description.clone()),
+            funder_id: Some(funder.id),
+            recipient_organisation_id: Some(recipient.id),
+            amount_awarded: Some(row.amount_awarded),
+            currency: Some(row.currency.clone()),
+            award_date: Some(row.award_date),
+            planned_start_date: Some(row.planned_start_date),
+            planned_end_date: Some(row.planned_end_date),
+            grant_programme: Some(row.grant_programme.clone()),
+        };
+        let checked =
+            <grant::Entity as AdminEdited>::checked(&grant_txn, base, fields, existing.is_none())
+                .await;
+        let model = match checked {
+            Ok(model) => model,
+            Err(WriteError::Invalid(problems)) => {
+                grant_txn.rollback().await.map_err(WriteError::from)?;
+                (summary.funders_created, summary.organisations_created) = created;
+                let reasons: Vec<String> = problems
+                    .iter()
+                    .map(|p| format!("{}: {}", p.field, p.message))
+                    .collect();
                 rejected.push(Rejected {
                     index: *index,
                     identifier: Some(row.identifier.clone()),
-                    reason: format!(
-                        "amountAwarded is below the {} already allocated to projects",
-                        money(allocated)
-                    ),
+                    reason: reasons.join("; "),
                 });
                 continue;
             }
-            if g.currency != row.currency && allocated > 0 {
-                rejected.push(Rejected {
-                    index: *index,
-                    identifier: Some(row.identifier.clone()),
-                    reason: format!(
-                        "currency {} differs from the {} its allocations are in",
-                        row.currency, g.currency
-                    ),
-                });
-                continue;
-            }
-        }
-        let mut reasons = Vec::new();
-        if row.title.chars().count() > MAX_NAME {
-            reasons.push(format!("title is longer than {MAX_NAME} characters"));
-        }
-        if row
-            .description
-            .as_ref()
-            .is_some_and(|d| d.chars().count() > MAX_TEXT)
-        {
-            reasons.push(format!("description is longer than {MAX_TEXT} characters"));
-        }
-        for (what, org_id) in [
-            ("funder", &row.funder.org_id),
-            ("recipient", &row.recipient.org_id),
-        ] {
-            let archived = match what {
-                "funder" => funder::Entity::find()
-                    .filter(funder::Column::OrgId.eq(org_id.as_str()))
-                    .filter(funder::Column::ArchivedAt.is_not_null())
-                    .one(&txn)
-                    .await?
-                    .is_some(),
-                _ => organisation::Entity::find()
-                    .filter(organisation::Column::OrgId.eq(org_id.as_str()))
-                    .filter(organisation::Column::ArchivedAt.is_not_null())
-                    .one(&txn)
-                    .await?
-                    .is_some(),
-            };
-            if archived {
-                reasons.push(format!("the {what} {org_id} is archived in b2h"));
-            }
-        }
-        if !reasons.is_empty() {
-            rejected.push(Rejected {
-                index: *index,
-                identifier: Some(row.identifier.clone()),
-                reason: reasons.join("; "),
-            });
-            continue;
-        }
-        writes.push((row, existing));
-    }
-    rejected.sort_by_key(|r| r.index);
-    if !rejected.is_empty() && !skip_invalid {
-        return Err(GrantImportError::Rejected(rejected));
-    }
-    summary.rejected = rejected;
-    for (done, (row, existing)) in writes.into_iter().enumerate() {
-        let funder = funder_for(&txn, actor, &row.funder, &mut summary).await?;
-        let recipient = organisation_for(&txn, actor, &row.recipient, &mut summary).await?;
-        let model = grant_model(row, &funder, &recipient, existing.as_ref())?;
+            Err(e) => return Err(e.into()),
+        };
         match existing {
             None => {
-                edit::insert::<grant::Entity>(&txn, actor, model).await?;
+                edit::insert::<grant::Entity>(&grant_txn, actor, model).await?;
                 summary.created += 1;
             }
             Some(old) if same_grant(&old, &model) => summary.unchanged += 1,
             Some(old) => {
-                edit::save::<grant::Entity>(&txn, actor, "update", &old, model).await?;
+                edit::save::<grant::Entity>(&grant_txn, actor, "update", &old, model).await?;
                 summary.updated += 1;
             }
         }
+        grant_txn.commit().await.map_err(WriteError::from)?;
         progress(Progress {
             done: done as u64 + 1,
             total,
         });
     }
+    rejected.sort_by_key(|r| r.index);
+    if !rejected.is_empty() && !skip_invalid {
+        // Dropping the transaction rolls everything back.
+        return Err(GrantImportError::Rejected(rejected));
+    }
+    summary.rejected = rejected;
     if dry_run {
         txn.rollback().await.map_err(WriteError::from)?;
     } else {
