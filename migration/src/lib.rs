@@ -17,8 +17,10 @@ mod m20261123_000005_outcomes;
 mod m20261123_000006_access_audit_exports;
 mod m20261123_000007_sort_keys;
 mod m20261124_000008_progress_rollup;
+mod m20261124_000009_impact_rollup;
 
 pub use m20261124_000008_progress_rollup::rebuild_progress_rollup;
+pub use m20261124_000009_impact_rollup::{ImpactGrain, rebuild_impact_rollup};
 
 /// Fixed identifiers of the reference rows the migrations insert, so that every database agrees.
 pub mod reference {
@@ -40,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_access_audit_exports::Migration),
             Box::new(m20261123_000007_sort_keys::Migration),
             Box::new(m20261124_000008_progress_rollup::Migration),
+            Box::new(m20261124_000009_impact_rollup::Migration),
         ]
     }
 }

@@ -5,8 +5,9 @@
 //! dimensions) month; the per-project partials are then combined here, which is what `latest`
 //! needs (each project's latest period in the group, then summed over projects).
 
-use b2h_entity::enums::{Aggregation, PathwayStage, RecordStatus};
+use b2h_entity::enums::{PathwayStage, RecordStatus};
 use b2h_entity::outcome_measure;
+use b2h_migration::ImpactGrain;
 use chrono::{Datelike, NaiveDate};
 use sea_orm::sea_query::{Condition, PostgresQueryBuilder, Query, SqliteQueryBuilder};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, Statement};
@@ -85,18 +86,8 @@ pub enum KeyPart {
     FinancialYear(i32),
 }
 
-/// A measure's figure in one group.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MeasureFigure {
-    pub measure: outcome_measure::Model,
-    pub value: f64,
-    pub records: i64,
-    pub projects: i64,
-    /// Σ sample sizes of the records that have one.
-    pub sample_size: Option<i64>,
-    pub baseline: Option<f64>,
-    pub target: Option<f64>,
-}
+pub use super::totals::MeasureFigure;
+use super::totals::Totals;
 
 /// One group: its key (in the order of the dimensions asked for) and a figure per measure.
 #[derive(Clone, Debug, PartialEq)]
@@ -113,44 +104,30 @@ pub enum ImpactError {
     Db(#[from] DbErr),
 }
 
-/// Partial sums of one project's records of one measure in one group.
+/// One project's records of one measure in one group, from the grouped query: its totals but for
+/// the latest record, which is kept aside until all its partials are in.
 #[derive(Clone, Debug, Default)]
 struct Partial {
-    records: i64,
-    sum: f64,
-    weighted: f64,
-    sample: i64,
-    has_sample: bool,
-    base_sum: f64,
-    base_n: i64,
-    base_weighted: f64,
-    base_sample: i64,
-    target_sum: f64,
-    target_n: i64,
-    target_weighted: f64,
-    target_sample: i64,
+    totals: Totals,
     /// The latest record: its period end, value, baseline and target.
     last: Option<(String, f64, Option<f64>, Option<f64>)>,
 }
 
 impl Partial {
     fn absorb(&mut self, other: Partial) {
-        self.records += other.records;
-        self.sum += other.sum;
-        self.weighted += other.weighted;
-        self.sample += other.sample;
-        self.has_sample |= other.has_sample;
-        self.base_sum += other.base_sum;
-        self.base_n += other.base_n;
-        self.base_weighted += other.base_weighted;
-        self.base_sample += other.base_sample;
-        self.target_sum += other.target_sum;
-        self.target_n += other.target_n;
-        self.target_weighted += other.target_weighted;
-        self.target_sample += other.target_sample;
+        self.totals.add(&other.totals, 1);
         if other.last.as_ref().map(|l| &l.0) > self.last.as_ref().map(|l| &l.0) {
             self.last = other.last;
         }
+    }
+
+    /// The project's totals.
+    fn into_totals(self) -> Totals {
+        let mut totals = self.totals;
+        if let Some((_, value, baseline, target)) = self.last {
+            totals.set_latest(value, baseline, target);
+        }
+        totals
     }
 }
 
@@ -195,6 +172,213 @@ pub async fn impact(
             "drafts never count in figures: filter by SUBMITTED and VERIFIED".into(),
         ));
     }
+    let measures: Vec<outcome_measure::Model> = outcome_measure::Entity::find().all(db).await?;
+    let mut measure_ids = Vec::new();
+    for code in &filter.measures {
+        match measures.iter().find(|m| &m.code == code) {
+            Some(m) => measure_ids.push(m.id),
+            None => {
+                return Err(ImpactError::Invalid(format!(
+                    "no measure has the code '{code}'"
+                )));
+            }
+        }
+    }
+    let groups = match rollup_plan(filter, dimensions) {
+        Some(plan) => from_rollup(db, &plan, &measure_ids, dimensions, &measures).await?,
+        None => from_records(db, filter, &measure_ids, dimensions, &measures).await?,
+    };
+    if groups.len() > MAX_GROUPS {
+        return Err(ImpactError::Invalid(format!(
+            "more than {MAX_GROUPS} groups: group by fewer dimensions or filter"
+        )));
+    }
+    Ok(groups)
+}
+
+/// How the rollup answers a request: the grain to read and the range of its buckets' first days.
+#[derive(Debug, PartialEq)]
+struct RollupPlan {
+    grain: ImpactGrain,
+    buckets: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// The plan when the rollup holds the answer exactly: the default statuses, no filter on data
+/// source, evidence or projects, dimensions the rollup keeps (stage, region, measure, time), and
+/// a period that covers whole buckets of the finest time dimension asked for.
+fn rollup_plan(filter: &ImpactFilter, dimensions: &[Dimension]) -> Option<RollupPlan> {
+    let default_statuses = filter
+        .statuses
+        .iter()
+        .all(|s| matches!(s, RecordStatus::Submitted | RecordStatus::Verified))
+        && (filter.statuses.is_empty()
+            || (filter.statuses.contains(&RecordStatus::Submitted)
+                && filter.statuses.contains(&RecordStatus::Verified)));
+    let kept = dimensions.iter().all(|d| {
+        matches!(
+            d,
+            Dimension::PathwayStage | Dimension::Region | Dimension::Measure
+        ) || d.is_time()
+    });
+    if !default_statuses
+        || !kept
+        || !filter.data_sources.is_empty()
+        || !filter.evidence_strengths.is_empty()
+        || filter.projects.is_some()
+    {
+        return None;
+    }
+    let has = |d| dimensions.contains(&d);
+    // Buckets of the grain must nest in every time dimension asked for.
+    let grain = if has(Dimension::Month) {
+        ImpactGrain::Month
+    } else if has(Dimension::Quarter) {
+        ImpactGrain::Quarter
+    } else if has(Dimension::Year) && has(Dimension::FinancialYear) {
+        return None;
+    } else if has(Dimension::Year) {
+        ImpactGrain::Year
+    } else if has(Dimension::FinancialYear) {
+        ImpactGrain::FinancialYear
+    } else {
+        ImpactGrain::All
+    };
+    let starts = |g: ImpactGrain, day: NaiveDate| g.bucket_start(day) == day;
+    let ends = |g: ImpactGrain, day: NaiveDate| {
+        day.succ_opt()
+            .is_some_and(|next| g.bucket_start(next) == next)
+    };
+    match (grain, filter.from, filter.to) {
+        (_, None, None) => Some(RollupPlan {
+            grain,
+            buckets: None,
+        }),
+        // Without a time dimension, a period of exactly one bucket of some grain.
+        (ImpactGrain::All, Some(from), Some(to)) => ImpactGrain::EVERY
+            .into_iter()
+            .find(|g| {
+                *g != ImpactGrain::All
+                    && starts(*g, from)
+                    && g.next_start(from).and_then(|n| n.pred_opt()) == Some(to)
+            })
+            .map(|g| RollupPlan {
+                grain: g,
+                buckets: Some((from, from)),
+            }),
+        (ImpactGrain::All, _, _) => None,
+        (_, from, to) => {
+            let aligned =
+                from.is_none_or(|d| starts(grain, d)) && to.is_none_or(|d| ends(grain, d));
+            aligned.then(|| RollupPlan {
+                grain,
+                buckets: Some((from.unwrap_or(NaiveDate::MIN), to.unwrap_or(NaiveDate::MAX))),
+            })
+        }
+    }
+}
+
+/// The groups, from the impact rollup: its cells added up over the dimensions not asked for.
+async fn from_rollup(
+    db: &DatabaseConnection,
+    plan: &RollupPlan,
+    measure_ids: &[Uuid],
+    dimensions: &[Dimension],
+    measures: &[outcome_measure::Model],
+) -> Result<Vec<Group>, ImpactError> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func};
+    let table = Alias::new("impact_rollup");
+    let col = |name: &str| Expr::col((table.clone(), Alias::new(name)));
+    let mut query = Query::select();
+    query
+        .from(table.clone())
+        .expr_as(col("measure_id"), Alias::new("measure_id"))
+        .and_where(col("grain").eq(plan.grain.as_str()))
+        .group_by_col((table.clone(), Alias::new("measure_id")));
+    let timed = dimensions.iter().any(|d| d.is_time());
+    for (wanted, column) in [
+        (dimensions.contains(&Dimension::Region), "area_code"),
+        (
+            dimensions.contains(&Dimension::PathwayStage),
+            "primary_stage",
+        ),
+        (timed, "bucket_start"),
+    ] {
+        if wanted {
+            query
+                .expr_as(col(column), Alias::new(column))
+                .group_by_col((table.clone(), Alias::new(column)));
+        }
+    }
+    for column in Totals::COLUMNS {
+        // Whole numbers are summed as doubles (exact below 2^53): PostgreSQL sums bigints as
+        // numerics, several times slower.
+        let float = Func::cast_as(col(column), Alias::new("double precision"));
+        query.expr_as(
+            Func::cast_as(Func::sum(float), Alias::new(Totals::column_type(column))),
+            Alias::new(column),
+        );
+    }
+    if !measure_ids.is_empty() {
+        query.and_where(col("measure_id").is_in(measure_ids.to_vec()));
+    }
+    if let Some((first, last)) = plan.buckets {
+        let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+        query
+            .and_where(col("bucket_start").gte(day(first)))
+            .and_where(col("bucket_start").lte(day(last)));
+    }
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(&query))
+        .await?;
+    let by_id: HashMap<Uuid, &outcome_measure::Model> =
+        measures.iter().map(|m| (m.id, m)).collect();
+    let mut groups: BTreeMap<Vec<KeyPart>, Vec<MeasureFigure>> = BTreeMap::new();
+    for row in rows {
+        let measure_id: Uuid = row.try_get("", "measure_id")?;
+        let Some(measure) = by_id.get(&measure_id) else {
+            continue;
+        };
+        let bucket = if timed {
+            let text: String = row.try_get("", "bucket_start")?;
+            NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok()
+        } else {
+            None
+        };
+        let mut key = Vec::with_capacity(dimensions.len());
+        for d in dimensions {
+            key.push(match d {
+                Dimension::PathwayStage => {
+                    let stage: String = row.try_get("", "primary_stage")?;
+                    match PathwayStage::parse(&stage) {
+                        Some(s) => KeyPart::Stage(s),
+                        None => continue,
+                    }
+                }
+                Dimension::Region => KeyPart::Area(row.try_get("", "area_code")?),
+                Dimension::Measure => KeyPart::Measure(measure_id),
+                time => match bucket {
+                    Some(b) => time_part(*time, b),
+                    None => continue,
+                },
+            });
+        }
+        let figure = Totals::from_row(&row)?.figure(measure);
+        groups.entry(key).or_default().push(figure);
+        if groups.len() > MAX_GROUPS {
+            break;
+        }
+    }
+    Ok(sorted(groups))
+}
+
+/// The groups, from the records themselves: per project partials combined here.
+async fn from_records(
+    db: &DatabaseConnection,
+    filter: &ImpactFilter,
+    measure_ids: &[Uuid],
+    dimensions: &[Dimension],
+    measures: &[outcome_measure::Model],
+) -> Result<Vec<Group>, ImpactError> {
     let backend = db.get_database_backend();
     let postgres = backend == DbBackend::Postgres;
     let text = |expr: &str| {
@@ -261,6 +445,14 @@ pub async fn impact(
         "SUM(CASE WHEN r.target IS NOT NULL THEN r.sample_size END) AS target_sample".to_owned(),
         format!("{last} AS last"),
     ]);
+    // The rest of the totals' columns: a project's count and latest record come from `last`.
+    select.push("CAST(0 AS bigint) AS projects".to_owned());
+    for name in ["latest_value", "latest_base", "latest_target"] {
+        select.push(format!("CAST(0 AS double precision) AS {name}"));
+    }
+    for name in ["latest_base_n", "latest_target_n"] {
+        select.push(format!("CAST(0 AS bigint) AS {name}"));
+    }
 
     // The WHERE clause, built with sea-query so that values are bound, not spliced.
     let mut condition = Condition::all();
@@ -280,20 +472,8 @@ pub async fn impact(
     if let Some(to) = filter.to {
         condition = condition.add(col("r", "period_end").lte(to));
     }
-    let measures: Vec<outcome_measure::Model> = outcome_measure::Entity::find().all(db).await?;
-    if !filter.measures.is_empty() {
-        let mut ids = Vec::new();
-        for code in &filter.measures {
-            match measures.iter().find(|m| &m.code == code) {
-                Some(m) => ids.push(m.id),
-                None => {
-                    return Err(ImpactError::Invalid(format!(
-                        "no measure has the code '{code}'"
-                    )));
-                }
-            }
-        }
-        condition = condition.add(col("r", "measure_id").is_in(ids));
+    if !measure_ids.is_empty() {
+        condition = condition.add(col("r", "measure_id").is_in(measure_ids.to_vec()));
     }
     if !filter.data_sources.is_empty() {
         condition = condition.add(col("r", "data_source").is_in(filter.data_sources.clone()));
@@ -363,28 +543,9 @@ pub async fn impact(
                 },
             });
         }
-        let number = |name: &str| -> Result<f64, DbErr> {
-            Ok(row.try_get::<Option<f64>>("", name)?.unwrap_or(0.0))
-        };
-        let count = |name: &str| -> Result<i64, DbErr> { row.try_get::<i64>("", name) };
-        let whole = |name: &str| -> Result<i64, DbErr> {
-            Ok(row.try_get::<Option<i64>>("", name)?.unwrap_or(0))
-        };
         let last: Option<String> = row.try_get("", "last")?;
         let partial = Partial {
-            records: count("records")?,
-            sum: number("sum_value")?,
-            weighted: number("weighted")?,
-            sample: whole("sample")?,
-            has_sample: count("samples")? > 0,
-            base_sum: number("base_sum")?,
-            base_n: count("base_n")?,
-            base_weighted: number("base_weighted")?,
-            base_sample: whole("base_sample")?,
-            target_sum: number("target_sum")?,
-            target_n: count("target_n")?,
-            target_weighted: number("target_weighted")?,
-            target_sample: whole("target_sample")?,
+            totals: Totals::from_row(&row)?,
             last: last.as_deref().and_then(parse_last),
         };
         cells
@@ -405,70 +566,30 @@ pub async fn impact(
             .or_default()
             .push(combine(measure, projects.into_values().collect()));
         if groups.len() > MAX_GROUPS {
-            return Err(ImpactError::Invalid(format!(
-                "more than {MAX_GROUPS} groups: group by fewer dimensions or filter"
-            )));
+            break;
         }
     }
-    Ok(groups
+    Ok(sorted(groups))
+}
+
+/// The groups in key order, each group's figures by measure code.
+fn sorted(groups: BTreeMap<Vec<KeyPart>, Vec<MeasureFigure>>) -> Vec<Group> {
+    groups
         .into_iter()
         .map(|(key, mut figures)| {
             figures.sort_by(|a, b| a.measure.code.cmp(&b.measure.code));
             Group { key, figures }
         })
-        .collect())
+        .collect()
 }
 
 /// One measure's figure from its projects' partials, by the measure's aggregation kind.
 fn combine(measure: &outcome_measure::Model, projects: Vec<Partial>) -> MeasureFigure {
-    let count = projects.len() as i64;
-    let mut all = Partial::default();
-    let mut latest_value = 0.0;
-    let (mut latest_base, mut latest_base_any) = (0.0, false);
-    let (mut latest_target, mut latest_target_any) = (0.0, false);
-    for p in &projects {
-        if let Some((_, value, baseline, target)) = &p.last {
-            latest_value += value;
-            if let Some(b) = baseline {
-                latest_base += b;
-                latest_base_any = true;
-            }
-            if let Some(t) = target {
-                latest_target += t;
-                latest_target_any = true;
-            }
-        }
-    }
+    let mut totals = Totals::default();
     for p in projects {
-        all.absorb(p);
+        totals.add(&p.into_totals(), 1);
     }
-    let mean = |sum: f64, n: i64| (n > 0).then(|| sum / n as f64);
-    let (value, baseline, target) = match measure.aggregation {
-        Aggregation::Sum => (
-            all.sum,
-            (all.base_n > 0).then_some(all.base_sum),
-            (all.target_n > 0).then_some(all.target_sum),
-        ),
-        Aggregation::Latest => (
-            latest_value,
-            latest_base_any.then_some(latest_base),
-            latest_target_any.then_some(latest_target),
-        ),
-        Aggregation::WeightedMean => (
-            mean(all.weighted, all.sample).unwrap_or(0.0),
-            mean(all.base_weighted, all.base_sample),
-            mean(all.target_weighted, all.target_sample),
-        ),
-    };
-    MeasureFigure {
-        measure: measure.clone(),
-        value,
-        records: all.records,
-        projects: count,
-        sample_size: all.has_sample.then_some(all.sample),
-        baseline,
-        target,
-    }
+    totals.figure(measure)
 }
 
 #[cfg(test)]

@@ -6,3 +6,4 @@ pub mod funder;
 pub mod impact;
 pub mod progress;
 pub mod returns;
+pub mod totals;

@@ -186,8 +186,12 @@ pub async fn seed(db: &DatabaseConnection, options: SeedOptions) -> Result<SeedS
         elapsed: Duration::ZERO,
     };
     write_audit_event(&mut loader, &plan, &summary).await?;
-    // The progress rollup, built once from the loaded records.
-    for statement in b2h_migration::rebuild_progress_rollup(matches!(loader, Loader::Postgres(_))) {
+    // The rollups, built once from the loaded records.
+    let postgres = matches!(loader, Loader::Postgres(_));
+    let rollups = b2h_migration::rebuild_progress_rollup(postgres)
+        .into_iter()
+        .chain(b2h_migration::rebuild_impact_rollup(postgres));
+    for statement in rollups {
         loader.execute_owned(statement).await?;
     }
     if let Loader::Postgres(_) = loader {

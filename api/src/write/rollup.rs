@@ -1,20 +1,102 @@
-//! Keeps the campaign-progress rollup (`progress_rollup`) exact: every write that changes what
-//! counts passes its records' contributions here, in the write's own transaction.
+//! Keeps the rollups exact: every write that changes what counts passes its records' changes
+//! here, in the write's own transaction. The campaign-progress rollup (`progress_rollup`) takes
+//! each record's people as a difference; the impact rollup (`impact_rollup`) takes the difference
+//! of each touched project's totals per measure and bucket, before and after the write.
 
 use super::WriteError;
+use crate::analytics::totals::Totals;
 use b2h_entity::enums::RecordStatus;
 use b2h_entity::{outcome_measure, outcome_record, project};
+use b2h_migration::ImpactGrain;
+use chrono::NaiveDate;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use uuid::Uuid;
 
-/// One rollup cell: (campaign, beneficiary, primary stage, area, month `YYYY-MM`).
+/// One progress rollup cell: (campaign, beneficiary, primary stage, area, month `YYYY-MM`).
 type Cell = (Uuid, String, String, String, String);
 
-/// Changes to the rollup, summed per cell before they are written.
+/// One impact rollup cell: (grain, bucket start, area, primary stage, measure).
+type ImpactCell = (ImpactGrain, NaiveDate, String, String, Uuid);
+
+/// Changes to the rollups, summed per cell before they are written.
 #[derive(Default)]
 pub struct Delta {
     cells: BTreeMap<Cell, i64>,
+    impact: BTreeMap<ImpactCell, Totals>,
+}
+
+/// The area (region, or nation outside England) and primary stage a project's figures count in.
+fn place(project: &project::Model) -> (String, String) {
+    (
+        project
+            .region_code
+            .clone()
+            .unwrap_or_else(|| project.nation_code.clone()),
+        project.primary_stage.as_str().to_owned(),
+    )
+}
+
+/// Whether a record counts in figures.
+fn counted(record: &outcome_record::Model) -> bool {
+    counts(record.status) && record.archived_at.is_none()
+}
+
+/// Whether two versions of a record count alike (same figures, period and status class).
+fn counts_alike(a: &outcome_record::Model, b: &outcome_record::Model) -> bool {
+    counted(a) == counted(b)
+        && a.project_id == b.project_id
+        && a.measure_id == b.measure_id
+        && a.period_end == b.period_end
+        && a.value == b.value
+        && a.baseline == b.baseline
+        && a.target == b.target
+        && a.sample_size == b.sample_size
+}
+
+/// The counted records of the given projects (and measures, when given).
+async fn counted_records(
+    db: &impl ConnectionTrait,
+    projects: &[Uuid],
+    measures: Option<&[Uuid]>,
+) -> Result<Vec<outcome_record::Model>, WriteError> {
+    let mut out = Vec::new();
+    for chunk in projects.chunks(500) {
+        let mut query = outcome_record::Entity::find()
+            .filter(outcome_record::Column::ProjectId.is_in(chunk.to_vec()))
+            .filter(
+                outcome_record::Column::Status
+                    .is_in([RecordStatus::Submitted, RecordStatus::Verified]),
+            )
+            .filter(outcome_record::Column::ArchivedAt.is_null());
+        if let Some(measures) = measures {
+            query = query.filter(outcome_record::Column::MeasureId.is_in(measures.to_vec()));
+        }
+        out.extend(query.all(db).await?);
+    }
+    Ok(out)
+}
+
+/// The projects with these ids.
+async fn projects_by_id(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, project::Model>, WriteError> {
+    let mut ids: Vec<Uuid> = ids.into_iter().collect();
+    ids.sort();
+    ids.dedup();
+    let mut projects = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for p in project::Entity::find()
+            .filter(project::Column::Id.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            projects.insert(p.id, p);
+        }
+    }
+    Ok(projects)
 }
 
 fn counts(status: RecordStatus) -> bool {
@@ -49,6 +131,7 @@ impl Delta {
             Option<&outcome_record::Model>,
         )],
     ) -> Result<(), WriteError> {
+        self.impact_records(db, changes).await?;
         let measures: HashMap<Uuid, outcome_measure::Model> = outcome_measure::Entity::find()
             .filter(outcome_measure::Column::CountsTowardTarget.eq(true))
             .all(db)
@@ -67,19 +150,7 @@ impl Delta {
         if relevant.is_empty() {
             return Ok(());
         }
-        let mut ids: Vec<Uuid> = relevant.iter().map(|r| r.project_id).collect();
-        ids.sort();
-        ids.dedup();
-        let mut projects = HashMap::new();
-        for chunk in ids.chunks(500) {
-            for p in project::Entity::find()
-                .filter(project::Column::Id.is_in(chunk.to_vec()))
-                .all(db)
-                .await?
-            {
-                projects.insert(p.id, p);
-            }
-        }
+        let projects = projects_by_id(db, relevant.iter().map(|r| r.project_id)).await?;
         for (before, after) in changes {
             for (record, sign) in [(before, -1i64), (after, 1)] {
                 let Some(r) = record else { continue };
@@ -109,6 +180,16 @@ impl Delta {
         before: &project::Model,
         after: &project::Model,
     ) -> Result<(), WriteError> {
+        if place(before) != place(after) {
+            let mut by_measure: BTreeMap<Uuid, Vec<outcome_record::Model>> = BTreeMap::new();
+            for r in counted_records(db, &[before.id], None).await? {
+                by_measure.entry(r.measure_id).or_default().push(r);
+            }
+            for (measure, records) in by_measure {
+                let records: Vec<&outcome_record::Model> = records.iter().collect();
+                self.impact_change(measure, &place(before), &records, &place(after), &records);
+            }
+        }
         let same = before.campaign_id == after.campaign_id
             && before.primary_stage == after.primary_stage
             && before.region_code == after.region_code
@@ -148,8 +229,147 @@ impl Delta {
         Ok(())
     }
 
+    /// The impact rollup's share of [`Self::records`]: for every (project, measure) whose counted
+    /// records changed, its totals per bucket after the write (read back) less those before
+    /// (the same records with the changed ones as they were).
+    async fn impact_records(
+        &mut self,
+        db: &impl ConnectionTrait,
+        changes: &[(
+            Option<&outcome_record::Model>,
+            Option<&outcome_record::Model>,
+        )],
+    ) -> Result<(), WriteError> {
+        let changed: Vec<_> = changes
+            .iter()
+            .filter(|(before, after)| match (before, after) {
+                (Some(b), Some(a)) => !counts_alike(b, a),
+                (Some(r), None) | (None, Some(r)) => counted(r),
+                (None, None) => false,
+            })
+            .collect();
+        let touched = |r: &&outcome_record::Model| counted(r);
+        let pairs: BTreeSet<(Uuid, Uuid)> = changed
+            .iter()
+            .flat_map(|(b, a)| [*b, *a])
+            .flatten()
+            .filter(touched)
+            .map(|r| (r.project_id, r.measure_id))
+            .collect();
+        if pairs.is_empty() {
+            return Ok(());
+        }
+        let project_ids: Vec<Uuid> = pairs
+            .iter()
+            .map(|p| p.0)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let measure_ids: Vec<Uuid> = pairs
+            .iter()
+            .map(|p| p.1)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let projects = projects_by_id(db, project_ids.iter().copied()).await?;
+        let current = counted_records(db, &project_ids, Some(&measure_ids)).await?;
+        let changed_ids: HashSet<Uuid> = changed
+            .iter()
+            .flat_map(|(b, a)| [*b, *a])
+            .flatten()
+            .map(|r| r.id)
+            .collect();
+        let mut after: BTreeMap<(Uuid, Uuid), Vec<&outcome_record::Model>> = BTreeMap::new();
+        let mut before: BTreeMap<(Uuid, Uuid), Vec<&outcome_record::Model>> = BTreeMap::new();
+        for r in &current {
+            let pair = (r.project_id, r.measure_id);
+            if pairs.contains(&pair) {
+                after.entry(pair).or_default().push(r);
+                if !changed_ids.contains(&r.id) {
+                    before.entry(pair).or_default().push(r);
+                }
+            }
+        }
+        for r in changed.iter().filter_map(|(b, _)| *b).filter(touched) {
+            before
+                .entry((r.project_id, r.measure_id))
+                .or_default()
+                .push(r);
+        }
+        for pair in &pairs {
+            let Some(project) = projects.get(&pair.0) else {
+                continue;
+            };
+            let place = place(project);
+            let none = Vec::new();
+            self.impact_change(
+                pair.1,
+                &place,
+                before.get(pair).unwrap_or(&none),
+                &place,
+                after.get(pair).unwrap_or(&none),
+            );
+        }
+        Ok(())
+    }
+
+    /// One project's counted records of one measure, `before` (counted at `from`) → `after`
+    /// (counted at `to`), as changes to the impact rollup's cells of every grain.
+    fn impact_change(
+        &mut self,
+        measure: Uuid,
+        from: &(String, String),
+        before: &[&outcome_record::Model],
+        to: &(String, String),
+        after: &[&outcome_record::Model],
+    ) {
+        let per_bucket = |grain: ImpactGrain, records: &[&outcome_record::Model]| {
+            let mut buckets: BTreeMap<NaiveDate, Vec<&outcome_record::Model>> = BTreeMap::new();
+            for r in records {
+                buckets
+                    .entry(grain.bucket_start(r.period_end))
+                    .or_default()
+                    .push(r);
+            }
+            buckets
+                .into_iter()
+                .map(|(bucket, rs)| (bucket, Totals::of_project(rs)))
+                .collect::<BTreeMap<_, _>>()
+        };
+        for grain in ImpactGrain::EVERY {
+            let old = per_bucket(grain, before);
+            let mut new = per_bucket(grain, after);
+            let mut changes: Vec<(&(String, String), NaiveDate, Totals)> = Vec::new();
+            if from == to {
+                // The difference per bucket, so that untouched buckets stay exactly as they are.
+                for (bucket, totals) in old {
+                    let entry = new.entry(bucket).or_default();
+                    entry.add(&totals, -1);
+                }
+                changes.extend(new.into_iter().map(|(b, t)| (to, b, t)));
+            } else {
+                for (bucket, totals) in old {
+                    let mut negative = Totals::default();
+                    negative.add(&totals, -1);
+                    changes.push((from, bucket, negative));
+                }
+                changes.extend(new.into_iter().map(|(b, t)| (to, b, t)));
+            }
+            for ((area, stage), bucket, totals) in changes {
+                if totals.is_zero() {
+                    continue;
+                }
+                self.impact
+                    .entry((grain, bucket, area.clone(), stage.clone(), measure))
+                    .or_default()
+                    .add(&totals, 1);
+            }
+        }
+    }
+
     /// Writes the summed changes.
     pub async fn write(self, db: &impl ConnectionTrait) -> Result<(), WriteError> {
+        write_impact(db, self.impact).await?;
         let backend = db.get_database_backend();
         let sql = match backend {
             DbBackend::Postgres => {
@@ -185,4 +405,66 @@ impl Delta {
         }
         Ok(())
     }
+}
+
+/// Adds the changes to the impact rollup's cells (a new cell starts from nothing) and drops the
+/// cells left without records.
+async fn write_impact(
+    db: &impl ConnectionTrait,
+    cells: BTreeMap<ImpactCell, Totals>,
+) -> Result<(), WriteError> {
+    let cells: Vec<_> = cells.into_iter().filter(|(_, t)| !t.is_zero()).collect();
+    if cells.is_empty() {
+        return Ok(());
+    }
+    let table = Alias::new("impact_rollup");
+    let key = [
+        "grain",
+        "bucket_start",
+        "area_code",
+        "primary_stage",
+        "measure_id",
+    ];
+    let columns: Vec<Alias> = key
+        .iter()
+        .chain(Totals::COLUMNS.iter())
+        .map(|c| Alias::new(*c))
+        .collect();
+    let backend = db.get_database_backend();
+    // Rows per statement, well inside both backends' limits on bound values.
+    for chunk in cells.chunks(200) {
+        let mut insert = Query::insert();
+        insert.into_table(table.clone()).columns(columns.clone());
+        for ((grain, bucket, area, stage, measure), totals) in chunk {
+            let mut values: Vec<Expr> = vec![
+                Expr::val(grain.as_str()),
+                Expr::val(bucket.format("%Y-%m-%d").to_string()),
+                Expr::val(area.clone()),
+                Expr::val(stage.clone()),
+                Expr::val(*measure),
+            ];
+            values.extend(totals.values().into_iter().map(Expr::val));
+            insert
+                .values(values)
+                .map_err(|e| WriteError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
+        }
+        insert.on_conflict(
+            OnConflict::columns(key.iter().map(|c| Alias::new(*c)))
+                .values(Totals::COLUMNS.iter().map(|c| {
+                    (
+                        Alias::new(*c),
+                        Expr::col((table.clone(), Alias::new(*c)))
+                            .add(Expr::col((Alias::new("excluded"), Alias::new(*c)))),
+                    )
+                }))
+                .to_owned(),
+        );
+        db.execute_raw(backend.build(&insert)).await?;
+    }
+    db.execute_raw(Statement::from_string(
+        backend,
+        "DELETE FROM impact_rollup WHERE records = 0",
+    ))
+    .await?;
+    Ok(())
 }

@@ -2,7 +2,7 @@
 
 use b2h_tests::{TestDb, both_backends, rows};
 
-const TABLES: [&str; 16] = [
+const TABLES: [&str; 17] = [
     "nation",
     "region",
     "campaign",
@@ -19,6 +19,7 @@ const TABLES: [&str; 16] = [
     "audit_event",
     "export_job",
     "progress_rollup",
+    "impact_rollup",
 ];
 
 async fn tables(db: &TestDb) -> Vec<String> {
@@ -41,7 +42,7 @@ async fn tables(db: &TestDb) -> Vec<String> {
 }
 
 /// How many migrations b2h has.
-const MIGRATIONS: usize = 8;
+const MIGRATIONS: usize = 9;
 
 both_backends!(up_down_up, |db: TestDb| async move {
     let out = db.b2h(&["migrate"]).ok();
