@@ -200,7 +200,9 @@ pub async fn impact(
 #[derive(Debug, PartialEq)]
 struct RollupPlan {
     grain: ImpactGrain,
-    buckets: Option<(NaiveDate, NaiveDate)>,
+    /// The first and last bucket read (by first day); open ends when `None`.
+    first: Option<NaiveDate>,
+    last: Option<NaiveDate>,
 }
 
 /// The plan when the rollup holds the answer exactly: the default statuses, no filter on data
@@ -251,7 +253,8 @@ fn rollup_plan(filter: &ImpactFilter, dimensions: &[Dimension]) -> Option<Rollup
     match (grain, filter.from, filter.to) {
         (_, None, None) => Some(RollupPlan {
             grain,
-            buckets: None,
+            first: None,
+            last: None,
         }),
         // Without a time dimension, a period of exactly one bucket of some grain.
         (ImpactGrain::All, Some(from), Some(to)) => ImpactGrain::EVERY
@@ -263,7 +266,8 @@ fn rollup_plan(filter: &ImpactFilter, dimensions: &[Dimension]) -> Option<Rollup
             })
             .map(|g| RollupPlan {
                 grain: g,
-                buckets: Some((from, from)),
+                first: Some(from),
+                last: Some(from),
             }),
         (ImpactGrain::All, _, _) => None,
         (_, from, to) => {
@@ -271,7 +275,8 @@ fn rollup_plan(filter: &ImpactFilter, dimensions: &[Dimension]) -> Option<Rollup
                 from.is_none_or(|d| starts(grain, d)) && to.is_none_or(|d| ends(grain, d));
             aligned.then(|| RollupPlan {
                 grain,
-                buckets: Some((from.unwrap_or(NaiveDate::MIN), to.unwrap_or(NaiveDate::MAX))),
+                first: from,
+                last: to,
             })
         }
     }
@@ -321,11 +326,12 @@ async fn from_rollup(
     if !measure_ids.is_empty() {
         query.and_where(col("measure_id").is_in(measure_ids.to_vec()));
     }
-    if let Some((first, last)) = plan.buckets {
-        let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
-        query
-            .and_where(col("bucket_start").gte(day(first)))
-            .and_where(col("bucket_start").lte(day(last)));
+    let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    if let Some(first) = plan.first {
+        query.and_where(col("bucket_start").gte(day(first)));
+    }
+    if let Some(last) = plan.last {
+        query.and_where(col("bucket_start").lte(day(last)));
     }
     let rows = db
         .query_all_raw(db.get_database_backend().build(&query))
@@ -603,6 +609,83 @@ mod tests {
             Some(("2024-06-30".into(), 12.0, Some(10.0), None))
         );
         assert_eq!(parse_last("x"), None);
+    }
+
+    #[test]
+    fn the_rollup_answers_only_what_it_holds_exactly() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let plan = |filter: &ImpactFilter, dims: &[Dimension]| {
+            rollup_plan(filter, dims).map(|p| (p.grain, p.first, p.last))
+        };
+        let all = ImpactFilter::default();
+        use Dimension::*;
+        assert_eq!(
+            plan(&all, &[Region, Month]),
+            Some((ImpactGrain::Month, None, None))
+        );
+        assert_eq!(
+            plan(&all, &[Year, Quarter]),
+            Some((ImpactGrain::Quarter, None, None))
+        );
+        assert_eq!(
+            plan(&all, &[PathwayStage]),
+            Some((ImpactGrain::All, None, None))
+        );
+        // Calendar and financial years cut each other: no grain nests in both.
+        assert_eq!(plan(&all, &[Year, FinancialYear]), None);
+        // Dimensions and filters the rollup does not keep.
+        for dims in [&[Funder][..], &[Project], &[Organisation, Month]] {
+            assert_eq!(plan(&all, dims), None);
+        }
+        let sources = ImpactFilter {
+            data_sources: vec!["survey".into()],
+            ..ImpactFilter::default()
+        };
+        assert_eq!(plan(&sources, &[Region]), None);
+        let submitted = ImpactFilter {
+            statuses: vec![RecordStatus::Submitted],
+            ..ImpactFilter::default()
+        };
+        assert_eq!(plan(&submitted, &[Region]), None);
+        // Periods of whole buckets only.
+        let period = |from, to| ImpactFilter {
+            from,
+            to,
+            ..ImpactFilter::default()
+        };
+        let q2 = period(Some(d(2024, 4, 1)), Some(d(2024, 6, 30)));
+        assert_eq!(
+            plan(&q2, &[Month]),
+            Some((
+                ImpactGrain::Month,
+                Some(d(2024, 4, 1)),
+                Some(d(2024, 6, 30))
+            ))
+        );
+        assert_eq!(
+            plan(&q2, &[Region]),
+            Some((
+                ImpactGrain::Quarter,
+                Some(d(2024, 4, 1)),
+                Some(d(2024, 4, 1))
+            ))
+        );
+        let fy = period(Some(d(2023, 4, 1)), Some(d(2024, 3, 31)));
+        assert_eq!(
+            plan(&fy, &[]),
+            Some((
+                ImpactGrain::FinancialYear,
+                Some(d(2023, 4, 1)),
+                Some(d(2023, 4, 1))
+            ))
+        );
+        assert_eq!(
+            plan(&fy, &[Quarter]).map(|p| p.0),
+            Some(ImpactGrain::Quarter)
+        );
+        assert_eq!(plan(&fy, &[Year]), None);
+        assert_eq!(plan(&period(Some(d(2024, 4, 2)), None), &[Month]), None);
+        assert_eq!(plan(&period(Some(d(2024, 4, 1)), None), &[Region]), None);
     }
 
     #[test]
