@@ -273,7 +273,7 @@ fn rollup_plan(filter: &ImpactFilter, dimensions: &[Dimension]) -> Option<Rollup
         (_, from, to) => {
             let aligned =
                 from.is_none_or(|d| starts(grain, d)) && to.is_none_or(|d| ends(grain, d));
-            aligned.then(|| RollupPlan {
+            aligned.then_some(RollupPlan {
                 grain,
                 first: from,
                 last: to,
