@@ -10,7 +10,10 @@ use b2h_entity::{outcome_measure, outcome_record, project};
 use b2h_migration::ImpactGrain;
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Statement,
+};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use uuid::Uuid;
 
@@ -79,20 +82,27 @@ async fn counted_records(
 }
 
 /// The projects with these ids.
+/// The projects with these ids; `lock`ed against other writers until the transaction ends, in id
+/// order (so that writers never wait on each other in a circle), on PostgreSQL (SQLite has one
+/// writer at a time).
 async fn projects_by_id(
     db: &impl ConnectionTrait,
     ids: impl IntoIterator<Item = Uuid>,
+    lock: bool,
 ) -> Result<HashMap<Uuid, project::Model>, WriteError> {
     let mut ids: Vec<Uuid> = ids.into_iter().collect();
     ids.sort();
     ids.dedup();
+    let lock = lock && db.get_database_backend() == DbBackend::Postgres;
     let mut projects = HashMap::new();
     for chunk in ids.chunks(500) {
-        for p in project::Entity::find()
+        let mut query = project::Entity::find()
             .filter(project::Column::Id.is_in(chunk.to_vec()))
-            .all(db)
-            .await?
-        {
+            .order_by_asc(project::Column::Id);
+        if lock {
+            query = query.lock_exclusive();
+        }
+        for p in query.all(db).await? {
             projects.insert(p.id, p);
         }
     }
@@ -150,7 +160,7 @@ impl Delta {
         if relevant.is_empty() {
             return Ok(());
         }
-        let projects = projects_by_id(db, relevant.iter().map(|r| r.project_id)).await?;
+        let projects = projects_by_id(db, relevant.iter().map(|r| r.project_id), false).await?;
         for (before, after) in changes {
             for (record, sign) in [(before, -1i64), (after, 1)] {
                 let Some(r) = record else { continue };
@@ -271,7 +281,10 @@ impl Delta {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let projects = projects_by_id(db, project_ids.iter().copied()).await?;
+        // A project's latest record and whether it has any in a bucket depend on its other
+        // records: writers of the same project take turns here, and each then reads the records
+        // as the one before it committed them (read committed reads afresh per statement).
+        let projects = projects_by_id(db, project_ids.iter().copied(), true).await?;
         let current = counted_records(db, &project_ids, Some(&measure_ids)).await?;
         let changed_ids: HashSet<Uuid> = changed
             .iter()

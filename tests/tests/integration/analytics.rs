@@ -972,6 +972,39 @@ with_demo_app!(
         assert_rollup_exact(&app, "after the imported record was submitted").await;
         std::fs::remove_dir_all(&dir).ok();
 
+        // Writers racing on one project's stock measure: six of its records reopened, then
+        // submitted at once, each in its own request (which record is latest, and whether the
+        // project has any in a bucket, depend on the others; writers of a project take turns).
+        // A smoke check: the requests overlap, but whether two transactions do is up to timing.
+        let some = app
+            .data(
+                "{ outcomeRecords(first: 1, filter: {status: {eq: SUBMITTED}, measureCode: {eq: \"active_volunteers\"}}) {
+                   nodes { project { id } } } }",
+                json!({}),
+            )
+            .await;
+        let ids: Vec<Value> = app
+            .data(
+                "query($p: ID!) { outcomeRecords(first: 6, filter: {status: {eq: SUBMITTED},
+                   measureCode: {eq: \"active_volunteers\"}, project: {eq: $p}}) { nodes { id } } }",
+                json!({"p": some["outcomeRecords"]["nodes"][0]["project"]["id"]}),
+            )
+            .await["outcomeRecords"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].clone())
+            .collect();
+        assert_eq!(ids.len(), 6);
+        app.data(
+            "mutation($ids: [ID!]!) { reopenOutcomes(ids: $ids, reason: \"race\") { id } }",
+            json!({"ids": ids}),
+        )
+        .await;
+        let one = |i: usize| app.data(submit, json!({"ids": [ids[i]]}));
+        let _ = tokio::join!(one(0), one(1), one(2), one(3), one(4), one(5));
+        assert_rollup_exact(&app, "after racing submits").await;
+
         // Below the API: the cells kept by every write equal the cells rebuilt from scratch.
         let kept = rollup_rows(&app).await;
         let conn = app.db.connect().await;
