@@ -7,7 +7,7 @@
 
 use b2h_entity::enums::{PathwayStage, RecordStatus};
 use b2h_entity::outcome_measure;
-use b2h_migration::ImpactGrain;
+use b2h_migration::{IMPACT_ALL_STAGES, ImpactGrain};
 use chrono::{Datelike, NaiveDate};
 use sea_orm::sea_query::{Condition, PostgresQueryBuilder, Query, SqliteQueryBuilder};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, Statement};
@@ -298,6 +298,11 @@ async fn from_rollup(
         .from(table.clone())
         .expr_as(col("measure_id"), Alias::new("measure_id"))
         .and_where(col("grain").eq(plan.grain.as_str()))
+        .and_where(if dimensions.contains(&Dimension::PathwayStage) {
+            col("primary_stage").ne(IMPACT_ALL_STAGES)
+        } else {
+            col("primary_stage").eq(IMPACT_ALL_STAGES)
+        })
         .group_by_col((table.clone(), Alias::new("measure_id")));
     let timed = dimensions.iter().any(|d| d.is_time());
     for (wanted, column) in [

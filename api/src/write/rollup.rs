@@ -7,7 +7,7 @@ use super::WriteError;
 use crate::analytics::totals::Totals;
 use b2h_entity::enums::RecordStatus;
 use b2h_entity::{outcome_measure, outcome_record, project};
-use b2h_migration::ImpactGrain;
+use b2h_migration::{IMPACT_ALL_STAGES, ImpactGrain};
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
@@ -372,10 +372,12 @@ impl Delta {
                 if totals.is_zero() {
                     continue;
                 }
-                self.impact
-                    .entry((grain, bucket, area.clone(), stage.clone(), measure))
-                    .or_default()
-                    .add(&totals, 1);
+                for stage in [stage.as_str(), IMPACT_ALL_STAGES] {
+                    self.impact
+                        .entry((grain, bucket, area.clone(), stage.to_owned(), measure))
+                        .or_default()
+                        .add(&totals, 1);
+                }
             }
         }
     }
