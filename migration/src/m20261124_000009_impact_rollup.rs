@@ -235,7 +235,7 @@ impl MigrationTrait for Migration {
                 latest_base_n bigint NOT NULL,
                 latest_target {float} NOT NULL,
                 latest_target_n bigint NOT NULL,
-                PRIMARY KEY (grain, bucket_start, area_code, primary_stage, measure_id)
+                PRIMARY KEY (grain, primary_stage, bucket_start, area_code, measure_id)
             )"
             ),
             // Writes apply changes as deltas and then drop the cells left empty.
