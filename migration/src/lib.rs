@@ -20,7 +20,9 @@ mod m20261124_000008_progress_rollup;
 mod m20261124_000009_impact_rollup;
 
 pub use m20261124_000008_progress_rollup::rebuild_progress_rollup;
-pub use m20261124_000009_impact_rollup::{IMPACT_ALL_STAGES, ImpactGrain, rebuild_impact_rollup};
+pub use m20261124_000009_impact_rollup::{
+    IMPACT_ALL_STAGES, IMPACT_TOTALS, ImpactGrain, rebuild_impact_rollup,
+};
 
 /// Fixed identifiers of the reference rows the migrations insert, so that every database agrees.
 pub mod reference {

@@ -158,29 +158,32 @@ fn fill(postgres: bool, grain: ImpactGrain) -> String {
 /// group by stage, and read a quarter of the rows from these.
 pub const IMPACT_ALL_STAGES: &str = "*";
 
+/// The columns after the key: what each aggregation kind needs, every one adding up over projects.
+pub const IMPACT_TOTALS: [&str; 19] = [
+    "records",
+    "projects",
+    "sum_value",
+    "weighted",
+    "sample",
+    "samples",
+    "base_sum",
+    "base_n",
+    "base_weighted",
+    "base_sample",
+    "target_sum",
+    "target_n",
+    "target_weighted",
+    "target_sample",
+    "latest_value",
+    "latest_base",
+    "latest_base_n",
+    "latest_target",
+    "latest_target_n",
+];
+
 /// The statement that fills the every-stage cells from the per-stage ones (their fields add up).
 fn fill_all_stages() -> String {
-    let columns = [
-        "records",
-        "projects",
-        "sum_value",
-        "weighted",
-        "sample",
-        "samples",
-        "base_sum",
-        "base_n",
-        "base_weighted",
-        "base_sample",
-        "target_sum",
-        "target_n",
-        "target_weighted",
-        "target_sample",
-        "latest_value",
-        "latest_base",
-        "latest_base_n",
-        "latest_target",
-        "latest_target_n",
-    ];
+    let columns = IMPACT_TOTALS;
     let sums: Vec<String> = columns.iter().map(|c| format!("SUM({c})")).collect();
     format!(
         "INSERT INTO impact_rollup (grain, bucket_start, area_code, primary_stage, measure_id, {})

@@ -10,7 +10,9 @@ use b2h_entity::outcome_measure;
 use b2h_migration::{IMPACT_ALL_STAGES, ImpactGrain};
 use chrono::{Datelike, NaiveDate};
 use sea_orm::sea_query::{Condition, PostgresQueryBuilder, Query, SqliteQueryBuilder};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, Statement};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryResult, Statement,
+};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
@@ -153,6 +155,37 @@ fn time_part(dimension: Dimension, month: NaiveDate) -> KeyPart {
         }),
         _ => KeyPart::Month(month),
     }
+}
+
+/// A row's group key, in the order of `dimensions`, from its `stage`, `area`, `organisation` and
+/// `funder` columns, the measure and project it is of and the first day of its time bucket (a
+/// value the row cannot give leaves its part out).
+fn group_key(
+    row: &QueryResult,
+    dimensions: &[Dimension],
+    measure_id: Uuid,
+    project_id: Option<Uuid>,
+    time: Option<NaiveDate>,
+) -> Result<Vec<KeyPart>, DbErr> {
+    let mut key = Vec::with_capacity(dimensions.len());
+    for d in dimensions {
+        let part = match d {
+            Dimension::PathwayStage => {
+                let stage: String = row.try_get("", "stage")?;
+                PathwayStage::parse(&stage).map(KeyPart::Stage)
+            }
+            Dimension::Region => Some(KeyPart::Area(row.try_get("", "area")?)),
+            Dimension::Organisation => {
+                Some(KeyPart::Organisation(row.try_get("", "organisation")?))
+            }
+            Dimension::Funder => Some(KeyPart::Funder(row.try_get("", "funder")?)),
+            Dimension::Project => project_id.map(KeyPart::Project),
+            Dimension::Measure => Some(KeyPart::Measure(measure_id)),
+            time_dimension => time.map(|t| time_part(*time_dimension, t)),
+        };
+        key.extend(part);
+    }
+    Ok(key)
 }
 
 /// Computes the groups.
@@ -305,17 +338,19 @@ async fn from_rollup(
         })
         .group_by_col((table.clone(), Alias::new("measure_id")));
     let timed = dimensions.iter().any(|d| d.is_time());
-    for (wanted, column) in [
-        (dimensions.contains(&Dimension::Region), "area_code"),
+    // Named as `from_records` names them, for `group_key`.
+    for (wanted, column, name) in [
+        (dimensions.contains(&Dimension::Region), "area_code", "area"),
         (
             dimensions.contains(&Dimension::PathwayStage),
             "primary_stage",
+            "stage",
         ),
-        (timed, "bucket_start"),
+        (timed, "bucket_start", "bucket_start"),
     ] {
         if wanted {
             query
-                .expr_as(col(column), Alias::new(column))
+                .expr_as(col(column), Alias::new(name))
                 .group_by_col((table.clone(), Alias::new(column)));
         }
     }
@@ -355,24 +390,7 @@ async fn from_rollup(
         } else {
             None
         };
-        let mut key = Vec::with_capacity(dimensions.len());
-        for d in dimensions {
-            key.push(match d {
-                Dimension::PathwayStage => {
-                    let stage: String = row.try_get("", "primary_stage")?;
-                    match PathwayStage::parse(&stage) {
-                        Some(s) => KeyPart::Stage(s),
-                        None => continue,
-                    }
-                }
-                Dimension::Region => KeyPart::Area(row.try_get("", "area_code")?),
-                Dimension::Measure => KeyPart::Measure(measure_id),
-                time => match bucket {
-                    Some(b) => time_part(*time, b),
-                    None => continue,
-                },
-            });
-        }
+        let key = group_key(&row, dimensions, measure_id, None, bucket)?;
         let figure = Totals::from_row(&row)?.figure(measure);
         groups.entry(key).or_default().push(figure);
         if groups.len() > MAX_GROUPS {
@@ -533,27 +551,7 @@ async fn from_records(
         } else {
             None
         };
-        let mut key = Vec::with_capacity(dimensions.len());
-        for d in dimensions {
-            key.push(match d {
-                Dimension::PathwayStage => {
-                    let stage: String = row.try_get("", "stage")?;
-                    match PathwayStage::parse(&stage) {
-                        Some(s) => KeyPart::Stage(s),
-                        None => continue,
-                    }
-                }
-                Dimension::Region => KeyPart::Area(row.try_get("", "area")?),
-                Dimension::Organisation => KeyPart::Organisation(row.try_get("", "organisation")?),
-                Dimension::Funder => KeyPart::Funder(row.try_get("", "funder")?),
-                Dimension::Project => KeyPart::Project(project_id),
-                Dimension::Measure => KeyPart::Measure(measure_id),
-                time => match month {
-                    Some(m) => time_part(*time, m),
-                    None => continue,
-                },
-            });
-        }
+        let key = group_key(&row, dimensions, measure_id, Some(project_id), month)?;
         let last: Option<String> = row.try_get("", "last")?;
         let partial = Partial {
             totals: Totals::from_row(&row)?,

@@ -48,27 +48,7 @@ pub struct MeasureFigure {
 
 impl Totals {
     /// The fields, by column name, in one order used for reading and writing.
-    pub const COLUMNS: [&'static str; 19] = [
-        "records",
-        "projects",
-        "sum_value",
-        "weighted",
-        "sample",
-        "samples",
-        "base_sum",
-        "base_n",
-        "base_weighted",
-        "base_sample",
-        "target_sum",
-        "target_n",
-        "target_weighted",
-        "target_sample",
-        "latest_value",
-        "latest_base",
-        "latest_base_n",
-        "latest_target",
-        "latest_target_n",
-    ];
+    pub const COLUMNS: [&'static str; 19] = b2h_migration::IMPACT_TOTALS;
 
     /// The SQL type of a column: whole numbers are counts and sample sizes.
     pub fn column_type(column: &str) -> &'static str {

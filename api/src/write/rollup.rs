@@ -9,7 +9,7 @@ use b2h_entity::enums::RecordStatus;
 use b2h_entity::{outcome_measure, outcome_record, project};
 use b2h_migration::{IMPACT_ALL_STAGES, ImpactGrain};
 use chrono::NaiveDate;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockType, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     Statement,
@@ -19,6 +19,12 @@ use uuid::Uuid;
 
 /// One progress rollup cell: (campaign, beneficiary, primary stage, area, month `YYYY-MM`).
 type Cell = (Uuid, String, String, String, String);
+
+/// An outcome record before → after a write (either side absent for inserts).
+pub type Change<'a> = (
+    Option<&'a outcome_record::Model>,
+    Option<&'a outcome_record::Model>,
+);
 
 /// One impact rollup cell: (grain, bucket start, area, primary stage, measure).
 type ImpactCell = (ImpactGrain, NaiveDate, String, String, Uuid);
@@ -100,7 +106,10 @@ async fn projects_by_id(
             .filter(project::Column::Id.is_in(chunk.to_vec()))
             .order_by_asc(project::Column::Id);
         if lock {
-            query = query.lock_exclusive();
+            // FOR NO KEY UPDATE: writers of the project wait for each other, but not for the
+            // key-share locks that inserting records (or anything else referring to the project)
+            // takes, which FOR UPDATE would, deadlocking two batches that each insert and change.
+            query = query.lock(LockType::NoKeyUpdate);
         }
         for p in query.all(db).await? {
             projects.insert(p.id, p);
@@ -136,10 +145,7 @@ impl Delta {
     pub async fn records(
         &mut self,
         db: &impl ConnectionTrait,
-        changes: &[(
-            Option<&outcome_record::Model>,
-            Option<&outcome_record::Model>,
-        )],
+        changes: &[Change<'_>],
     ) -> Result<(), WriteError> {
         self.impact_records(db, changes).await?;
         let measures: HashMap<Uuid, outcome_measure::Model> = outcome_measure::Entity::find()
@@ -245,10 +251,7 @@ impl Delta {
     async fn impact_records(
         &mut self,
         db: &impl ConnectionTrait,
-        changes: &[(
-            Option<&outcome_record::Model>,
-            Option<&outcome_record::Model>,
-        )],
+        changes: &[Change<'_>],
     ) -> Result<(), WriteError> {
         let changed: Vec<_> = changes
             .iter()

@@ -1005,6 +1005,45 @@ with_demo_app!(
         let _ = tokio::join!(one(0), one(1), one(2), one(3), one(4), one(5));
         assert_rollup_exact(&app, "after racing submits").await;
 
+        // Two batches racing on one project, each adding a record (which refers to the project)
+        // and changing a submitted one: both go through, neither waits on the other for good.
+        let lead = app
+            .data(
+                "{ projects(filter: {reference: {eq: \"GEH-B2H-01\"}}) { nodes { id } } }",
+                json!({}),
+            )
+            .await["projects"]["nodes"][0]["id"]
+            .clone();
+        let submitted = app
+            .data(
+                "query($p: ID!) { outcomeRecords(first: 2, filter: {status: {eq: SUBMITTED},
+                   measureCode: {eq: \"patients_supported\"}, project: {eq: $p}}) {
+                   nodes { id version value periodStart periodEnd } } }",
+                json!({"p": lead}),
+            )
+            .await["outcomeRecords"]["nodes"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let batch = |i: usize, month: &str| {
+            let r = &submitted[i];
+            let row = |start: &str, end: &str, value: f64, version: Option<i64>| {
+                json!({"project": "GEH-B2H-01", "measure": "patients_supported", "periodStart": start,
+                       "periodEnd": end, "value": value, "dataSource": "SURVEY",
+                       "evidenceStrength": "STRONG", "version": version})
+            };
+            app.data(
+                record,
+                json!({"r": [
+                    row(&format!("{month}-01"), &format!("{month}-28"), 5.0, None),
+                    row(r["periodStart"].as_str().unwrap(), r["periodEnd"].as_str().unwrap(),
+                        r["value"].as_f64().unwrap() + 1.0, r["version"].as_i64()),
+                ]}),
+            )
+        };
+        let _ = tokio::join!(batch(0, "2024-09"), batch(1, "2024-10"));
+        assert_rollup_exact(&app, "after racing batches").await;
+
         // Below the API: the cells kept by every write equal the cells rebuilt from scratch.
         let kept = rollup_rows(&app).await;
         let conn = app.db.connect().await;
