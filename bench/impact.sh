@@ -96,6 +96,15 @@ for q in p i; do
   curl -fs -H 'content-type: application/json' -d @"$work/$q.postgraphile.json" \
     "http://127.0.0.1:$peer_port/graphql" >"$work/$q.postgraphile.out"
   python3 bench/impact/same.py "$q" "$work/$q.b2h.out" "$work/$q.postgraphile.out" >&2
+  # The timed requests go without a key (as public dashboards do); wrk counts only non-2xx
+  # answers as failures, and GraphQL errors come with 200, so check that answer too.
+  curl -fs -H 'content-type: application/json' -d @"$work/$q.b2h.json" \
+    "http://127.0.0.1:$b2h_port/graphql" | python3 -c '
+import json, sys
+answer = json.load(sys.stdin)
+data = next(iter((answer.get("data") or {}).values()), None)
+if answer.get("errors") or not data:
+    sys.exit("b2h answered the public query %s with %s" % (sys.argv[1], answer.get("errors") or "nothing"))' "$q"
 done
 
 python3 bench/impact/writer.py "http://127.0.0.1:$b2h_port/graphql" "$writer_key" "$writes" \
@@ -144,6 +153,10 @@ for c in $connection_counts; do
     for round in $(seq "$rounds"); do
       for system in b2h postgraphile sql; do
         read -r r m n failed <<<"$(run "$system" "$q" "$c" "$duration")"
+        if awk -v r="${r:-0}" 'BEGIN { exit !(r == 0) }'; then
+          echo "$system finished no request of query $q within $duration: raise DURATION" >&2
+          exit 1
+        fi
         if [ "${failed:-1}" != 0 ]; then
           echo "$system failed $failed requests of query $q:" >&2
           cat "$work/run.$system.$q.$c" >&2

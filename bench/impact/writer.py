@@ -51,7 +51,10 @@ step, i = 1.0 / rate, 0
 next_at = time.monotonic()
 while not stop:
     r = records[i % len(records)]
-    delta = 1 if (i // len(records)) % 2 == 0 else -1
+    # Down first where the value allows (percentages stay within 0-100), then back.
+    first = -1 if r.get("first", r["value"]) >= 1 else 1
+    r.setdefault("first", r["value"])
+    delta = first if (i // len(records)) % 2 == 0 else -first
     t = time.monotonic()
     try:
         made = call(RECORD, {"r": [{
