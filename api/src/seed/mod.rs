@@ -186,16 +186,22 @@ pub async fn seed(db: &DatabaseConnection, options: SeedOptions) -> Result<SeedS
         elapsed: Duration::ZERO,
     };
     write_audit_event(&mut loader, &plan, &summary).await?;
-    // The rollups, built once from the loaded records.
+    // The rollups, built once from the loaded records, with statistics of those first (the
+    // grouping plans depend on them) and of the rollups after.
     let postgres = matches!(loader, Loader::Postgres(_));
+    if postgres {
+        loader.execute("ANALYZE").await?;
+    }
     let rollups = b2h_migration::rebuild_progress_rollup(postgres)
         .into_iter()
         .chain(b2h_migration::rebuild_impact_rollup(postgres));
     for statement in rollups {
         loader.execute_owned(statement).await?;
     }
-    if let Loader::Postgres(_) = loader {
-        loader.execute("ANALYZE").await?;
+    if postgres {
+        loader
+            .execute("ANALYZE progress_rollup, impact_rollup")
+            .await?;
     }
     loader.commit().await?;
     if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
