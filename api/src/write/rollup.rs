@@ -88,6 +88,19 @@ async fn counted_records(
 }
 
 /// The projects with these ids.
+/// The measures that count toward the campaign target, by id.
+async fn target_measures(
+    db: &impl ConnectionTrait,
+) -> Result<HashMap<Uuid, outcome_measure::Model>, WriteError> {
+    Ok(outcome_measure::Entity::find()
+        .filter(outcome_measure::Column::CountsTowardTarget.eq(true))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect())
+}
+
 /// The projects with these ids; `lock`ed against other writers until the transaction ends, in id
 /// order (so that writers never wait on each other in a circle), on PostgreSQL (SQLite has one
 /// writer at a time).
@@ -148,13 +161,7 @@ impl Delta {
         changes: &[Change<'_>],
     ) -> Result<(), WriteError> {
         self.impact_records(db, changes).await?;
-        let measures: HashMap<Uuid, outcome_measure::Model> = outcome_measure::Entity::find()
-            .filter(outcome_measure::Column::CountsTowardTarget.eq(true))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, m))
-            .collect();
+        let measures = target_measures(db).await?;
         let relevant: Vec<&outcome_record::Model> = changes
             .iter()
             .flat_map(|(b, a)| [*b, *a])
@@ -196,44 +203,24 @@ impl Delta {
         before: &project::Model,
         after: &project::Model,
     ) -> Result<(), WriteError> {
-        if place(before) != place(after) {
-            let mut by_measure: BTreeMap<Uuid, Vec<outcome_record::Model>> = BTreeMap::new();
-            for r in counted_records(db, &[before.id], None).await? {
+        let impact_moves = place(before) != place(after);
+        let progress_moves = impact_moves || before.campaign_id != after.campaign_id;
+        if !progress_moves {
+            return Ok(());
+        }
+        // One read of the project's counted records serves both rollups.
+        let records = counted_records(db, &[before.id], None).await?;
+        if impact_moves {
+            let mut by_measure: BTreeMap<Uuid, Vec<&outcome_record::Model>> = BTreeMap::new();
+            for r in &records {
                 by_measure.entry(r.measure_id).or_default().push(r);
             }
             for (measure, records) in by_measure {
-                let records: Vec<&outcome_record::Model> = records.iter().collect();
                 self.impact_change(measure, &place(before), &records, &place(after), &records);
             }
         }
-        let same = before.campaign_id == after.campaign_id
-            && before.primary_stage == after.primary_stage
-            && before.region_code == after.region_code
-            && before.nation_code == after.nation_code;
-        if same {
-            return Ok(());
-        }
-        let measures: HashMap<Uuid, outcome_measure::Model> = outcome_measure::Entity::find()
-            .filter(outcome_measure::Column::CountsTowardTarget.eq(true))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, m))
-            .collect();
-        let records = outcome_record::Entity::find()
-            .filter(outcome_record::Column::ProjectId.eq(before.id))
-            .filter(
-                outcome_record::Column::MeasureId
-                    .is_in(measures.keys().copied().collect::<Vec<_>>()),
-            )
-            .filter(
-                outcome_record::Column::Status
-                    .is_in([RecordStatus::Submitted, RecordStatus::Verified]),
-            )
-            .filter(outcome_record::Column::ArchivedAt.is_null())
-            .all(db)
-            .await?;
-        for r in records {
+        let measures = target_measures(db).await?;
+        for r in &records {
             let Some(m) = measures.get(&r.measure_id) else {
                 continue;
             };
