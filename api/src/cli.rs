@@ -67,6 +67,16 @@ pub enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Write a Parquet snapshot of the database for evaluators (record-level, not
+    /// disclosure-controlled): OUT/snapshots/<id>/ with manifest.json and README.md, then OUT/latest.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Folder the snapshots go to (created if missing).
+    #[arg(long, env = "B2H_EXPORT_OUT")]
+    pub out: b2h_export::Destination,
 }
 
 #[derive(Debug, Subcommand)]
@@ -270,6 +280,12 @@ pub enum CliError {
     ApiKey(#[from] ApiKeyError),
     #[error("cannot read {path}: {reason}")]
     ReadFile { path: String, reason: String },
+    #[error("export failed")]
+    Export(#[from] b2h_export::ExportError),
+    #[error(
+        "the database schema is not current ({pending} migration(s) pending): run `b2h migrate` first"
+    )]
+    SchemaBehind { pending: usize },
     /// An import refused, with every reason.
     #[error("{0}")]
     Rejected(String),
@@ -363,7 +379,38 @@ async fn dispatch(
             import_command(what, db, out).await?;
         }
         Command::Schema => write!(out, "{}", crate::graphql::sdl())?,
+        Command::Export(args) => export_command(args, url, db, out).await?,
     }
+    Ok(())
+}
+
+/// Exports read the database as it is: a schema behind the binary's is refused, not migrated.
+async fn export_command(
+    args: &ExportArgs,
+    url: &DatabaseUrl,
+    db: &DatabaseConnection,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let pending = migrate::status(db)
+        .await
+        .map_err(CliError::Migrate)?
+        .iter()
+        .filter(|m| !m.applied)
+        .count();
+    if pending > 0 {
+        return Err(CliError::SchemaBehind { pending });
+    }
+    let published = b2h_export::export(db, &args.out).await?;
+    let m = &published.manifest;
+    writeln!(
+        out,
+        "Exported snapshot {} of {url} to {}: {} rows in {} tables, {} bytes.",
+        m.snapshot_id,
+        published.location,
+        thousands(m.total_rows()),
+        m.tables.len(),
+        thousands(m.total_bytes()),
+    )?;
     Ok(())
 }
 

@@ -1,1 +1,204 @@
+//! Parquet snapshots of the b2h database for evaluators.
+//!
+//! One export reads every table in one transaction (REPEATABLE READ on PostgreSQL), streams rows
+//! in batches into Parquet files under a hidden folder, writes `README.md` and `manifest.json`,
+//! then publishes the folder by rename and points `latest` at it. Memory stays flat: a table is
+//! never held whole, only a batch and the row groups being encoded.
 
+mod catalog;
+mod column;
+mod error;
+mod local;
+mod manifest;
+mod postgres;
+mod read;
+mod readme;
+mod sqlite;
+mod write;
+
+pub use catalog::{Column, TABLES, Table};
+pub use column::Kind;
+pub use error::ExportError;
+pub use local::{LATEST, SNAPSHOTS};
+pub use manifest::{ColumnEntry, FileEntry, Manifest, SCHEMA_VERSION, TableEntry};
+pub use write::{FILE_ROWS, ROW_GROUP_ROWS};
+
+use arrow_array::RecordBatch;
+use local::LocalTarget;
+use read::{BatchSink, Snapshot};
+use sea_orm::DatabaseConnection;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use tokio::sync::mpsc;
+use write::TableWriter;
+
+/// Where snapshots are written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Destination {
+    Local(PathBuf),
+}
+
+impl std::str::FromStr for Destination {
+    type Err = ExportError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.trim().is_empty() {
+            return Err(ExportError::Destination(
+                "(empty): give a folder".to_owned(),
+            ));
+        }
+        if let Some((scheme, _)) = s.split_once("://") {
+            return Err(ExportError::Destination(format!(
+                "{s}: {scheme}:// is not supported; give a local folder"
+            )));
+        }
+        Ok(Destination::Local(PathBuf::from(s)))
+    }
+}
+
+impl std::fmt::Display for Destination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Destination::Local(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// A published snapshot.
+#[derive(Clone, Debug)]
+pub struct Published {
+    pub manifest: Manifest,
+    /// Where it is, e.g. `out/snapshots/20261123T140000Z`.
+    pub location: String,
+}
+
+/// Writes one snapshot of `db` to `destination` and publishes it.
+pub async fn export(
+    db: &DatabaseConnection,
+    destination: &Destination,
+) -> Result<Published, ExportError> {
+    let Destination::Local(root) = destination;
+    let target = LocalTarget::open(root).await?;
+    let (mut snapshot, created_at) = Snapshot::begin(db).await?;
+    let id = target.allocate_id(created_at);
+    let staged = target.stage(&id)?;
+    let written = write_snapshot(&mut snapshot, &staged, &id).await;
+    let result = match written {
+        Ok(tables) => match snapshot.migration().await {
+            Ok(migration) => Ok((tables, migration, snapshot)),
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    let (tables, source_migration, snapshot) = match result {
+        Ok(done) => done,
+        Err(e) => {
+            target.discard(&id);
+            return Err(e);
+        }
+    };
+    let manifest = Manifest {
+        snapshot_id: id.clone(),
+        created_at,
+        schema_version: SCHEMA_VERSION,
+        source: snapshot.backend_name().to_owned(),
+        source_migration,
+        record_level: true,
+        disclosure_controlled: false,
+        notice: manifest::NOTICE.to_owned(),
+        tables,
+    };
+    let finished = finish(snapshot, &staged, &manifest).await;
+    let location = match finished.and_then(|()| target.publish(&id)) {
+        Ok(path) => path,
+        Err(e) => {
+            target.discard(&id);
+            return Err(e);
+        }
+    };
+    tracing::info!(
+        snapshot = %id,
+        rows = manifest.total_rows(),
+        bytes = manifest.total_bytes(),
+        location = %location.display(),
+        "snapshot published"
+    );
+    Ok(Published {
+        manifest,
+        location: location.display().to_string(),
+    })
+}
+
+/// Ends the read and writes the snapshot's README.md and manifest.json (last, as its seal).
+async fn finish(snapshot: Snapshot, staged: &Path, manifest: &Manifest) -> Result<(), ExportError> {
+    snapshot.finish().await?;
+    local::write_file(
+        &staged.join("README.md"),
+        readme::render(manifest).as_bytes(),
+    )?;
+    let json = serde_json::to_vec_pretty(manifest).map_err(|e| ExportError::Decode {
+        table: "manifest",
+        column: None,
+        reason: e.to_string(),
+    })?;
+    local::write_file(&staged.join("manifest.json"), &json)
+}
+
+/// Writes every table's files into `dir`.
+async fn write_snapshot(
+    snapshot: &mut Snapshot,
+    dir: &Path,
+    id: &str,
+) -> Result<Vec<TableEntry>, ExportError> {
+    let mut tables = Vec::with_capacity(TABLES.len());
+    for table in TABLES {
+        let started = Instant::now();
+        let (rows, files) = write_table(snapshot, table, dir, id).await?;
+        tracing::info!(
+            table = table.name,
+            rows,
+            files = files.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "table exported"
+        );
+        tables.push(TableEntry::new(table, rows, files));
+    }
+    Ok(tables)
+}
+
+/// Reads one table on this task while a blocking thread encodes and writes its files.
+async fn write_table(
+    snapshot: &mut Snapshot,
+    table: &'static Table,
+    dir: &Path,
+    id: &str,
+) -> Result<(u64, Vec<FileEntry>), ExportError> {
+    let (sender, mut batches) = mpsc::channel::<RecordBatch>(2);
+    let mut writer = TableWriter::new(table, dir, id)?;
+    let encoding = tokio::task::spawn_blocking(move || {
+        while let Some(batch) = batches.blocking_recv() {
+            writer.write(&batch)?;
+        }
+        writer.finish()
+    });
+    let read = {
+        let mut sink = BatchSink(sender);
+        snapshot.read(table, &mut sink).await
+    };
+    let written = encoding.await.map_err(|_| ExportError::WriterStopped)?;
+    match (read, written) {
+        (Ok(rows), Ok(files)) => {
+            let in_files: u64 = files.iter().map(|f| f.rows).sum();
+            if in_files != rows {
+                return Err(ExportError::Decode {
+                    table: table.name,
+                    column: None,
+                    reason: format!("read {rows} rows but wrote {in_files}"),
+                });
+            }
+            Ok((rows, files))
+        }
+        // The writer's own error explains why it stopped taking batches.
+        (Err(ExportError::WriterStopped), Err(e)) | (Ok(_), Err(e)) | (Err(e), _) => Err(e),
+    }
+}

@@ -1,0 +1,146 @@
+//! A snapshot folder on the local file system: staged under a hidden name, published by rename,
+//! `latest` replaced atomically only after the snapshot is complete.
+//!
+//! Readers look at `<out>/latest` and `<out>/snapshots/<id>/`; a name starting with `.` is never
+//! theirs. One exporter at a time writes to an `<out>` (an exclusive lock on `<out>/.lock`, which
+//! the system releases when the process dies), so hidden leftovers of a killed run can be removed.
+
+use crate::error::ExportError;
+use chrono::{DateTime, Utc};
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub const SNAPSHOTS: &str = "snapshots";
+pub const LATEST: &str = "latest";
+const STAGING_PREFIX: &str = ".partial-";
+
+/// An output folder, locked for this exporter while the value lives.
+pub struct LocalTarget {
+    root: PathBuf,
+    _lock: File,
+}
+
+impl LocalTarget {
+    /// Creates `root/snapshots` if needed, waits for the lock and removes leftovers of killed runs.
+    pub async fn open(root: &Path) -> Result<Self, ExportError> {
+        let root = root.to_owned();
+        tokio::task::spawn_blocking(move || Self::open_blocking(root))
+            .await
+            .map_err(|_| ExportError::WriterStopped)?
+    }
+
+    fn open_blocking(root: PathBuf) -> Result<Self, ExportError> {
+        let snapshots = root.join(SNAPSHOTS);
+        fs::create_dir_all(&snapshots).map_err(ExportError::io(&snapshots))?;
+        let lock_path = root.join(".lock");
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(ExportError::io(&lock_path))?;
+        if lock.try_lock().is_err() {
+            tracing::info!(out = %root.display(), "another export is writing here; waiting for it");
+            lock.lock().map_err(ExportError::io(&lock_path))?;
+        }
+        for entry in fs::read_dir(&snapshots).map_err(ExportError::io(&snapshots))? {
+            let entry = entry.map_err(ExportError::io(&snapshots))?;
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(STAGING_PREFIX)
+            {
+                tracing::warn!(path = %entry.path().display(), "removing an unfinished snapshot of an earlier run");
+                fs::remove_dir_all(entry.path()).map_err(ExportError::io(entry.path()))?;
+            }
+        }
+        Ok(Self { root, _lock: lock })
+    }
+
+    /// A free snapshot id for `at`: `20261123T140000Z`, then `-2`, `-3`… if taken.
+    pub fn allocate_id(&self, at: DateTime<Utc>) -> String {
+        let base = at.format("%Y%m%dT%H%M%SZ").to_string();
+        let taken = |id: &str| self.root.join(SNAPSHOTS).join(id).exists();
+        if !taken(&base) {
+            return base;
+        }
+        (2..)
+            .map(|n| format!("{base}-{n}"))
+            .find(|id| !taken(id))
+            .unwrap_or(base)
+    }
+
+    /// The hidden folder the snapshot is written into.
+    pub fn stage(&self, id: &str) -> Result<PathBuf, ExportError> {
+        let dir = self.staging_dir(id);
+        fs::create_dir_all(&dir).map_err(ExportError::io(&dir))?;
+        Ok(dir)
+    }
+
+    fn staging_dir(&self, id: &str) -> PathBuf {
+        self.root
+            .join(SNAPSHOTS)
+            .join(format!("{STAGING_PREFIX}{id}"))
+    }
+
+    /// Removes a staged snapshot after a failure (best effort: the next run removes it anyway).
+    pub fn discard(&self, id: &str) {
+        let dir = self.staging_dir(id);
+        if let Err(e) = fs::remove_dir_all(&dir) {
+            tracing::warn!(path = %dir.display(), error = %e, "could not remove an unfinished snapshot");
+        }
+    }
+
+    /// Makes the staged snapshot visible, then points `latest` at it. Each step is a rename,
+    /// made durable before the next.
+    pub fn publish(&self, id: &str) -> Result<PathBuf, ExportError> {
+        let staged = self.staging_dir(id);
+        sync_tree(&staged)?;
+        let snapshots = self.root.join(SNAPSHOTS);
+        let published = snapshots.join(id);
+        fs::rename(&staged, &published).map_err(ExportError::io(&published))?;
+        sync_dir(&snapshots)?;
+        write_atomically(&self.root, LATEST, id.as_bytes())?;
+        Ok(published)
+    }
+}
+
+/// Writes `root/name` by writing a hidden temporary file and renaming it over the old one.
+pub fn write_atomically(root: &Path, name: &str, content: &[u8]) -> Result<(), ExportError> {
+    let temp = root.join(format!(".{name}.{}", std::process::id()));
+    let target = root.join(name);
+    let mut file = File::create(&temp).map_err(ExportError::io(&temp))?;
+    file.write_all(content).map_err(ExportError::io(&temp))?;
+    file.sync_all().map_err(ExportError::io(&temp))?;
+    fs::rename(&temp, &target).map_err(ExportError::io(&target))?;
+    sync_dir(root)
+}
+
+/// Writes a whole file and makes it durable.
+pub fn write_file(path: &Path, content: &[u8]) -> Result<(), ExportError> {
+    let mut file = File::create(path).map_err(ExportError::io(path))?;
+    file.write_all(content).map_err(ExportError::io(path))?;
+    file.sync_all().map_err(ExportError::io(path))
+}
+
+/// Makes the folders of a tree durable (their files were synced when written).
+fn sync_tree(dir: &Path) -> Result<(), ExportError> {
+    for entry in fs::read_dir(dir).map_err(ExportError::io(dir))? {
+        let entry = entry.map_err(ExportError::io(dir))?;
+        if entry
+            .file_type()
+            .map_err(ExportError::io(entry.path()))?
+            .is_dir()
+        {
+            sync_tree(&entry.path())?;
+        }
+    }
+    sync_dir(dir)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), ExportError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(ExportError::io(dir))
+}

@@ -1,0 +1,108 @@
+//! The snapshot's one consistent read, and the channel its batches go to the file writer by.
+
+use crate::catalog::Table;
+use crate::error::ExportError;
+use crate::{postgres, sqlite};
+use arrow_array::RecordBatch;
+use chrono::{DateTime, Utc};
+use sea_orm::sqlx::{self, Postgres, Sqlite, Transaction};
+use sea_orm::{DatabaseBackend, DatabaseConnection};
+use tokio::sync::mpsc;
+
+/// Rows per Arrow batch handed to the writer.
+pub const BATCH_ROWS: usize = 16 * 1024;
+
+/// Sends batches to the table's writer; fails when the writer has stopped (with its own error).
+pub struct BatchSink(pub mpsc::Sender<RecordBatch>);
+
+impl BatchSink {
+    pub async fn send(&mut self, batch: RecordBatch) -> Result<(), ExportError> {
+        self.0
+            .send(batch)
+            .await
+            .map_err(|_| ExportError::WriterStopped)
+    }
+}
+
+/// One read-only transaction that every table of a snapshot is read in.
+pub enum Snapshot {
+    Postgres(Transaction<'static, Postgres>),
+    Sqlite(Transaction<'static, Sqlite>),
+}
+
+impl Snapshot {
+    /// Begins the read: REPEATABLE READ on PostgreSQL (one snapshot for all tables); on SQLite a
+    /// read transaction sees one state of the database until it ends.
+    pub async fn begin(db: &DatabaseConnection) -> Result<(Self, DateTime<Utc>), ExportError> {
+        match db.get_database_backend() {
+            DatabaseBackend::Postgres => {
+                let mut tx = db
+                    .get_postgres_connection_pool()
+                    .begin()
+                    .await
+                    .map_err(ExportError::database)?;
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(ExportError::database)?;
+                // The transaction's own time: the moment the snapshot shows.
+                let at: DateTime<Utc> = sqlx::query_scalar("SELECT now()")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(ExportError::database)?;
+                Ok((Snapshot::Postgres(tx), at))
+            }
+            DatabaseBackend::Sqlite => {
+                let mut tx = db
+                    .get_sqlite_connection_pool()
+                    .begin()
+                    .await
+                    .map_err(ExportError::database)?;
+                // A deferred transaction takes its read snapshot at the first read.
+                sqlx::query("SELECT count(*) FROM nation")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(ExportError::database)?;
+                Ok((Snapshot::Sqlite(tx), Utc::now()))
+            }
+            _ => Err(ExportError::Backend),
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Snapshot::Postgres(_) => "postgresql",
+            Snapshot::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// The newest applied migration: the database schema the snapshot was read from.
+    pub async fn migration(&mut self) -> Result<Option<String>, ExportError> {
+        let sql = "SELECT max(version) FROM seaql_migrations";
+        match self {
+            Snapshot::Postgres(tx) => sqlx::query_scalar(sql).fetch_one(&mut **tx).await,
+            Snapshot::Sqlite(tx) => sqlx::query_scalar(sql).fetch_one(&mut **tx).await,
+        }
+        .map_err(ExportError::database)
+    }
+
+    /// Streams `table` into `sink`; returns its rows.
+    pub async fn read(
+        &mut self,
+        table: &'static Table,
+        sink: &mut BatchSink,
+    ) -> Result<u64, ExportError> {
+        match self {
+            Snapshot::Postgres(tx) => postgres::read_table(tx, table, BATCH_ROWS, sink).await,
+            Snapshot::Sqlite(tx) => sqlite::read_table(tx, table, BATCH_ROWS, sink).await,
+        }
+    }
+
+    pub async fn finish(self) -> Result<(), ExportError> {
+        match self {
+            Snapshot::Postgres(tx) => tx.commit().await,
+            Snapshot::Sqlite(tx) => tx.commit().await,
+        }
+        .map_err(ExportError::database)
+    }
+}
