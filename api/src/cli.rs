@@ -76,7 +76,7 @@ pub enum Command {
 pub struct ExportArgs {
     /// Folder the snapshots go to (created if missing).
     #[arg(long, env = "B2H_EXPORT_OUT")]
-    pub out: b2h_export::Destination,
+    pub out: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -400,7 +400,8 @@ async fn export_command(
     if pending > 0 {
         return Err(CliError::SchemaBehind { pending });
     }
-    let published = b2h_export::export(db, &args.out).await?;
+    let destination: b2h_export::Destination = args.out.parse()?;
+    let published = b2h_export::export(db, &destination).await?;
     let m = &published.manifest;
     writeln!(
         out,

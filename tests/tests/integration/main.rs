@@ -6,6 +6,7 @@ mod apikeys;
 mod audit;
 mod cli;
 mod constraints;
+mod export;
 mod graphql;
 mod imports;
 mod limits;

@@ -1,0 +1,389 @@
+//! Parquet snapshots: `b2h export` read back by pyarrow, pandas, polars and DuckDB, checked
+//! against the database and the API; published atomically even when the exporter is killed.
+
+use b2h_tests::{TestApp, TestDb, both_backends, scalar_i64};
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const PROGRESS: &str = "{ campaignProgress { supported
+  byBeneficiary { beneficiary supported } byPathwayStage { stage supported }
+  byRegion { region { code } supported } byMonth { month supported } } }";
+
+const IMPACT: &str = "{ impact(groupBy: [MEASURE, YEAR]) { key { year }
+  figures { measure { code } aggregation value records projects sampleSize } } }";
+
+/// Each exported table and the SQL counting its rows in the database.
+const TABLE_COUNTS: [(&str, &str); 13] = [
+    ("nations", "SELECT count(*) FROM nation"),
+    ("regions", "SELECT count(*) FROM region"),
+    ("campaigns", "SELECT count(*) FROM campaign"),
+    ("organisations", "SELECT count(*) FROM organisation"),
+    ("funders", "SELECT count(*) FROM funder"),
+    ("grants", "SELECT count(*) FROM grant_award"),
+    ("grant_allocations", "SELECT count(*) FROM grant_allocation"),
+    ("projects", "SELECT count(*) FROM project"),
+    ("project_stages", "SELECT count(*) FROM project_stage"),
+    ("project_partners", "SELECT count(*) FROM project_partner"),
+    ("outcome_measures", "SELECT count(*) FROM outcome_measure"),
+    ("outcome_records", "SELECT count(*) FROM outcome_record"),
+    (
+        "fact_outcomes",
+        "SELECT count(*) FROM outcome_record WHERE archived_at IS NULL",
+    ),
+];
+
+fn temp_out(label: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "b2h-export-{label}-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The Python with pyarrow, pandas, polars and duckdb that `scripts/test` installs, or `None`
+/// (after saying why) outside CI.
+fn interop_python() -> Option<PathBuf> {
+    let python = std::env::var_os("B2H_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/.venv/bin/python"));
+    let ready = Command::new(&python)
+        .args(["-c", "import pyarrow, pandas, polars, duckdb"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    match (ready, in_ci) {
+        (true, _) => Some(python),
+        (false, true) => panic!(
+            "{} lacks pyarrow/pandas/polars/duckdb: run ./scripts/test, which installs them",
+            python.display()
+        ),
+        (false, false) => {
+            eprintln!(
+                "SKIPPED: interop check, {} lacks pyarrow/pandas/polars/duckdb (./scripts/test installs them)",
+                python.display()
+            );
+            None
+        }
+    }
+}
+
+/// Pence as the exact decimal text readers must reproduce.
+fn pounds(pence: i64) -> String {
+    format!("{}.{:02}", pence / 100, pence % 100)
+}
+
+fn latest(out: &Path) -> Option<String> {
+    std::fs::read_to_string(out.join("latest")).ok()
+}
+
+/// What readers see: every visible snapshot is complete (its manifest lists files that all exist
+/// with their size and checksum) and `latest` names one of them. Returns the visible ids.
+fn assert_only_complete_snapshots(out: &Path) -> BTreeSet<String> {
+    let mut visible = BTreeSet::new();
+    let snapshots = out.join("snapshots");
+    for entry in std::fs::read_dir(&snapshots).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let manifest_path = entry.path().join("manifest.json");
+        let manifest: Value = serde_json::from_slice(
+            &std::fs::read(&manifest_path)
+                .unwrap_or_else(|e| panic!("visible snapshot {name} has no manifest: {e}")),
+        )
+        .unwrap_or_else(|e| panic!("snapshot {name}: manifest is not JSON: {e}"));
+        assert_eq!(manifest["snapshotId"], name.as_str());
+        assert!(entry.path().join("README.md").is_file(), "{name}: README");
+        for table in manifest["tables"].as_array().unwrap() {
+            for file in table["files"].as_array().unwrap() {
+                let path = entry.path().join(file["path"].as_str().unwrap());
+                let bytes = std::fs::read(&path)
+                    .unwrap_or_else(|e| panic!("{name}: {} missing: {e}", path.display()));
+                assert_eq!(bytes.len() as u64, file["bytes"].as_u64().unwrap());
+                let digest: String = Sha256::digest(&bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                assert_eq!(digest, file["sha256"].as_str().unwrap(), "{name}: checksum");
+            }
+        }
+        visible.insert(name);
+    }
+    if let Some(id) = latest(out) {
+        assert!(
+            visible.contains(&id),
+            "latest names {id}, not a complete snapshot"
+        );
+    }
+    visible
+}
+
+both_backends!(
+    snapshot_reads_back_in_every_notebook_reader,
+    |db: TestDb| async move {
+        let mut app = TestApp::spawn(db, true).await;
+        app.authenticate(&["--role", "evaluator"]);
+        let progress = app.data(PROGRESS, json!({})).await["campaignProgress"].clone();
+        assert_eq!(progress["supported"], 623_774);
+        let impact = app.data(IMPACT, json!({})).await["impact"].clone();
+        let conn = app.db.connect().await;
+        let mut tables = serde_json::Map::new();
+        for (table, sql) in TABLE_COUNTS {
+            tables.insert(table.to_owned(), json!(scalar_i64(&conn, sql).await));
+        }
+        let money = json!({
+            "grants.amount_awarded": pounds(scalar_i64(&conn, "SELECT CAST(sum(amount_awarded) AS bigint) FROM grant_award").await),
+            "grant_allocations.amount": pounds(scalar_i64(&conn, "SELECT CAST(sum(amount) AS bigint) FROM grant_allocation").await),
+        });
+
+        let out = temp_out("interop");
+        let run = app.db.b2h(&["export", "--out", out.to_str().unwrap()]).ok();
+        let id = latest(&out).expect("latest written");
+        assert!(
+            run.stdout.contains(&format!("Exported snapshot {id}")),
+            "{}",
+            run.stdout
+        );
+        assert_eq!(assert_only_complete_snapshots(&out).len(), 1);
+        let manifest: Value = serde_json::from_slice(
+            &std::fs::read(out.join("snapshots").join(&id).join("manifest.json")).unwrap(),
+        )
+        .unwrap();
+        let backend = if b2h_tests::is_postgres(&conn) {
+            "postgresql"
+        } else {
+            "sqlite"
+        };
+        assert_eq!(manifest["source"], backend);
+        assert!(
+            !manifest.to_string().contains(app.db.url()),
+            "the manifest never holds the connection string"
+        );
+        assert_eq!(manifest["schemaVersion"], 1);
+        let fact_columns: Vec<&str> = manifest["tables"][12]["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        for required in [
+            "record_id",
+            "project_id",
+            "project_reference",
+            "project_title",
+            "lead_organisation_id",
+            "lead_organisation_name",
+            "nation_code",
+            "region_code",
+            "region_name",
+            "primary_stage",
+            "measure_code",
+            "beneficiary",
+            "unit",
+            "aggregation",
+            "counts_toward_target",
+            "period_start",
+            "period_end",
+            "value",
+            "sample_size",
+            "baseline",
+            "target",
+            "status",
+            "data_source",
+            "evidence_strength",
+        ] {
+            assert!(fact_columns.contains(&required), "fact_outcomes.{required}");
+        }
+
+        let Some(python) = interop_python() else {
+            return;
+        };
+        let expected = out.join("expected.json");
+        std::fs::write(
+            &expected,
+            json!({ "tables": tables, "money": money, "progress": progress, "impact": impact })
+                .to_string(),
+        )
+        .unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/check_snapshot.py");
+        // expected.json sits beside the snapshots, outside them.
+        let check = Command::new(python)
+            .arg(script)
+            .arg(&out)
+            .arg(&expected)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&check.stdout);
+        let stderr = String::from_utf8_lossy(&check.stderr);
+        assert!(
+            check.status.success(),
+            "interop check failed:\n{stdout}\n{stderr}"
+        );
+        eprintln!("{stdout}");
+        std::fs::remove_dir_all(&out).ok();
+    }
+);
+
+both_backends!(
+    each_export_is_a_new_snapshot_and_latest_moves,
+    |db: TestDb| async move {
+        db.b2h(&["seed", "--no-progress"]).ok();
+        let out = temp_out("repeat");
+        let dir = out.to_str().unwrap();
+        db.b2h(&["export", "--out", dir]).ok();
+        let first = latest(&out).unwrap();
+        // A record is archived between the two exports: only the second leaves it out.
+        let conn = db.connect().await;
+        let records = scalar_i64(&conn, "SELECT count(*) FROM outcome_record").await;
+        let live = scalar_i64(
+            &conn,
+            "SELECT count(*) FROM outcome_record WHERE archived_at IS NULL",
+        )
+        .await;
+        conn.execute_unprepared(
+            "UPDATE outcome_record SET archived_at = updated_at WHERE id = \
+             (SELECT id FROM outcome_record WHERE status = 'draft' ORDER BY id LIMIT 1)",
+        )
+        .await
+        .unwrap();
+        db.b2h(&["export", "--out", dir]).ok();
+        let second = latest(&out).unwrap();
+        // Ids sort by time; one taken in the same second gets -2.
+        assert!(second > first, "{first} then {second}");
+        let visible = assert_only_complete_snapshots(&out);
+        assert_eq!(
+            visible,
+            BTreeSet::from([first.clone(), second.clone()]),
+            "both kept"
+        );
+        for (id, facts) in [(&first, live), (&second, live - 1)] {
+            let manifest: Value = serde_json::from_slice(
+                &std::fs::read(out.join("snapshots").join(id).join("manifest.json")).unwrap(),
+            )
+            .unwrap();
+            assert_eq!(manifest["tables"][11]["name"], "outcome_records");
+            assert_eq!(manifest["tables"][11]["rows"], records);
+            assert_eq!(manifest["tables"][12]["name"], "fact_outcomes");
+            assert_eq!(manifest["tables"][12]["rows"], facts);
+        }
+        std::fs::remove_dir_all(&out).ok();
+    }
+);
+
+both_backends!(
+    bad_export_requests_get_clear_errors,
+    |db: TestDb| async move {
+        // A database whose schema is behind the binary is refused, not migrated by a reader.
+        let out = temp_out("bad");
+        let dir = out.to_str().unwrap();
+        db.b2h(&["export", "--out", dir])
+            .fails_with("the database schema is not current");
+        db.b2h(&["seed", "--no-progress"]).ok();
+        let file = out.join("a-file");
+        std::fs::write(&file, "not a folder").unwrap();
+        db.b2h(&["export", "--out", file.to_str().unwrap()])
+            .fails_with("cannot write");
+        db.b2h(&["export", "--out", "ftp://example.org/x"])
+            .fails_with("ftp:// is not supported");
+        db.b2h(&["export", "--out", ""]).fails_with("give a folder");
+        assert!(latest(&out).is_none(), "nothing published");
+        std::fs::remove_dir_all(&out).ok();
+    }
+);
+
+/// What a killed export left behind, seen from outside.
+fn moment(out: &Path, before: &BTreeSet<String>) -> &'static str {
+    let snapshots = out.join("snapshots");
+    let Ok(entries) = std::fs::read_dir(&snapshots) else {
+        return "before the snapshot folder";
+    };
+    let names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if let Some(staged) = names.iter().find(|n| n.starts_with(".partial-")) {
+        let staged = snapshots.join(staged);
+        if staged.join("manifest.json").exists() {
+            return "after the manifest, before publishing";
+        }
+        if staged.join("fact_outcomes").exists() {
+            return "writing fact_outcomes";
+        }
+        if staged.join("outcome_records").exists() {
+            return "writing outcome_records";
+        }
+        return "writing the dimension tables";
+    }
+    if names
+        .iter()
+        .any(|n| !n.starts_with('.') && !before.contains(n))
+    {
+        return "published";
+    }
+    "before staging"
+}
+
+both_backends!(
+    killed_exports_never_show_a_partial_snapshot,
+    |db: TestDb| async move {
+        db.b2h(&["seed", "--no-progress"]).ok();
+        let out = temp_out("kill");
+        let dir = out.to_str().unwrap().to_owned();
+        db.b2h(&["export", "--out", &dir]).ok();
+        let mut seen = BTreeSet::new();
+        let mut delay = 0u64;
+        loop {
+            let before = assert_only_complete_snapshots(&out);
+            let mut child = Command::new(b2h_tests::b2h_path())
+                .args(["export", "--out", &dir])
+                .env("DATABASE_URL", db.url())
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            let finished = child.try_wait().unwrap().is_some_and(|s| s.success());
+            child.kill().ok(); // SIGKILL
+            child.wait().unwrap();
+            seen.insert(moment(&out, &before));
+            // Readers never see a partial snapshot, and latest names a complete one.
+            assert_only_complete_snapshots(&out);
+            assert!(latest(&out).is_some());
+            if finished {
+                break;
+            }
+            // 15 ms steps; with the early moments covered, larger steps to the end.
+            delay += if seen.len() >= 4 { 60 } else { 15 };
+            assert!(delay < 60_000, "the export never finished: {seen:?}");
+        }
+        eprintln!("killed at: {seen:?}");
+        for moment in [
+            "before staging",
+            "writing the dimension tables",
+            "writing outcome_records",
+            "writing fact_outcomes",
+        ] {
+            assert!(seen.contains(moment), "never killed {moment}: {seen:?}");
+        }
+        // The next run succeeds and clears what killed runs left.
+        db.b2h(&["export", "--out", &dir]).ok();
+        let leftovers: Vec<String> = std::fs::read_dir(out.join("snapshots"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+        assert_only_complete_snapshots(&out);
+        std::fs::remove_dir_all(&out).ok();
+    }
+);
