@@ -2,6 +2,7 @@
 
 use crate::apikey::{self, ApiKeyError, NewKey};
 use crate::db::{self, ConnectError, DatabaseUrl, DbUrlError};
+use crate::exporter;
 use crate::import::{self, grants::GrantImportError};
 use crate::migrate;
 use crate::progress;
@@ -77,6 +78,16 @@ pub struct ExportArgs {
     /// Folder the snapshots go to (created if missing).
     #[arg(long, env = "B2H_EXPORT_OUT")]
     pub out: String,
+    /// Run as a worker: take a snapshot now and then every interval (90s, 30m, 1h, 1d) until
+    /// stopped (Ctrl-C or SIGTERM); failed exports are retried sooner, backing off.
+    #[arg(long, env = "B2H_EXPORT_EVERY", value_parser = exporter::parse_interval)]
+    pub every: Option<std::time::Duration>,
+    /// Keep only the newest N snapshots (older ones are removed after each export).
+    #[arg(long, env = "B2H_EXPORT_KEEP", value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep: Option<u32>,
+    /// Never draw a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -401,7 +412,12 @@ async fn export_command(
         return Err(CliError::SchemaBehind { pending });
     }
     let destination: b2h_export::Destination = args.out.parse()?;
-    let published = b2h_export::export(db, &destination).await?;
+    let options = exporter::options(args.keep.map(|k| k as usize), args.no_progress);
+    if let Some(every) = args.every {
+        exporter::run_worker(db, &destination, every, &options, server::shutdown_signal()).await;
+        return Ok(());
+    }
+    let published = b2h_export::export(db, &destination, &options).await?;
     let m = &published.manifest;
     writeln!(
         out,

@@ -7,6 +7,7 @@ pub mod apikey;
 pub mod cli;
 pub mod db;
 pub mod digest;
+pub mod exporter;
 pub mod graphql;
 pub mod import;
 pub mod migrate;

@@ -780,7 +780,7 @@ pub static TABLES: &[Table] = &[
             col("updated_at", Timestamp, "t.updated_at", false, UPDATED),
             col("archived_at", Timestamp, "t.archived_at", true, ARCHIVED),
         ],
-        sorted_by: &[],
+        sorted_by: &["period_end"],
         partition_by_year: Some("period_end"),
         unique: &["id"],
     },
@@ -961,7 +961,7 @@ pub static TABLES: &[Table] = &[
                 "How strong the evidence behind the figure is: weak, moderate or strong.",
             ),
         ],
-        sorted_by: &[],
+        sorted_by: &["period_end"],
         partition_by_year: Some("period_end"),
         unique: &["record_id"],
     },
@@ -988,6 +988,16 @@ pub fn select_sql(table: &Table, postgres: bool) -> String {
             .collect();
         sql.push_str(" ORDER BY ");
         sql.push_str(&keys.join(", "));
+    }
+    sql
+}
+
+/// The SQL counting the rows `select_sql` reads (the joins of a fact table are all many-to-one).
+pub fn count_sql(table: &Table) -> String {
+    let mut sql = format!("SELECT count(*) FROM {}", table.from);
+    if let Some(filter) = table.filter {
+        sql.push_str(" WHERE ");
+        sql.push_str(filter);
     }
     sql
 }

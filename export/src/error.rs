@@ -33,6 +33,11 @@ pub enum ExportError {
 }
 
 impl ExportError {
+    /// The database failed (unreachable, restarting, refused the read): worth retrying later.
+    pub fn is_database(&self) -> bool {
+        matches!(self, ExportError::Database(_) | ExportError::Orm(_))
+    }
+
     pub fn database(e: sea_orm::sqlx::Error) -> Self {
         ExportError::Database(e)
     }

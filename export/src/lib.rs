@@ -72,17 +72,36 @@ pub struct Published {
     pub location: String,
 }
 
+/// Told how far an export has got: first the rows it will write (when asked for, as counting
+/// costs a scan), then the rows of each batch as it is written.
+pub type Progress = std::sync::Arc<dyn Fn(Step) + Send + Sync>;
+
+#[derive(Clone, Copy, Debug)]
+pub enum Step {
+    Planned { rows: u64 },
+    Rows(u64),
+}
+
+/// How an export runs.
+#[derive(Clone, Default)]
+pub struct Options {
+    /// Snapshots to keep after this one is published (older ones are removed); all when `None`.
+    pub keep: Option<usize>,
+    pub progress: Option<Progress>,
+}
+
 /// Writes one snapshot of `db` to `destination` and publishes it.
 pub async fn export(
     db: &DatabaseConnection,
     destination: &Destination,
+    options: &Options,
 ) -> Result<Published, ExportError> {
     let Destination::Local(root) = destination;
     let target = LocalTarget::open(root).await?;
     let (mut snapshot, created_at) = Snapshot::begin(db).await?;
     let id = target.allocate_id(created_at);
     let staged = target.stage(&id)?;
-    let written = write_snapshot(&mut snapshot, &staged, &id).await;
+    let written = write_snapshot(&mut snapshot, &staged, &id, options.progress.as_ref()).await;
     let result = match written {
         Ok(tables) => match snapshot.migration().await {
             Ok(migration) => Ok((tables, migration, snapshot)),
@@ -116,6 +135,11 @@ pub async fn export(
             return Err(e);
         }
     };
+    if let Some(keep) = options.keep {
+        for removed in target.prune(keep)? {
+            tracing::info!(snapshot = %removed, keep, "removed an old snapshot");
+        }
+    }
     tracing::info!(
         snapshot = %id,
         rows = manifest.total_rows(),
@@ -149,11 +173,19 @@ async fn write_snapshot(
     snapshot: &mut Snapshot,
     dir: &Path,
     id: &str,
+    progress: Option<&Progress>,
 ) -> Result<Vec<TableEntry>, ExportError> {
+    if let Some(progress) = progress {
+        let mut rows = 0;
+        for table in TABLES {
+            rows += snapshot.count(table).await?;
+        }
+        progress(Step::Planned { rows });
+    }
     let mut tables = Vec::with_capacity(TABLES.len());
     for table in TABLES {
         let started = Instant::now();
-        let (rows, files) = write_table(snapshot, table, dir, id).await?;
+        let (rows, files) = write_table(snapshot, table, dir, id, progress).await?;
         tracing::info!(
             table = table.name,
             rows,
@@ -172,6 +204,7 @@ async fn write_table(
     table: &'static Table,
     dir: &Path,
     id: &str,
+    progress: Option<&Progress>,
 ) -> Result<(u64, Vec<FileEntry>), ExportError> {
     let (sender, mut batches) = mpsc::channel::<RecordBatch>(2);
     let mut writer = TableWriter::new(table, dir, id)?;
@@ -182,7 +215,10 @@ async fn write_table(
         writer.finish()
     });
     let read = {
-        let mut sink = BatchSink(sender);
+        let mut sink = BatchSink {
+            sender,
+            progress: progress.cloned(),
+        };
         snapshot.read(table, &mut sink).await
     };
     let written = encoding.await.map_err(|_| ExportError::WriterStopped)?;

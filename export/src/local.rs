@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 pub const SNAPSHOTS: &str = "snapshots";
 pub const LATEST: &str = "latest";
 const STAGING_PREFIX: &str = ".partial-";
+/// A pruned snapshot is renamed to this hidden name first, so no reader sees it half-deleted.
+const DELETING_PREFIX: &str = ".deleting-";
 
 /// An output folder, locked for this exporter while the value lives.
 pub struct LocalTarget {
@@ -92,6 +94,48 @@ impl LocalTarget {
         }
     }
 
+    /// The published snapshots' ids, oldest first.
+    pub fn snapshot_ids(&self) -> Result<Vec<String>, ExportError> {
+        let snapshots = self.root.join(SNAPSHOTS);
+        let mut ids = Vec::new();
+        for entry in fs::read_dir(&snapshots).map_err(ExportError::io(&snapshots))? {
+            let entry = entry.map_err(ExportError::io(&snapshots))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.starts_with('.') && entry.path().is_dir() {
+                ids.push(name);
+            }
+        }
+        ids.sort_by_key(|id| id_order(id));
+        Ok(ids)
+    }
+
+    /// The id `latest` names, if any.
+    pub fn latest(&self) -> Option<String> {
+        fs::read_to_string(self.root.join(LATEST))
+            .ok()
+            .map(|s| s.trim().to_owned())
+    }
+
+    /// Removes all but the newest `keep` snapshots (never the one `latest` names); returns the
+    /// removed ids.
+    pub fn prune(&self, keep: usize) -> Result<Vec<String>, ExportError> {
+        let ids = self.snapshot_ids()?;
+        let latest = self.latest();
+        let excess = ids.len().saturating_sub(keep.max(1));
+        let mut removed = Vec::new();
+        for id in ids.into_iter().take(excess) {
+            if Some(&id) == latest.as_ref() {
+                continue;
+            }
+            let snapshots = self.root.join(SNAPSHOTS);
+            let hidden = snapshots.join(format!("{DELETING_PREFIX}{id}"));
+            fs::rename(snapshots.join(&id), &hidden).map_err(ExportError::io(&hidden))?;
+            fs::remove_dir_all(&hidden).map_err(ExportError::io(&hidden))?;
+            removed.push(id);
+        }
+        Ok(removed)
+    }
+
     /// Makes the staged snapshot visible, then points `latest` at it. Each step is a rename,
     /// made durable before the next.
     pub fn publish(&self, id: &str) -> Result<PathBuf, ExportError> {
@@ -103,6 +147,14 @@ impl LocalTarget {
         sync_dir(&snapshots)?;
         write_atomically(&self.root, LATEST, id.as_bytes())?;
         Ok(published)
+    }
+}
+
+/// Sort key of an id: its time, then its `-N` suffix as a number (`-10` after `-9`).
+fn id_order(id: &str) -> (String, u32) {
+    match id.split_once('-') {
+        Some((time, n)) => (time.to_owned(), n.parse().unwrap_or(u32::MAX)),
+        None => (id.to_owned(), 1),
     }
 }
 

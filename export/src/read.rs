@@ -1,8 +1,8 @@
 //! The snapshot's one consistent read, and the channel its batches go to the file writer by.
 
-use crate::catalog::Table;
+use crate::catalog::{Table, count_sql};
 use crate::error::ExportError;
-use crate::{postgres, sqlite};
+use crate::{Progress, Step, postgres, sqlite};
 use arrow_array::RecordBatch;
 use chrono::{DateTime, Utc};
 use sea_orm::sqlx::{self, Postgres, Sqlite, Transaction};
@@ -13,14 +13,22 @@ use tokio::sync::mpsc;
 pub const BATCH_ROWS: usize = 16 * 1024;
 
 /// Sends batches to the table's writer; fails when the writer has stopped (with its own error).
-pub struct BatchSink(pub mpsc::Sender<RecordBatch>);
+pub struct BatchSink {
+    pub sender: mpsc::Sender<RecordBatch>,
+    pub progress: Option<Progress>,
+}
 
 impl BatchSink {
     pub async fn send(&mut self, batch: RecordBatch) -> Result<(), ExportError> {
-        self.0
+        let rows = batch.num_rows() as u64;
+        self.sender
             .send(batch)
             .await
-            .map_err(|_| ExportError::WriterStopped)
+            .map_err(|_| ExportError::WriterStopped)?;
+        if let Some(progress) = &self.progress {
+            progress(Step::Rows(rows));
+        }
+        Ok(())
     }
 }
 
@@ -84,6 +92,17 @@ impl Snapshot {
             Snapshot::Sqlite(tx) => sqlx::query_scalar(sql).fetch_one(&mut **tx).await,
         }
         .map_err(ExportError::database)
+    }
+
+    /// How many rows `table` will have.
+    pub async fn count(&mut self, table: &Table) -> Result<u64, ExportError> {
+        let sql = sqlx::AssertSqlSafe(count_sql(table));
+        let n: i64 = match self {
+            Snapshot::Postgres(tx) => sqlx::query_scalar(sql).fetch_one(&mut **tx).await,
+            Snapshot::Sqlite(tx) => sqlx::query_scalar(sql).fetch_one(&mut **tx).await,
+        }
+        .map_err(ExportError::database)?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Streams `table` into `sink`; returns its rows.

@@ -23,6 +23,10 @@ use std::path::{Path, PathBuf};
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 /// Rows per file of a partitioned table before the next part starts.
 pub const FILE_ROWS: u64 = 8 * ROW_GROUP_ROWS as u64;
+/// Pages are compressed when full: small pages keep the unfinished row groups of the open
+/// partitions (one per year) compressed in memory, and give the page index a finer grain.
+const PAGE_BYTES: usize = 128 * 1024;
+const PAGE_ROWS: usize = 8 * 1024;
 /// zstd level 3: zstd's own default, and DuckDB's.
 const ZSTD_LEVEL: i32 = 3;
 
@@ -33,6 +37,8 @@ pub fn properties(table: &Table, snapshot_id: &str) -> Result<WriterProperties, 
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_dictionary_enabled(true)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_data_page_size_limit(PAGE_BYTES)
+        .set_data_page_row_count_limit(PAGE_ROWS)
         .set_created_by(format!("b2h {}", env!("CARGO_PKG_VERSION")))
         .set_key_value_metadata(Some(vec![
             KeyValue::new("b2h.snapshot_id".to_owned(), snapshot_id.to_owned()),
@@ -93,9 +99,12 @@ pub struct TableWriter {
     schema: SchemaRef,
     props: WriterProperties,
     partition_column: Option<usize>,
+    sorted_by_partition: bool,
     open: BTreeMap<Option<i32>, Part>,
     next_part: BTreeMap<Option<i32>, u32>,
     files: Vec<FileEntry>,
+    /// Most bytes the open files' unfinished row groups held at once (logged: memory evidence).
+    peak_buffered: usize,
 }
 
 impl TableWriter {
@@ -109,9 +118,12 @@ impl TableWriter {
                 .partition_by_year
                 .and_then(|name| table.column(name))
                 .map(|(index, _)| index),
+            sorted_by_partition: table.partition_by_year.is_some()
+                && table.sorted_by.first() == table.partition_by_year.as_ref(),
             open: BTreeMap::new(),
             next_part: BTreeMap::new(),
             files: Vec::new(),
+            peak_buffered: 0,
         })
     }
 
@@ -140,6 +152,15 @@ impl TableWriter {
 
     fn write_part(&mut self, key: Option<i32>, batch: &RecordBatch) -> Result<(), ExportError> {
         if !self.open.contains_key(&key) {
+            // Rows sorted by the partition's date never return to an earlier year: its file is done.
+            if self.sorted_by_partition {
+                let done: Vec<Option<i32>> = self.open.keys().copied().collect();
+                for old in done {
+                    if let Some(part) = self.open.remove(&old) {
+                        self.close(part)?;
+                    }
+                }
+            }
             let part = self.open_part(key)?;
             self.open.insert(key, part);
         }
@@ -148,10 +169,10 @@ impl TableWriter {
         };
         part.writer.write(batch)?;
         part.rows += batch.num_rows() as u64;
-        if key.is_some()
-            && part.rows >= FILE_ROWS
-            && let Some(part) = self.open.remove(&key)
-        {
+        let full = key.is_some() && part.rows >= FILE_ROWS;
+        let buffered: usize = self.open.values().map(|p| p.writer.memory_size()).sum();
+        self.peak_buffered = self.peak_buffered.max(buffered);
+        if full && let Some(part) = self.open.remove(&key) {
             self.close(part)?;
         }
         Ok(())
@@ -211,6 +232,11 @@ impl TableWriter {
             self.close(part)?;
         }
         self.files.sort_by(|a, b| a.path.cmp(&b.path));
+        tracing::debug!(
+            table = self.table.name,
+            peak_buffered_bytes = self.peak_buffered,
+            "row groups buffered at most"
+        );
         Ok(self.files)
     }
 }

@@ -387,3 +387,85 @@ both_backends!(
         std::fs::remove_dir_all(&out).ok();
     }
 );
+
+/// Waits until `done` holds for the worker's log (JSON lines), or panics with the log.
+async fn wait_for_log(log: &Path, what: &str, done: impl Fn(&str) -> bool) -> String {
+    for _ in 0..600 {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if done(&text) {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the worker never {what}:\n{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
+both_backends!(
+    the_worker_exports_on_schedule_prunes_and_backs_off,
+    |db: TestDb| async move {
+        db.b2h(&["seed", "--no-progress"]).ok();
+        let conn = db.connect().await;
+        let out = temp_out("worker");
+        let log = out.join("worker.log");
+        let mut worker = Command::new(b2h_tests::b2h_path())
+            .args([
+                "export",
+                "--out",
+                out.to_str().unwrap(),
+                "--every",
+                "1s",
+                "--keep",
+                "2",
+            ])
+            .args(["--log-format", "json"])
+            .env("DATABASE_URL", db.url())
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let finished = |text: &str| text.matches("\"export finished\"").count();
+        wait_for_log(&log, "exported three times", |t| finished(t) >= 3).await;
+        // Keeps two snapshots, latest among them.
+        let kept = assert_only_complete_snapshots(&out);
+        assert!(kept.len() <= 2, "{kept:?}");
+        assert!(kept.contains(&latest(&out).unwrap()));
+
+        // The database fails the read: the worker logs it and retries, then recovers.
+        conn.execute_unprepared("ALTER TABLE nation RENAME TO nation_away")
+            .await
+            .unwrap();
+        let text = wait_for_log(&log, "reported the failure", |t| {
+            t.contains("\"export failed\"")
+        })
+        .await;
+        let failure = text
+            .lines()
+            .find(|l| l.contains("\"export failed\""))
+            .unwrap();
+        let failure: Value = serde_json::from_str(failure).unwrap();
+        assert_eq!(failure["database"], true, "{failure}");
+        assert!(failure["retry_in_seconds"].as_u64().unwrap() <= 1);
+        let before = finished(&text);
+        conn.execute_unprepared("ALTER TABLE nation_away RENAME TO nation")
+            .await
+            .unwrap();
+        wait_for_log(&log, "recovered", |t| finished(t) > before).await;
+        assert_only_complete_snapshots(&out);
+
+        // SIGTERM stops it cleanly.
+        let pid = worker.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let status = worker.wait().unwrap();
+        assert!(status.success(), "{status}");
+        wait_for_log(&log, "said it stopped", |t| {
+            t.contains("export worker stopped")
+        })
+        .await;
+        assert_only_complete_snapshots(&out);
+        std::fs::remove_dir_all(&out).ok();
+    }
+);
