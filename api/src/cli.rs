@@ -88,6 +88,9 @@ pub struct ExportArgs {
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Print each table's SELECT as JSON lines and exit (benchmarks give them to other exporters).
+    #[arg(long, hide = true)]
+    pub print_queries: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -410,6 +413,14 @@ async fn export_command(
         .count();
     if pending > 0 {
         return Err(CliError::SchemaBehind { pending });
+    }
+    if args.print_queries {
+        let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
+        for (table, sql, partition) in b2h_export::queries(postgres) {
+            let line = serde_json::json!({ "table": table, "sql": sql, "partitionByYear": partition });
+            writeln!(out, "{line}")?;
+        }
+        return Ok(());
     }
     let destination: b2h_export::Destination = args.out.parse()?;
     let options = exporter::options(args.keep.map(|k| k as usize), args.no_progress);

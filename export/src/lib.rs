@@ -64,6 +64,15 @@ impl std::fmt::Display for Destination {
     }
 }
 
+/// Each table's name, the SELECT that reads it on the given backend and its partition column:
+/// what benchmarks give the other exporters so that all read the same rows.
+pub fn queries(postgres: bool) -> Vec<(&'static str, String, Option<&'static str>)> {
+    TABLES
+        .iter()
+        .map(|t| (t.name, catalog::select_sql(t, postgres), t.partition_by_year))
+        .collect()
+}
+
 /// A published snapshot.
 #[derive(Clone, Debug)]
 pub struct Published {
