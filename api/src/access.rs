@@ -64,6 +64,8 @@ pub const ADMIN_ONLY: &str = "only an admin key may make this change";
 pub const WRITE_FORBIDDEN: &str = "this key may not write: partners write their own projects and \
 their outcome records, admins write everything";
 pub const AUDIT_FORBIDDEN: &str = "the audit trail is for admin keys";
+pub const EXPORTS_FORBIDDEN: &str =
+    "snapshots are record-level and not disclosure-controlled: for evaluator and admin keys";
 
 /// Which outcome records (record-level data) a caller may read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

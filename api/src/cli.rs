@@ -205,6 +205,10 @@ pub struct ServeArgs {
     /// the limit off.
     #[arg(long, env = "B2H_RATE_LIMIT", default_value_t = server::DEFAULT_RATE_LIMIT)]
     pub rate_limit: u32,
+    /// Folder for Parquet snapshots: `requestExport` writes there and `exports` lists them (the
+    /// same folder as `b2h export --out`); exports are off without it.
+    #[arg(long, env = "B2H_EXPORT_OUT")]
+    pub export_out: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -417,7 +421,8 @@ async fn export_command(
     if args.print_queries {
         let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
         for (table, sql, partition) in b2h_export::queries(postgres) {
-            let line = serde_json::json!({ "table": table, "sql": sql, "partitionByYear": partition });
+            let line =
+                serde_json::json!({ "table": table, "sql": sql, "partitionByYear": partition });
             writeln!(out, "{line}")?;
         }
         return Ok(());
@@ -474,6 +479,7 @@ async fn serve(
             .collect(),
         request_timeout: std::time::Duration::from_secs(args.request_timeout.max(1)),
         rate_limit_per_minute: args.rate_limit,
+        export_destination: args.export_out.as_deref().map(str::parse).transpose()?,
         ..ServerConfig::default()
     };
     let app = Application::build(&config, db.clone()).await?;

@@ -104,7 +104,7 @@ pub async fn run_worker(
 
 /// An error with its causes, `a: b: c` (a cause that only repeats the text before it is skipped,
 /// as sqlx's database errors do).
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {

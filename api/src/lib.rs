@@ -8,6 +8,7 @@ pub mod cli;
 pub mod db;
 pub mod digest;
 pub mod exporter;
+pub mod exports;
 pub mod graphql;
 pub mod import;
 pub mod migrate;

@@ -37,6 +37,8 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Requests per minute per API key (or client address for the public); 0: no limit.
     pub rate_limit_per_minute: u32,
+    /// Where `requestExport` writes snapshots and `exports` lists them; none: exports are off.
+    pub export_destination: Option<b2h_export::Destination>,
 }
 
 impl Default for ServerConfig {
@@ -47,6 +49,7 @@ impl Default for ServerConfig {
             request_timeout: Duration::from_secs(30),
             max_body_bytes: 2 * 1024 * 1024,
             rate_limit_per_minute: DEFAULT_RATE_LIMIT,
+            export_destination: None,
         }
     }
 }
@@ -94,7 +97,16 @@ impl Application {
                     addr: config.listen,
                     source,
                 })?;
-        let schema = graphql::build_schema(db.clone());
+        // Jobs a stopped server left behind will never finish: say so.
+        match crate::exports::fail_interrupted(&db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(jobs = n, "marked interrupted export jobs as failed"),
+            Err(e) => tracing::warn!(error = %e, "cannot check for interrupted export jobs"),
+        }
+        let exports = crate::exports::Exports {
+            destination: config.export_destination.clone(),
+        };
+        let schema = graphql::build_schema(db.clone(), exports);
         // Without it (a database not yet migrated, say) nations and regions are simply queried.
         let reference = Reference::load(&db).await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "cannot read nations and regions; they will be queried");

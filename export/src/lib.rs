@@ -69,8 +69,53 @@ impl std::fmt::Display for Destination {
 pub fn queries(postgres: bool) -> Vec<(&'static str, String, Option<&'static str>)> {
     TABLES
         .iter()
-        .map(|t| (t.name, catalog::select_sql(t, postgres), t.partition_by_year))
+        .map(|t| {
+            (
+                t.name,
+                catalog::select_sql(t, postgres),
+                t.partition_by_year,
+            )
+        })
         .collect()
+}
+
+/// The published snapshots at `destination`, newest first, with whether `latest` names each.
+/// A folder without a readable manifest is skipped (and logged): it is not a complete snapshot.
+pub fn snapshots(destination: &Destination) -> Result<Vec<(Manifest, bool)>, ExportError> {
+    let Destination::Local(root) = destination;
+    let dir = root.join(SNAPSHOTS);
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    let latest = std::fs::read_to_string(root.join(LATEST))
+        .ok()
+        .map(|s| s.trim().to_owned());
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&dir).map_err(ExportError::io(&dir))? {
+        let entry = entry.map_err(ExportError::io(&dir))?;
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = entry.path().join("manifest.json");
+        let manifest = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Manifest>(&bytes).ok());
+        match manifest {
+            Some(m) => {
+                let is_latest = latest.as_deref() == Some(m.snapshot_id.as_str());
+                found.push((m, is_latest));
+            }
+            None => {
+                tracing::warn!(path = %path.display(), "a snapshot folder without a readable manifest")
+            }
+        }
+    }
+    found.sort_by(|a, b| {
+        b.0.created_at
+            .cmp(&a.0.created_at)
+            .then(b.0.snapshot_id.cmp(&a.0.snapshot_id))
+    });
+    Ok(found)
 }
 
 /// A published snapshot.

@@ -24,6 +24,9 @@ pub enum ApiError {
     /// A limit on the request (size, aliases, rate).
     #[error("{0}")]
     LimitExceeded(String),
+    /// The server is not set up for this (exports without an export folder).
+    #[error("{0}")]
+    Unavailable(String),
     /// The detail is logged with the request id; the client sees only that something failed.
     #[error("internal server error")]
     Internal(String),
@@ -38,6 +41,7 @@ impl ApiError {
             ApiError::Conflict(_) => "CONFLICT",
             ApiError::Invalid { .. } => "BAD_USER_INPUT",
             ApiError::LimitExceeded(_) => "LIMIT_EXCEEDED",
+            ApiError::Unavailable(_) => "UNAVAILABLE",
             ApiError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -106,6 +110,15 @@ impl From<WriteError> for ApiError {
             WriteError::NotFound { .. } => ApiError::NotFound(e.to_string()),
             WriteError::Forbidden(message) => ApiError::Forbidden(message),
             WriteError::Db(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::exports::ExportsError> for ApiError {
+    fn from(e: crate::exports::ExportsError) -> Self {
+        match e {
+            crate::exports::ExportsError::NotConfigured => ApiError::Unavailable(e.to_string()),
+            other => ApiError::Internal(crate::exporter::error_chain(&other)),
         }
     }
 }

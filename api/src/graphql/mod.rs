@@ -35,8 +35,8 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 }
 
 /// The schema with its database. (No extensions: see [`documents`] for why.)
-pub fn build_schema(db: DatabaseConnection) -> B2hSchema {
-    builder().data(db).finish()
+pub fn build_schema(db: DatabaseConnection, exports: crate::exports::Exports) -> B2hSchema {
+    builder().data(db).data(exports).finish()
 }
 
 /// The schema's SDL, fields and enum values sorted: what `schema.graphql` holds.

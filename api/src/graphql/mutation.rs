@@ -417,6 +417,25 @@ pub struct Mutation;
 /// `extensions.problems`), runs in one transaction and leaves an audit event.
 #[Object]
 impl Mutation {
+    /// Starts a Parquet snapshot export in the server's background (evaluator and admin keys);
+    /// returns the job, whose status `exportJob(id:)` reads. While an export is queued or
+    /// running, that job is returned instead of a second one.
+    async fn request_export(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<super::types::export::ExportJob> {
+        let actor = actor(ctx);
+        if actor.principal.record_access() != crate::access::RecordAccess::All {
+            return Err(coded(ApiError::Forbidden(
+                crate::access::EXPORTS_FORBIDDEN.into(),
+            )));
+        }
+        let db = ctx.data::<DatabaseConnection>()?;
+        let exports = ctx.data::<crate::exports::Exports>()?;
+        let job = exports.request(db, actor.label()).await.map_err(coded)?;
+        Ok(super::types::export::ExportJob(job))
+    }
+
     /// Creates an organisation (admins).
     async fn create_organisation(
         &self,

@@ -7,6 +7,7 @@ use super::types::audit::{
     AuditEvent, AuditEventConnection, AuditEventFilter, AuditEventOrderField,
 };
 use super::types::campaign::Campaign;
+use super::types::export::{ExportJob, Snapshot};
 use super::types::funder::{Funder, FunderConnection, FunderFilter, FunderOrderField};
 use super::types::funder_summary::FunderImpactSummary;
 use super::types::geography::{Nation, Region};
@@ -23,7 +24,9 @@ use super::types::record::{
 };
 use super::types::returns::{MissingReturn, PeriodInput};
 use super::types::uuid_of;
-use crate::access::{AUDIT_FORBIDDEN, Principal, RECORDS_FORBIDDEN, RecordAccess};
+use crate::access::{
+    AUDIT_FORBIDDEN, EXPORTS_FORBIDDEN, Principal, RECORDS_FORBIDDEN, RecordAccess,
+};
 use crate::analytics::disclosure::Audience;
 use crate::analytics::impact::Dimension;
 use async_graphql::{Context, ID, Object};
@@ -344,6 +347,35 @@ impl Query {
             _ => Audience::Public { national },
         };
         Ok(impact_groups(computed, audience, reference))
+    }
+
+    /// The published Parquet snapshots, newest first, with their manifests (evaluator and admin
+    /// keys). Empty when the server has no export folder.
+    async fn exports(&self, ctx: &Context<'_>) -> ApiResult<Vec<Snapshot>> {
+        if record_access(ctx) != RecordAccess::All {
+            return Err(coded(ApiError::Forbidden(EXPORTS_FORBIDDEN.into())));
+        }
+        let exports = ctx.data::<crate::exports::Exports>()?;
+        let found = exports.snapshots().await.map_err(coded)?;
+        Ok(found
+            .into_iter()
+            .map(|(manifest, latest)| Snapshot { manifest, latest })
+            .collect())
+    }
+
+    /// An export job by id (evaluator and admin keys); null when no job has the id.
+    async fn export_job(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The job's id, from `requestExport`.")] id: ID,
+    ) -> ApiResult<Option<ExportJob>> {
+        if record_access(ctx) != RecordAccess::All {
+            return Err(coded(ApiError::Forbidden(EXPORTS_FORBIDDEN.into())));
+        }
+        let id = uuid_of(&id)?;
+        let db = ctx.data::<DatabaseConnection>()?;
+        let exports = ctx.data::<crate::exports::Exports>()?;
+        Ok(exports.job(db, id).await.map_err(coded)?.map(ExportJob))
     }
 
     /// Active projects that reported a measure before `period` but have no submitted or

@@ -278,6 +278,44 @@ with_demo_app!(
             assert_eq!(code(&body), expected, "{role}: {body}");
         }
 
+        // Snapshots are record-level: evaluators and admins only. (This server has no export
+        // folder, so the allowed roles get an empty list and UNAVAILABLE.)
+        for role in ROLES {
+            let allowed = matches!(role, "admin" | "evaluator");
+            let body = as_role(&mut app, &keys, role, "{ exports { id } }", json!({})).await;
+            assert_eq!(
+                code(&body),
+                (!allowed).then_some("FORBIDDEN"),
+                "{role}: {body}"
+            );
+            if allowed {
+                assert_eq!(body["data"]["exports"], json!([]), "{role}");
+            }
+            let body = as_role(
+                &mut app,
+                &keys,
+                role,
+                "mutation { requestExport { id } }",
+                json!({}),
+            )
+            .await;
+            let expected = if allowed { "UNAVAILABLE" } else { "FORBIDDEN" };
+            assert_eq!(code(&body), Some(expected), "{role}: {body}");
+            let body = as_role(
+                &mut app,
+                &keys,
+                role,
+                "query($id: ID!) { exportJob(id: $id) { id } }",
+                json!({"id": "00000000-0000-4000-8000-000000000000"}),
+            )
+            .await;
+            assert_eq!(
+                code(&body),
+                (!allowed).then_some("FORBIDDEN"),
+                "{role}: {body}"
+            );
+        }
+
         // Mutations: which roles may, and that a refused one writes nothing.
         let events = || count("SELECT count(*) FROM audit_event".into());
         let org_input = |name: &str| json!({"name": name, "kind": "OTHER"});

@@ -215,7 +215,7 @@ both_backends!(
         .unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/check_snapshot.py");
         // expected.json sits beside the snapshots, outside them.
-        let check = Command::new(python)
+        let check = Command::new(&python)
             .arg(script)
             .arg(&out)
             .arg(&expected)
@@ -228,6 +228,24 @@ both_backends!(
             "interop check failed:\n{stdout}\n{stderr}"
         );
         eprintln!("{stdout}");
+        // The evaluators' example loads the same snapshot in pandas, polars and DuckDB.
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/load_snapshot.py");
+        let run = Command::new(interop_python().unwrap())
+            .arg(example)
+            .arg(&out)
+            .output()
+            .unwrap();
+        let printed = String::from_utf8_lossy(&run.stdout);
+        assert!(
+            run.status.success(),
+            "examples/load_snapshot.py failed:\n{printed}\n{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert!(printed.contains("NOT disclosure-controlled"), "{printed}");
+        assert!(
+            printed.contains("120 projects with their lead organisation"),
+            "{printed}"
+        );
         std::fs::remove_dir_all(&out).ok();
     }
 );
@@ -388,6 +406,16 @@ both_backends!(
     }
 );
 
+/// A child process that a failing test must not leave running.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Waits until `done` holds for the worker's log (JSON lines), or panics with the log.
 async fn wait_for_log(log: &Path, what: &str, done: impl Fn(&str) -> bool) -> String {
     for _ in 0..600 {
@@ -410,23 +438,25 @@ both_backends!(
         let conn = db.connect().await;
         let out = temp_out("worker");
         let log = out.join("worker.log");
-        let mut worker = Command::new(b2h_tests::b2h_path())
-            .args([
-                "export",
-                "--out",
-                out.to_str().unwrap(),
-                "--every",
-                "1s",
-                "--keep",
-                "2",
-            ])
-            .args(["--log-format", "json"])
-            .env("DATABASE_URL", db.url())
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
+        let mut worker = KillOnDrop(
+            Command::new(b2h_tests::b2h_path())
+                .args([
+                    "export",
+                    "--out",
+                    out.to_str().unwrap(),
+                    "--every",
+                    "1s",
+                    "--keep",
+                    "2",
+                ])
+                .args(["--log-format", "json"])
+                .env("DATABASE_URL", db.url())
+                .env("RUST_LOG", "info")
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).unwrap())
+                .spawn()
+                .unwrap(),
+        );
         let finished = |text: &str| text.matches("\"export finished\"").count();
         wait_for_log(&log, "exported three times", |t| finished(t) >= 3).await;
         // Keeps two snapshots, latest among them.
@@ -457,9 +487,9 @@ both_backends!(
         assert_only_complete_snapshots(&out);
 
         // SIGTERM stops it cleanly.
-        let pid = worker.id().to_string();
+        let pid = worker.0.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        let status = worker.wait().unwrap();
+        let status = worker.0.wait().unwrap();
         assert!(status.success(), "{status}");
         wait_for_log(&log, "said it stopped", |t| {
             t.contains("export worker stopped")
@@ -467,5 +497,121 @@ both_backends!(
         .await;
         assert_only_complete_snapshots(&out);
         std::fs::remove_dir_all(&out).ok();
+    }
+);
+
+const JOB: &str = "query($id: ID!) { exportJob(id: $id) {
+  id status requestedBy snapshotId totalRows totalBytes error requestedAt startedAt finishedAt } }";
+
+/// Polls a job until it has finished.
+async fn finished_job(app: &TestApp, id: &str) -> Value {
+    for _ in 0..600 {
+        let job = app.data(JOB, json!({"id": id})).await["exportJob"].clone();
+        if matches!(job["status"].as_str(), Some("SUCCEEDED" | "FAILED")) {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("export job {id} never finished");
+}
+
+both_backends!(
+    request_export_runs_a_job_and_exports_lists_snapshots,
+    |db: TestDb| async move {
+        let out = temp_out("graphql");
+        let config = b2h_api::server::ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            export_destination: Some(b2h_export::Destination::Local(out.clone())),
+            ..Default::default()
+        };
+        let mut app = TestApp::spawn_with(db, true, None, config).await;
+        app.authenticate(&["--role", "evaluator"]);
+        let empty = app.data("{ exports { id } }", json!({})).await;
+        assert_eq!(empty["exports"], json!([]));
+
+        let job = app
+            .data(
+                "mutation { requestExport { id status requestedBy } }",
+                json!({}),
+            )
+            .await["requestExport"]
+            .clone();
+        assert!(
+            matches!(job["status"].as_str(), Some("QUEUED" | "RUNNING")),
+            "{job}"
+        );
+        assert_eq!(job["requestedBy"], "apikey:test");
+        let done = finished_job(&app, job["id"].as_str().unwrap()).await;
+        assert_eq!(done["status"], "SUCCEEDED", "{done}");
+        assert!(done["error"].is_null());
+        assert!(done["startedAt"].as_str() <= done["finishedAt"].as_str());
+        let id = done["snapshotId"].as_str().unwrap().to_owned();
+        assert_eq!(latest(&out).as_deref(), Some(id.as_str()));
+        assert_only_complete_snapshots(&out);
+
+        let listed = app
+            .data(
+                "{ exports { id latest createdAt source recordLevel disclosureControlled rows bytes
+                   tables { name rows partitionedBy sortedBy files { path rows bytes sha256 }
+                            columns { name type nullable description } } } }",
+                json!({}),
+            )
+            .await["exports"]
+            .clone();
+        let snapshot = &listed[0];
+        assert_eq!(snapshot["id"], id.as_str());
+        assert_eq!(snapshot["latest"], true);
+        assert_eq!(snapshot["recordLevel"], true);
+        assert_eq!(snapshot["disclosureControlled"], false);
+        assert_eq!(snapshot["rows"], done["totalRows"]);
+        assert_eq!(snapshot["bytes"], done["totalBytes"]);
+        let tables = snapshot["tables"].as_array().unwrap();
+        assert_eq!(tables.len(), 13);
+        let facts = &tables[12];
+        assert_eq!(facts["name"], "fact_outcomes");
+        assert_eq!(facts["partitionedBy"], "year(period_end)");
+        assert_eq!(facts["sortedBy"], json!(["period_end"]));
+        let money = tables[6]["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "amount")
+            .unwrap()
+            .clone();
+        assert_eq!(money["type"], "decimal128(18, 2)");
+
+        // A second export: the list is newest first and latest moves.
+        let again = app
+            .data("mutation { requestExport { id } }", json!({}))
+            .await["requestExport"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let done = finished_job(&app, &again).await;
+        assert_eq!(done["status"], "SUCCEEDED", "{done}");
+        let ids = app.data("{ exports { id latest } }", json!({})).await["exports"].clone();
+        assert_eq!(ids[0]["id"], done["snapshotId"]);
+        assert_eq!(ids[0]["latest"], true);
+        assert_eq!(ids[1]["id"], id.as_str());
+        assert_eq!(ids[1]["latest"], false);
+
+        // A destination that cannot be written: the job fails with a reason, no internal detail.
+        std::fs::remove_dir_all(&out).unwrap();
+        std::fs::write(&out, "a file where the folder was").unwrap();
+        let failing = app
+            .data("mutation { requestExport { id } }", json!({}))
+            .await["requestExport"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let failed = finished_job(&app, &failing).await;
+        assert_eq!(failed["status"], "FAILED", "{failed}");
+        let reason = failed["error"].as_str().unwrap();
+        assert!(reason.contains("could not be written"), "{reason}");
+        assert!(
+            !reason.contains(out.to_str().unwrap()),
+            "no paths: {reason}"
+        );
+        std::fs::remove_file(&out).ok();
     }
 );

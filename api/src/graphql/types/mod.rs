@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod campaign;
 pub mod enums;
+pub mod export;
 pub mod funder;
 pub mod funder_summary;
 pub mod geography;

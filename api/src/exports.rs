@@ -1,0 +1,172 @@
+//! Exports requested over the API: a job row in `export_job` per request, run in the server's
+//! background; the snapshots themselves are listed from their manifests at the destination.
+
+use crate::exporter::error_chain;
+use b2h_entity::enums::ExportStatus;
+use b2h_entity::export_job;
+use b2h_export::{Destination, ExportError, Manifest, Options};
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set,
+};
+use uuid::Uuid;
+
+/// The server's export destination, if it has one.
+#[derive(Clone, Debug, Default)]
+pub struct Exports {
+    pub destination: Option<Destination>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportsError {
+    #[error(
+        "exports are not set up on this server: start it with --export-out DIR (or B2H_EXPORT_OUT)"
+    )]
+    NotConfigured,
+    #[error("database error")]
+    Db(#[from] DbErr),
+    #[error("cannot read the snapshots")]
+    Read(#[from] ExportError),
+}
+
+impl Exports {
+    /// The published snapshots, newest first, each with whether `latest` names it.
+    pub async fn snapshots(&self) -> Result<Vec<(Manifest, bool)>, ExportsError> {
+        let Some(destination) = self.destination.clone() else {
+            return Ok(Vec::new());
+        };
+        tokio::task::spawn_blocking(move || b2h_export::snapshots(&destination))
+            .await
+            .map_err(|_| ExportsError::Read(ExportError::WriterStopped))?
+            .map_err(ExportsError::Read)
+    }
+
+    /// Queues an export and starts it in the background; while one is queued or running, that
+    /// one is returned instead of starting another.
+    pub async fn request(
+        &self,
+        db: &DatabaseConnection,
+        requested_by: String,
+    ) -> Result<export_job::Model, ExportsError> {
+        let destination = self
+            .destination
+            .clone()
+            .ok_or(ExportsError::NotConfigured)?;
+        let active = export_job::Entity::find()
+            .filter(export_job::Column::Status.is_in([ExportStatus::Queued, ExportStatus::Running]))
+            .order_by_asc(export_job::Column::RequestedAt)
+            .one(db)
+            .await?;
+        if let Some(job) = active {
+            return Ok(job);
+        }
+        let now = Utc::now();
+        let job = export_job::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            status: Set(ExportStatus::Queued),
+            requested_by: Set(requested_by),
+            destination: Set(destination.to_string()),
+            snapshot_id: Set(None),
+            total_rows: Set(None),
+            total_bytes: Set(None),
+            error: Set(None),
+            requested_at: Set(now),
+            started_at: Set(None),
+            finished_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+            archived_at: Set(None),
+        }
+        .insert(db)
+        .await?;
+        tokio::spawn(run(db.clone(), destination, job.clone()));
+        Ok(job)
+    }
+
+    pub async fn job(
+        &self,
+        db: &DatabaseConnection,
+        id: Uuid,
+    ) -> Result<Option<export_job::Model>, ExportsError> {
+        Ok(export_job::Entity::find_by_id(id).one(db).await?)
+    }
+}
+
+/// Runs a queued job to its end, recording the outcome on its row.
+async fn run(db: DatabaseConnection, destination: Destination, job: export_job::Model) {
+    let id = job.id;
+    let mut row: export_job::ActiveModel = job.into();
+    row.status = Set(ExportStatus::Running);
+    row.started_at = Set(Some(Utc::now()));
+    row.updated_at = Set(Utc::now());
+    row.version = Set(2);
+    let job = match row.update(&db).await {
+        Ok(job) => job,
+        Err(e) => {
+            tracing::error!(job = %id, error = %e, "cannot start an export job");
+            return;
+        }
+    };
+    let result = b2h_export::export(&db, &destination, &Options::default()).await;
+    let mut row: export_job::ActiveModel = job.into();
+    let now = Utc::now();
+    row.finished_at = Set(Some(now));
+    row.updated_at = Set(now);
+    row.version = Set(3);
+    match result {
+        Ok(published) => {
+            let m = &published.manifest;
+            tracing::info!(job = %id, snapshot = %m.snapshot_id, "export job finished");
+            row.status = Set(ExportStatus::Succeeded);
+            row.snapshot_id = Set(Some(m.snapshot_id.clone()));
+            row.total_rows = Set(i64::try_from(m.total_rows()).ok());
+            row.total_bytes = Set(i64::try_from(m.total_bytes()).ok());
+        }
+        Err(e) => {
+            tracing::error!(job = %id, error = %error_chain(&e), "export job failed");
+            row.status = Set(ExportStatus::Failed);
+            row.error = Set(Some(public_reason(&e, id)));
+        }
+    }
+    if let Err(e) = row.update(&db).await {
+        tracing::error!(job = %id, error = %e, "cannot record the end of an export job");
+    }
+}
+
+/// What a client is told about a failed export: the kind of failure, never internal detail.
+fn public_reason(e: &ExportError, job: Uuid) -> String {
+    let what = match e {
+        e if e.is_database() => "the database failed while the snapshot was read",
+        ExportError::Io { .. } => "the snapshot could not be written to the export folder",
+        _ => "the export failed",
+    };
+    format!("{what}; the server log has the detail (job {job})")
+}
+
+/// Marks jobs a stopped server left queued or running as failed (called at start).
+pub async fn fail_interrupted(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    let now = Utc::now();
+    let result = export_job::Entity::update_many()
+        .col_expr(
+            export_job::Column::Status,
+            sea_orm::sea_query::Expr::value(ExportStatus::Failed.as_str()),
+        )
+        .col_expr(
+            export_job::Column::Error,
+            sea_orm::sea_query::Expr::value("the server stopped before the export finished"),
+        )
+        .col_expr(
+            export_job::Column::FinishedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .col_expr(
+            export_job::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(export_job::Column::Status.is_in([ExportStatus::Queued, ExportStatus::Running]))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
