@@ -5,6 +5,7 @@ mod analytics;
 mod apikeys;
 mod audit;
 mod cli;
+mod compose;
 mod constraints;
 mod export;
 mod graphql;
