@@ -5,6 +5,9 @@ COPY . .
 RUN cargo build --release --locked -p b2h-api --bin b2h
 
 FROM debian:bookworm-slim
+# CA certificates: rustls verifies S3 (and any HTTPS) against the system's roots.
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --create-home b2h && mkdir /exports && chown b2h /exports
 COPY --from=build /src/target/release/b2h /usr/local/bin/b2h
 USER b2h

@@ -36,9 +36,8 @@ impl Exports {
         let Some(destination) = self.destination.clone() else {
             return Ok(Vec::new());
         };
-        tokio::task::spawn_blocking(move || b2h_export::snapshots(&destination))
+        b2h_export::snapshots(&destination)
             .await
-            .map_err(|_| ExportsError::Read(ExportError::WriterStopped))?
             .map_err(ExportsError::Read)
     }
 

@@ -12,6 +12,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The one TLS stack (rustls with ring) for every HTTP client, such as S3 exports.
+    b2h_export::install_crypto_provider();
     b2h_api::telemetry::init(cli.log_format);
     let mut stdout = std::io::stdout().lock();
     match cli::run(cli, &mut stdout)

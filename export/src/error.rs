@@ -24,6 +24,14 @@ pub enum ExportError {
     Parquet(#[from] parquet::errors::ParquetError),
     #[error("Arrow")]
     Arrow(#[from] arrow_schema::ArrowError),
+    #[error("object store")]
+    Store(#[source] Box<object_store::Error>),
+    #[error("cannot upload {key}")]
+    Upload {
+        key: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("invalid export destination {0}")]
     Destination(String),
     #[error("the export's file writer stopped")]

@@ -13,6 +13,7 @@ mod manifest;
 mod postgres;
 mod read;
 mod readme;
+mod s3;
 mod sqlite;
 mod write;
 
@@ -21,6 +22,7 @@ pub use column::Kind;
 pub use error::ExportError;
 pub use local::{LATEST, SNAPSHOTS};
 pub use manifest::{ColumnEntry, FileEntry, Manifest, SCHEMA_VERSION, TableEntry};
+pub use s3::install_crypto_provider;
 pub use write::{FILE_ROWS, ROW_GROUP_ROWS};
 
 use arrow_array::RecordBatch;
@@ -36,6 +38,11 @@ use write::TableWriter;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Destination {
     Local(PathBuf),
+    /// `s3://bucket/prefix` (credentials and endpoint from the AWS environment variables).
+    S3 {
+        bucket: String,
+        prefix: String,
+    },
 }
 
 impl std::str::FromStr for Destination {
@@ -47,9 +54,21 @@ impl std::str::FromStr for Destination {
                 "(empty): give a folder".to_owned(),
             ));
         }
+        if let Some(rest) = s.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(ExportError::Destination(format!(
+                    "{s}: the bucket is missing"
+                )));
+            }
+            return Ok(Destination::S3 {
+                bucket: bucket.to_owned(),
+                prefix: prefix.trim_matches('/').to_owned(),
+            });
+        }
         if let Some((scheme, _)) = s.split_once("://") {
             return Err(ExportError::Destination(format!(
-                "{s}: {scheme}:// is not supported; give a local folder"
+                "{s}: {scheme}:// is not supported; give a local folder or s3://bucket/prefix"
             )));
         }
         Ok(Destination::Local(PathBuf::from(s)))
@@ -60,6 +79,7 @@ impl std::fmt::Display for Destination {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Destination::Local(path) => write!(f, "{}", path.display()),
+            Destination::S3 { bucket, prefix } => write!(f, "s3://{bucket}/{prefix}"),
         }
     }
 }
@@ -81,8 +101,19 @@ pub fn queries(postgres: bool) -> Vec<(&'static str, String, Option<&'static str
 
 /// The published snapshots at `destination`, newest first, with whether `latest` names each.
 /// A folder without a readable manifest is skipped (and logged): it is not a complete snapshot.
-pub fn snapshots(destination: &Destination) -> Result<Vec<(Manifest, bool)>, ExportError> {
-    let Destination::Local(root) = destination;
+pub async fn snapshots(destination: &Destination) -> Result<Vec<(Manifest, bool)>, ExportError> {
+    match destination {
+        Destination::Local(root) => {
+            let root = root.clone();
+            tokio::task::spawn_blocking(move || local_snapshots(&root))
+                .await
+                .map_err(|_| ExportError::WriterStopped)?
+        }
+        Destination::S3 { bucket, prefix } => s3::S3Target::open(bucket, prefix)?.snapshots().await,
+    }
+}
+
+fn local_snapshots(root: &Path) -> Result<Vec<(Manifest, bool)>, ExportError> {
     let dir = root.join(SNAPSHOTS);
     if !dir.exists() {
         return Ok(Vec::new());
@@ -150,28 +181,67 @@ pub async fn export(
     destination: &Destination,
     options: &Options,
 ) -> Result<Published, ExportError> {
-    let Destination::Local(root) = destination;
-    let target = LocalTarget::open(root).await?;
-    let (mut snapshot, created_at) = Snapshot::begin(db).await?;
-    let id = target.allocate_id(created_at);
-    let staged = target.stage(&id)?;
-    let written = write_snapshot(&mut snapshot, &staged, &id, options.progress.as_ref()).await;
-    let result = match written {
-        Ok(tables) => match snapshot.migration().await {
-            Ok(migration) => Ok((tables, migration, snapshot)),
-            Err(e) => Err(e),
-        },
-        Err(e) => Err(e),
-    };
-    let (tables, source_migration, snapshot) = match result {
-        Ok(done) => done,
-        Err(e) => {
-            target.discard(&id);
-            return Err(e);
+    let (manifest, location) = match destination {
+        Destination::Local(root) => {
+            let target = LocalTarget::open(root).await?;
+            let (snapshot, created_at) = Snapshot::begin(db).await?;
+            let id = target.allocate_id(created_at);
+            let staged = target.stage(&id)?;
+            let written = write_all(snapshot, created_at, &staged, &id, options).await;
+            let published = written.and_then(|m| Ok((m, target.publish(&id)?)));
+            let (manifest, location) = published.inspect_err(|_| target.discard(&id))?;
+            if let Some(keep) = options.keep {
+                for removed in target.prune(keep)? {
+                    tracing::info!(snapshot = %removed, keep, "removed an old snapshot");
+                }
+            }
+            (manifest, location.display().to_string())
+        }
+        Destination::S3 { bucket, prefix } => {
+            let target = s3::S3Target::open(bucket, prefix)?;
+            // Written to a hidden local folder first, then uploaded.
+            let staging =
+                LocalTarget::open(&std::env::temp_dir().join("b2h-export-staging")).await?;
+            let (snapshot, created_at) = Snapshot::begin(db).await?;
+            let id = target.allocate_id(local::base_id(created_at)).await?;
+            let staged = staging.stage(&id)?;
+            let written = write_all(snapshot, created_at, &staged, &id, options).await;
+            let published = match written {
+                Ok(manifest) => target.publish(&staged, &id).await.map(|l| (manifest, l)),
+                Err(e) => Err(e),
+            };
+            staging.discard(&id);
+            let published = published?;
+            if let Some(keep) = options.keep {
+                for removed in target.prune(keep).await? {
+                    tracing::info!(snapshot = %removed, keep, "removed an old snapshot");
+                }
+            }
+            published
         }
     };
+    tracing::info!(
+        snapshot = %manifest.snapshot_id,
+        rows = manifest.total_rows(),
+        bytes = manifest.total_bytes(),
+        location = %location,
+        "snapshot published"
+    );
+    Ok(Published { manifest, location })
+}
+
+/// Reads every table into `staged`, then writes README.md and manifest.json.
+async fn write_all(
+    mut snapshot: Snapshot,
+    created_at: chrono::DateTime<chrono::Utc>,
+    staged: &Path,
+    id: &str,
+    options: &Options,
+) -> Result<Manifest, ExportError> {
+    let tables = write_snapshot(&mut snapshot, staged, id, options.progress.as_ref()).await?;
+    let source_migration = snapshot.migration().await?;
     let manifest = Manifest {
-        snapshot_id: id.clone(),
+        snapshot_id: id.to_owned(),
         created_at,
         schema_version: SCHEMA_VERSION,
         source: snapshot.backend_name().to_owned(),
@@ -181,30 +251,8 @@ pub async fn export(
         notice: manifest::NOTICE.to_owned(),
         tables,
     };
-    let finished = finish(snapshot, &staged, &manifest).await;
-    let location = match finished.and_then(|()| target.publish(&id)) {
-        Ok(path) => path,
-        Err(e) => {
-            target.discard(&id);
-            return Err(e);
-        }
-    };
-    if let Some(keep) = options.keep {
-        for removed in target.prune(keep)? {
-            tracing::info!(snapshot = %removed, keep, "removed an old snapshot");
-        }
-    }
-    tracing::info!(
-        snapshot = %id,
-        rows = manifest.total_rows(),
-        bytes = manifest.total_bytes(),
-        location = %location.display(),
-        "snapshot published"
-    );
-    Ok(Published {
-        manifest,
-        location: location.display().to_string(),
-    })
+    finish(snapshot, staged, &manifest).await?;
+    Ok(manifest)
 }
 
 /// Ends the read and writes the snapshot's README.md and manifest.json (last, as its seal).

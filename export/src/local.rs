@@ -62,7 +62,7 @@ impl LocalTarget {
 
     /// A free snapshot id for `at`: `20261123T140000Z`, then `-2`, `-3`… if taken.
     pub fn allocate_id(&self, at: DateTime<Utc>) -> String {
-        let base = at.format("%Y%m%dT%H%M%SZ").to_string();
+        let base = base_id(at);
         let taken = |id: &str| self.root.join(SNAPSHOTS).join(id).exists();
         if !taken(&base) {
             return base;
@@ -150,8 +150,13 @@ impl LocalTarget {
     }
 }
 
+/// A snapshot's id before any `-N`: its UTC time, `20261123T140000Z`.
+pub(crate) fn base_id(at: DateTime<Utc>) -> String {
+    at.format("%Y%m%dT%H%M%SZ").to_string()
+}
+
 /// Sort key of an id: its time, then its `-N` suffix as a number (`-10` after `-9`).
-fn id_order(id: &str) -> (String, u32) {
+pub(crate) fn id_order(id: &str) -> (String, u32) {
     match id.split_once('-') {
         Some((time, n)) => (time.to_owned(), n.parse().unwrap_or(u32::MAX)),
         None => (id.to_owned(), 1),

@@ -332,6 +332,12 @@ macro_rules! both_backends {
     };
 }
 
+/// An HTTP client for the tests (TLS is rustls with ring, installed first as in the binary).
+pub fn http_client() -> reqwest::Client {
+    b2h_export::install_crypto_provider();
+    reqwest::Client::new()
+}
+
 /// A running server (in-process, on a free port) over a test database.
 pub struct TestApp {
     pub db: TestDb,
@@ -391,7 +397,7 @@ impl TestApp {
         Self {
             db,
             base,
-            client: reqwest::Client::new(),
+            client: http_client(),
             key: None,
             stop: Some(stop),
         }

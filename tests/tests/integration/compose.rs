@@ -148,7 +148,7 @@ async fn compose_services_run_as_written_against_postgres() {
             .spawn()
             .unwrap(),
     );
-    let client = reqwest::Client::new();
+    let client = b2h_tests::http_client();
     let mut ready = false;
     for _ in 0..100 {
         if let Ok(r) = client.get(format!("http://{listen}/readyz")).send().await {

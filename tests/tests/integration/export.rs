@@ -615,3 +615,104 @@ both_backends!(
         std::fs::remove_file(&out).ok();
     }
 );
+
+/// Copies everything under `s3://bucket/prefix` (moto at `endpoint`) into `into`, by pyarrow.
+fn download(python: &Path, endpoint: &str, bucket_prefix: &str, into: &Path) {
+    let script = "import sys, pyarrow.fs as fs
+s3 = fs.S3FileSystem(access_key='test', secret_key='test', region='us-east-1', scheme='http', endpoint_override=sys.argv[1])
+fs.copy_files(sys.argv[2], sys.argv[3], source_filesystem=s3, destination_filesystem=fs.LocalFileSystem())";
+    let out = Command::new(python)
+        .args([
+            "-c",
+            script,
+            endpoint.trim_start_matches("http://"),
+            bucket_prefix,
+        ])
+        .arg(into)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "download failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+both_backends!(
+    exports_to_s3_upload_every_object_before_latest,
+    |db: TestDb| async move {
+        let Some(python) = interop_python() else {
+            return;
+        };
+        let moto = python.with_file_name("moto_server");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let _moto = KillOnDrop(
+            Command::new(&moto)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let client = b2h_tests::http_client();
+        let mut up = false;
+        for _ in 0..100 {
+            if client.get(&endpoint).send().await.is_ok() {
+                up = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(up, "moto_server never answered at {endpoint}");
+        let created = client
+            .put(format!("{endpoint}/evaluation"))
+            .send()
+            .await
+            .unwrap();
+        assert!(created.status().is_success(), "{}", created.status());
+
+        db.b2h(&["seed", "--no-progress"]).ok();
+        let env = [
+            ("DATABASE_URL", db.url()),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            ("AWS_ALLOW_HTTP", "true"),
+        ];
+        let export = |out: &str, keep: &str| {
+            b2h_tests::b2h_with(&["export", "--out", out, "--keep", keep], &env, None)
+        };
+        let first = export("s3://evaluation/b2h/snapshots-prod", "2").ok();
+        assert!(
+            first
+                .stdout
+                .contains("to s3://evaluation/b2h/snapshots-prod/snapshots/"),
+            "{}",
+            first.stdout
+        );
+        for _ in 0..2 {
+            export("s3://evaluation/b2h/snapshots-prod", "2").ok();
+        }
+        // What a reader downloads: complete snapshots only, latest among them, two kept.
+        let local = temp_out("s3");
+        download(&python, &endpoint, "evaluation/b2h/snapshots-prod", &local);
+        let kept = assert_only_complete_snapshots(&local);
+        assert_eq!(kept.len(), 2, "{kept:?}");
+        assert!(kept.contains(&latest(&local).unwrap()));
+
+        // A bucket that does not exist: a clear failure, nothing published there.
+        let failed = export("s3://no-such-bucket/x", "2").fails_with("export failed");
+        assert!(
+            failed.stderr.contains("NoSuchBucket") || failed.stderr.contains("does not exist"),
+            "{}",
+            failed.stderr
+        );
+        std::fs::remove_dir_all(&local).ok();
+    }
+);

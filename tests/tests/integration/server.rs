@@ -29,7 +29,7 @@ async fn serve_demo_starts_answers_and_stops_on_sigterm() {
         .unwrap_or_else(|| panic!("no URL in {line:?}"))
         .to_owned();
     let base = url.trim_end_matches("/graphql");
-    let client = reqwest::Client::new();
+    let client = b2h_tests::http_client();
     assert_eq!(
         client
             .get(format!("{base}/healthz"))
