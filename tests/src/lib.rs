@@ -338,6 +338,29 @@ pub fn http_client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+/// POSTs a GraphQL query to a server at `base` (`http://HOST:PORT`), with a key when given,
+/// and returns the JSON body.
+pub async fn graphql_at(
+    client: &reqwest::Client,
+    base: &str,
+    key: Option<&str>,
+    query: &str,
+) -> JsonValue {
+    let mut request = client
+        .post(format!("{base}/graphql"))
+        .json(&serde_json::json!({ "query": query }));
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {base}/graphql failed: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("not JSON: {e}"))
+}
+
 /// A running server (in-process, on a free port) over a test database.
 pub struct TestApp {
     pub db: TestDb,

@@ -2,7 +2,7 @@
 //! the API, the export worker) run as written against a real PostgreSQL. (No Docker engine runs
 //! here: the commands run on the host with the service names swapped for local addresses.)
 
-use b2h_tests::{TestBackend, TestDb, b2h_path};
+use b2h_tests::{TestBackend, TestDb, b2h_path, graphql_at};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -160,15 +160,8 @@ async fn compose_services_run_as_written_against_postgres() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(ready, "the API never became ready at {listen}");
-    let body: Value = client
-        .post(format!("http://{listen}/graphql"))
-        .json(&serde_json::json!({"query": "{ campaignProgress { supported } }"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let base = format!("http://{listen}");
+    let body = graphql_at(&client, &base, None, "{ campaignProgress { supported } }").await;
     assert_eq!(
         body["data"]["campaignProgress"]["supported"], 623_774,
         "{body}"
@@ -217,16 +210,7 @@ async fn compose_services_run_as_written_against_postgres() {
         ])
         .ok();
     let key = key.stdout.lines().next().unwrap().trim().to_owned();
-    let body: Value = client
-        .post(format!("http://{listen}/graphql"))
-        .bearer_auth(key)
-        .json(&serde_json::json!({"query": "{ exports { id latest } }"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = graphql_at(&client, &base, Some(&key), "{ exports { id latest } }").await;
     assert_eq!(body["data"]["exports"][0]["id"], latest.as_str(), "{body}");
     std::fs::remove_dir_all(&exports).ok();
 }

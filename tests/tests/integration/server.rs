@@ -44,15 +44,8 @@ async fn serve_demo_starts_answers_and_stops_on_sigterm() {
     let ready = client.get(format!("{base}/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
     // --demo loaded the demo data.
-    let body: serde_json::Value = client
-        .post(&url)
-        .json(&serde_json::json!({ "query": "{ campaigns { name targetPeople } }" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body =
+        b2h_tests::graphql_at(&client, base, None, "{ campaigns { name targetPeople } }").await;
     assert_eq!(body["data"]["campaigns"][0]["targetPeople"], 1_000_000);
     let conn = db.connect().await;
     assert_eq!(
