@@ -187,7 +187,7 @@ pub async fn export(
             let (snapshot, created_at) = Snapshot::begin(db).await?;
             let id = target.allocate_id(created_at);
             let staged = target.stage(&id)?;
-            let written = write_all(snapshot, created_at, &staged, &id, options).await;
+            let written = write_all(db, snapshot, created_at, &staged, &id, options).await;
             let published = written.and_then(|m| Ok((m, target.publish(&id)?)));
             let (manifest, location) = published.inspect_err(|_| target.discard(&id))?;
             if let Some(keep) = options.keep {
@@ -205,7 +205,7 @@ pub async fn export(
             let (snapshot, created_at) = Snapshot::begin(db).await?;
             let id = target.allocate_id(local::base_id(created_at)).await?;
             let staged = staging.stage(&id)?;
-            let written = write_all(snapshot, created_at, &staged, &id, options).await;
+            let written = write_all(db, snapshot, created_at, &staged, &id, options).await;
             let published = match written {
                 Ok(manifest) => target.publish(&staged, &id).await.map(|l| (manifest, l)),
                 Err(e) => Err(e),
@@ -232,13 +232,14 @@ pub async fn export(
 
 /// Reads every table into `staged`, then writes README.md and manifest.json.
 async fn write_all(
+    db: &DatabaseConnection,
     mut snapshot: Snapshot,
     created_at: chrono::DateTime<chrono::Utc>,
     staged: &Path,
     id: &str,
     options: &Options,
 ) -> Result<Manifest, ExportError> {
-    let tables = write_snapshot(&mut snapshot, staged, id, options.progress.as_ref()).await?;
+    let tables = write_snapshot(db, &mut snapshot, staged, id, options.progress.as_ref()).await?;
     let source_migration = snapshot.migration().await?;
     let manifest = Manifest {
         snapshot_id: id.to_owned(),
@@ -272,6 +273,7 @@ async fn finish(snapshot: Snapshot, staged: &Path, manifest: &Manifest) -> Resul
 
 /// Writes every table's files into `dir`.
 async fn write_snapshot(
+    db: &DatabaseConnection,
     snapshot: &mut Snapshot,
     dir: &Path,
     id: &str,
@@ -285,19 +287,52 @@ async fn write_snapshot(
         progress(Step::Planned { rows });
     }
     let mut tables = Vec::with_capacity(TABLES.len());
-    for table in TABLES {
-        let started = Instant::now();
-        let (rows, files) = write_table(snapshot, table, dir, id, progress).await?;
-        tracing::info!(
-            table = table.name,
-            rows,
-            files = files.len(),
-            seconds = started.elapsed().as_secs_f64(),
-            "table exported"
-        );
-        tables.push(TableEntry::new(table, rows, files));
+    let (small, large): (Vec<&'static Table>, Vec<&'static Table>) =
+        TABLES.iter().partition(|t| t.partition_by_year.is_none());
+    for table in small {
+        tables.push(write_logged(snapshot, table, dir, id, progress).await?);
+    }
+    // The two fact tables at once where the database can share the snapshot with a second
+    // connection: the database sorts one while this process encodes the other.
+    match (large.as_slice(), snapshot.fork(db).await?) {
+        ([first, second], Some(mut other)) => {
+            let (a, b) = tokio::join!(
+                write_logged(snapshot, first, dir, id, progress),
+                write_logged(&mut other, second, dir, id, progress),
+            );
+            other.finish().await?;
+            tables.push(a?);
+            tables.push(b?);
+        }
+        (_, other) => {
+            if let Some(other) = other {
+                other.finish().await?;
+            }
+            for table in large {
+                tables.push(write_logged(snapshot, table, dir, id, progress).await?);
+            }
+        }
     }
     Ok(tables)
+}
+
+async fn write_logged(
+    snapshot: &mut Snapshot,
+    table: &'static Table,
+    dir: &Path,
+    id: &str,
+    progress: Option<&Progress>,
+) -> Result<TableEntry, ExportError> {
+    let started = Instant::now();
+    let (rows, files) = write_table(snapshot, table, dir, id, progress).await?;
+    tracing::info!(
+        table = table.name,
+        rows,
+        files = files.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "table exported"
+    );
+    Ok(TableEntry::new(table, rows, files))
 }
 
 /// Reads one table on this task while a blocking thread encodes and writes its files.

@@ -77,6 +77,40 @@ impl Snapshot {
         }
     }
 
+    /// A second reader of the same snapshot, so that two tables are read at once: on PostgreSQL
+    /// another connection whose transaction imports this one's snapshot; `None` on SQLite.
+    pub async fn fork(&mut self, db: &DatabaseConnection) -> Result<Option<Self>, ExportError> {
+        let Snapshot::Postgres(tx) = self else {
+            return Ok(None);
+        };
+        let exported: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(ExportError::database)?;
+        if !exported.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            return Err(ExportError::Decode {
+                table: "snapshot",
+                column: None,
+                reason: format!("unexpected snapshot id {exported:?}"),
+            });
+        }
+        let mut other = db
+            .get_postgres_connection_pool()
+            .begin()
+            .await
+            .map_err(ExportError::database)?;
+        for sql in [
+            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY".to_owned(),
+            format!("SET TRANSACTION SNAPSHOT '{exported}'"),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut *other)
+                .await
+                .map_err(ExportError::database)?;
+        }
+        Ok(Some(Snapshot::Postgres(other)))
+    }
+
     pub fn backend_name(&self) -> &'static str {
         match self {
             Snapshot::Postgres(_) => "postgresql",
