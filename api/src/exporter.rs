@@ -46,6 +46,11 @@ pub fn options(keep: Option<usize>, quiet: bool) -> Options {
                         bar.inc(n);
                     }
                 }
+                Step::Written => {
+                    if let Some(bar) = bar.take() {
+                        bar.finish();
+                    }
+                }
             }
         });
         progress

@@ -163,8 +163,12 @@ pub type Progress = std::sync::Arc<dyn Fn(Step) + Send + Sync>;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Step {
-    Planned { rows: u64 },
+    Planned {
+        rows: u64,
+    },
     Rows(u64),
+    /// Every table is written.
+    Written,
 }
 
 /// How an export runs.
@@ -312,6 +316,9 @@ async fn write_snapshot(
                 tables.push(write_logged(snapshot, table, dir, id, progress).await?);
             }
         }
+    }
+    if let Some(progress) = progress {
+        progress(Step::Written);
     }
     Ok(tables)
 }
