@@ -9,6 +9,7 @@ use std::time::Duration;
 /// The longest wait between retries after a failed export.
 const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
 const FIRST_BACKOFF: Duration = Duration::from_secs(5);
+const MAX_INTERVAL_DAYS: u64 = 366;
 
 /// Parses an interval such as `90s`, `30m`, `1h` or `1d`.
 pub fn parse_interval(text: &str) -> Result<Duration, String> {
@@ -20,15 +21,19 @@ pub fn parse_interval(text: &str) -> Result<Duration, String> {
     let n: u64 = number
         .parse()
         .map_err(|_| format!("{text:?} is not an interval such as 90s, 30m, 1h or 1d"))?;
-    let seconds = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" | "" => n * 3600,
-        "d" => n * 86_400,
+    let unit_seconds: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" | "" => 3600,
+        "d" => 86_400,
         _ => return Err(format!("{text:?}: the unit must be s, m, h or d")),
     };
+    let seconds = n.saturating_mul(unit_seconds);
     if seconds == 0 {
         return Err("the interval must be longer than zero".to_owned());
+    }
+    if seconds > MAX_INTERVAL_DAYS * 86_400 {
+        return Err(format!("{text:?}: at most {MAX_INTERVAL_DAYS} days"));
     }
     Ok(Duration::from_secs(seconds))
 }
@@ -136,5 +141,10 @@ mod tests {
         assert!(parse_interval("0s").is_err());
         assert!(parse_interval("soon").is_err());
         assert!(parse_interval("5y").unwrap_err().contains("unit"));
+        assert!(
+            parse_interval("99999999999999999d")
+                .unwrap_err()
+                .contains("at most")
+        );
     }
 }

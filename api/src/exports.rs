@@ -16,6 +16,8 @@ use uuid::Uuid;
 #[derive(Clone, Debug, Default)]
 pub struct Exports {
     pub destination: Option<Destination>,
+    /// Serialises "is one active? if not, queue one" within this server.
+    requesting: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +33,13 @@ pub enum ExportsError {
 }
 
 impl Exports {
+    pub fn new(destination: Option<Destination>) -> Self {
+        Self {
+            destination,
+            requesting: std::sync::Arc::default(),
+        }
+    }
+
     /// The published snapshots, newest first, each with whether `latest` names it.
     pub async fn snapshots(&self) -> Result<Vec<(Manifest, bool)>, ExportsError> {
         let Some(destination) = self.destination.clone() else {
@@ -52,6 +61,7 @@ impl Exports {
             .destination
             .clone()
             .ok_or(ExportsError::NotConfigured)?;
+        let _one_at_a_time = self.requesting.lock().await;
         let active = export_job::Entity::find()
             .filter(export_job::Column::Status.is_in([ExportStatus::Queued, ExportStatus::Running]))
             .order_by_asc(export_job::Column::RequestedAt)
@@ -80,7 +90,7 @@ impl Exports {
         }
         .insert(db)
         .await?;
-        tokio::spawn(run(db.clone(), destination, job.clone()));
+        tokio::spawn(supervise(db.clone(), destination, job.clone()));
         Ok(job)
     }
 
@@ -90,6 +100,30 @@ impl Exports {
         id: Uuid,
     ) -> Result<Option<export_job::Model>, ExportsError> {
         Ok(export_job::Entity::find_by_id(id).one(db).await?)
+    }
+}
+
+/// Runs a job; should it panic, its row says it failed instead of running for ever.
+async fn supervise(db: DatabaseConnection, destination: Destination, job: export_job::Model) {
+    let id = job.id;
+    if tokio::spawn(run(db.clone(), destination, job))
+        .await
+        .is_err()
+    {
+        tracing::error!(job = %id, "export job panicked");
+        let failed = export_job::ActiveModel {
+            id: Set(id),
+            status: Set(ExportStatus::Failed),
+            error: Set(Some(format!(
+                "the export stopped unexpectedly; the server log has the detail (job {id})"
+            ))),
+            finished_at: Set(Some(Utc::now())),
+            updated_at: Set(Utc::now()),
+            ..Default::default()
+        };
+        if let Err(e) = failed.update(&db).await {
+            tracing::error!(job = %id, error = %e, "cannot record a failed export job");
+        }
     }
 }
 

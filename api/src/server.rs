@@ -103,9 +103,7 @@ impl Application {
             Ok(n) => tracing::warn!(jobs = n, "marked interrupted export jobs as failed"),
             Err(e) => tracing::warn!(error = %e, "cannot check for interrupted export jobs"),
         }
-        let exports = crate::exports::Exports {
-            destination: config.export_destination.clone(),
-        };
+        let exports = crate::exports::Exports::new(config.export_destination.clone());
         let schema = graphql::build_schema(db.clone(), exports);
         // Without it (a database not yet migrated, say) nations and regions are simply queried.
         let reference = Reference::load(&db).await.unwrap_or_else(|e| {

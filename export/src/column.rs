@@ -109,6 +109,22 @@ pub enum Cell<'a> {
     Bool(bool),
 }
 
+impl Cell<'_> {
+    fn kind_name(&self) -> &'static str {
+        match self {
+            Cell::Null => "null",
+            Cell::Uuid(_) => "a uuid",
+            Cell::Str(_) => "text",
+            Cell::Date(_) => "a date",
+            Cell::Timestamp(_) => "a timestamp",
+            Cell::Int32(_) => "a 32-bit integer",
+            Cell::Int64(_) => "a 64-bit integer",
+            Cell::Float64(_) => "a float",
+            Cell::Bool(_) => "a boolean",
+        }
+    }
+}
+
 /// The builder of one column of a batch.
 enum Builder {
     Str(StringBuilder),
@@ -175,9 +191,10 @@ impl BatchBuilder {
 
     /// Appends the value of column `column` of the current row.
     pub fn push(&mut self, column: usize, cell: Cell<'_>) -> Result<(), Mismatch> {
+        // The kind of value only: errors are logged, and values are record-level data.
         let mismatch = |cell: Cell<'_>| Mismatch {
             column,
-            found: format!("{cell:?}"),
+            found: cell.kind_name().to_owned(),
         };
         let Some(builder) = self.builders.get_mut(column) else {
             return Err(mismatch(cell));
@@ -216,9 +233,9 @@ impl BatchBuilder {
             (Builder::Money(b), Cell::Int64(pence)) => b.append_value(i128::from(pence)),
             (Builder::List(b), Cell::Null) => b.append_null(),
             (Builder::List(b), Cell::Str(json)) => {
-                let items: Vec<String> = serde_json::from_str(json).map_err(|e| Mismatch {
+                let items: Vec<String> = serde_json::from_str(json).map_err(|_| Mismatch {
                     column,
-                    found: format!("not a JSON array of strings ({e})"),
+                    found: "text that is not a JSON array of strings".to_owned(),
                 })?;
                 for item in items {
                     b.values().append_value(item);

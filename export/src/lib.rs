@@ -195,17 +195,17 @@ pub async fn export(
             let published = written.and_then(|m| Ok((m, target.publish(&id)?)));
             let (manifest, location) = published.inspect_err(|_| target.discard(&id))?;
             if let Some(keep) = options.keep {
-                for removed in target.prune(keep)? {
-                    tracing::info!(snapshot = %removed, keep, "removed an old snapshot");
-                }
+                pruned(target.prune(keep), keep);
             }
             (manifest, location.display().to_string())
         }
         Destination::S3 { bucket, prefix } => {
             let target = s3::S3Target::open(bucket, prefix)?;
             // Written to a hidden local folder first, then uploaded.
-            let staging =
-                LocalTarget::open(&std::env::temp_dir().join("b2h-export-staging")).await?;
+            // A folder of this run's own (the local lock only guards a folder, not the bucket).
+            let staging_root =
+                std::env::temp_dir().join(format!("b2h-export-{}", uuid::Uuid::new_v4().simple()));
+            let staging = LocalTarget::open(&staging_root).await?;
             let (snapshot, created_at) = Snapshot::begin(db).await?;
             let id = target.allocate_id(local::base_id(created_at)).await?;
             let staged = staging.stage(&id)?;
@@ -214,12 +214,13 @@ pub async fn export(
                 Ok(manifest) => target.publish(&staged, &id).await.map(|l| (manifest, l)),
                 Err(e) => Err(e),
             };
-            staging.discard(&id);
+            drop(staging);
+            if let Err(e) = std::fs::remove_dir_all(&staging_root) {
+                tracing::warn!(path = %staging_root.display(), error = %e, "could not remove the staging folder");
+            }
             let published = published?;
             if let Some(keep) = options.keep {
-                for removed in target.prune(keep).await? {
-                    tracing::info!(snapshot = %removed, keep, "removed an old snapshot");
-                }
+                pruned(target.prune(keep).await, keep);
             }
             published
         }
@@ -232,6 +233,19 @@ pub async fn export(
         "snapshot published"
     );
     Ok(Published { manifest, location })
+}
+
+/// Logs what pruning removed; a failure to prune does not undo a published snapshot, so it is a
+/// warning (the next export tries again).
+fn pruned(result: Result<Vec<String>, ExportError>, keep: usize) {
+    match result {
+        Ok(removed) => {
+            for snapshot in removed {
+                tracing::info!(%snapshot, keep, "removed an old snapshot");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, keep, "could not remove old snapshots"),
+    }
 }
 
 /// Reads every table into `staged`, then writes README.md and manifest.json.
@@ -300,13 +314,14 @@ async fn write_snapshot(
     // connection: the database sorts one while this process encodes the other.
     match (large.as_slice(), snapshot.fork(db).await?) {
         ([first, second], Some(mut other)) => {
-            let (a, b) = tokio::join!(
+            // The first failure stops both (their connections close with them).
+            let (a, b) = tokio::try_join!(
                 write_logged(snapshot, first, dir, id, progress),
                 write_logged(&mut other, second, dir, id, progress),
-            );
+            )?;
             other.finish().await?;
-            tables.push(a?);
-            tables.push(b?);
+            tables.push(a);
+            tables.push(b);
         }
         (_, other) => {
             if let Some(other) = other {

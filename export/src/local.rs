@@ -25,14 +25,27 @@ pub struct LocalTarget {
 
 impl LocalTarget {
     /// Creates `root/snapshots` if needed, waits for the lock and removes leftovers of killed runs.
+    /// Waits (cancellably: a stopping worker does not hang on it) while another exporter holds it.
     pub async fn open(root: &Path) -> Result<Self, ExportError> {
-        let root = root.to_owned();
-        tokio::task::spawn_blocking(move || Self::open_blocking(root))
-            .await
-            .map_err(|_| ExportError::WriterStopped)?
+        let mut waited = false;
+        loop {
+            let attempt = root.to_owned();
+            let opened = tokio::task::spawn_blocking(move || Self::try_open(attempt))
+                .await
+                .map_err(|_| ExportError::WriterStopped)??;
+            if let Some(target) = opened {
+                return Ok(target);
+            }
+            if !waited {
+                tracing::info!(out = %root.display(), "another export is writing here; waiting for it");
+                waited = true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
     }
 
-    fn open_blocking(root: PathBuf) -> Result<Self, ExportError> {
+    /// The target if its lock is free (leftovers of killed runs removed), `None` if it is held.
+    fn try_open(root: PathBuf) -> Result<Option<Self>, ExportError> {
         let snapshots = root.join(SNAPSHOTS);
         fs::create_dir_all(&snapshots).map_err(ExportError::io(&snapshots))?;
         let lock_path = root.join(".lock");
@@ -42,9 +55,10 @@ impl LocalTarget {
             .write(true)
             .open(&lock_path)
             .map_err(ExportError::io(&lock_path))?;
-        if lock.try_lock().is_err() {
-            tracing::info!(out = %root.display(), "another export is writing here; waiting for it");
-            lock.lock().map_err(ExportError::io(&lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => return Err(ExportError::io(&lock_path)(e)),
         }
         for entry in fs::read_dir(&snapshots).map_err(ExportError::io(&snapshots))? {
             let entry = entry.map_err(ExportError::io(&snapshots))?;
@@ -57,7 +71,7 @@ impl LocalTarget {
                 fs::remove_dir_all(entry.path()).map_err(ExportError::io(entry.path()))?;
             }
         }
-        Ok(Self { root, _lock: lock })
+        Ok(Some(Self { root, _lock: lock }))
     }
 
     /// A free snapshot id for `at`: `20261123T140000Z`, then `-2`, `-3`… if taken.

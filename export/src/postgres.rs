@@ -174,8 +174,19 @@ impl Decoder<'_> {
             // jsonb's binary form is a version byte (1) and the JSON text.
             (Kind::TextList, 1..) if v[0] == 1 => Cell::Str(self.utf8(column, &v[1..])?),
             (Kind::TextList, _) => Cell::Str(self.utf8(column, v)?),
-            (Kind::Date, 4) => Cell::Date(be_i32(v) + PG_EPOCH_DAYS),
-            (Kind::Timestamp, 8) => Cell::Timestamp(be_i64(v) + PG_EPOCH_MICROS),
+            // `infinity` and `-infinity` (the extremes) have no Arrow value.
+            (Kind::Date, 4) => Cell::Date(
+                be_i32(v)
+                    .checked_add(PG_EPOCH_DAYS)
+                    .filter(|d| *d != i32::MAX && be_i32(v) != i32::MIN)
+                    .ok_or_else(|| self.mismatch(column, "an infinite date"))?,
+            ),
+            (Kind::Timestamp, 8) => Cell::Timestamp(
+                be_i64(v)
+                    .checked_add(PG_EPOCH_MICROS)
+                    .filter(|_| be_i64(v) != i64::MIN && be_i64(v) != i64::MAX)
+                    .ok_or_else(|| self.mismatch(column, "an infinite timestamp"))?,
+            ),
             (Kind::Int32, 4) => Cell::Int32(be_i32(v)),
             (Kind::Int64 | Kind::Money, 8) => Cell::Int64(be_i64(v)),
             (Kind::Float64, 8) => Cell::Float64(f64::from_bits(be_i64(v) as u64)),

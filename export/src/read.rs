@@ -5,7 +5,7 @@ use crate::error::ExportError;
 use crate::{Progress, Step, postgres, sqlite};
 use arrow_array::RecordBatch;
 use chrono::{DateTime, Utc};
-use sea_orm::sqlx::{self, Postgres, Sqlite, Transaction};
+use sea_orm::sqlx::{self, Connection, PgConnection, Sqlite, Transaction};
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 use tokio::sync::mpsc;
 
@@ -32,9 +32,21 @@ impl BatchSink {
     }
 }
 
+/// A PostgreSQL connection of the pool's settings that the pool no longer owns.
+async fn detached(db: &DatabaseConnection) -> Result<PgConnection, ExportError> {
+    let conn = db
+        .get_postgres_connection_pool()
+        .acquire()
+        .await
+        .map_err(ExportError::database)?;
+    Ok(conn.detach())
+}
+
 /// One read-only transaction that every table of a snapshot is read in.
 pub enum Snapshot {
-    Postgres(Transaction<'static, Postgres>),
+    /// A connection detached from the pool: a COPY stopped part-way leaves it out of step, so it
+    /// is closed with the export, never handed back to other users of the pool.
+    Postgres(PgConnection),
     Sqlite(Transaction<'static, Sqlite>),
 }
 
@@ -44,18 +56,14 @@ impl Snapshot {
     pub async fn begin(db: &DatabaseConnection) -> Result<(Self, DateTime<Utc>), ExportError> {
         match db.get_database_backend() {
             DatabaseBackend::Postgres => {
-                let mut tx = db
-                    .get_postgres_connection_pool()
-                    .begin()
-                    .await
-                    .map_err(ExportError::database)?;
-                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    .execute(&mut *tx)
+                let mut tx = detached(db).await?;
+                sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .execute(&mut tx)
                     .await
                     .map_err(ExportError::database)?;
                 // The transaction's own time: the moment the snapshot shows.
                 let at: DateTime<Utc> = sqlx::query_scalar("SELECT now()")
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut tx)
                     .await
                     .map_err(ExportError::database)?;
                 Ok((Snapshot::Postgres(tx), at))
@@ -84,7 +92,7 @@ impl Snapshot {
             return Ok(None);
         };
         let exported: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
-            .fetch_one(&mut **tx)
+            .fetch_one(&mut *tx)
             .await
             .map_err(ExportError::database)?;
         if !exported.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
@@ -94,17 +102,13 @@ impl Snapshot {
                 reason: format!("unexpected snapshot id {exported:?}"),
             });
         }
-        let mut other = db
-            .get_postgres_connection_pool()
-            .begin()
-            .await
-            .map_err(ExportError::database)?;
+        let mut other = detached(db).await?;
         for sql in [
-            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY".to_owned(),
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY".to_owned(),
             format!("SET TRANSACTION SNAPSHOT '{exported}'"),
         ] {
             sqlx::query(sqlx::AssertSqlSafe(sql))
-                .execute(&mut *other)
+                .execute(&mut other)
                 .await
                 .map_err(ExportError::database)?;
         }
@@ -122,7 +126,7 @@ impl Snapshot {
     pub async fn migration(&mut self) -> Result<Option<String>, ExportError> {
         let sql = "SELECT max(version) FROM seaql_migrations";
         match self {
-            Snapshot::Postgres(tx) => sqlx::query_scalar(sql).fetch_one(&mut **tx).await,
+            Snapshot::Postgres(tx) => sqlx::query_scalar(sql).fetch_one(&mut *tx).await,
             Snapshot::Sqlite(tx) => sqlx::query_scalar(sql).fetch_one(&mut **tx).await,
         }
         .map_err(ExportError::database)
@@ -132,7 +136,7 @@ impl Snapshot {
     pub async fn count(&mut self, table: &Table) -> Result<u64, ExportError> {
         let sql = sqlx::AssertSqlSafe(count_sql(table));
         let n: i64 = match self {
-            Snapshot::Postgres(tx) => sqlx::query_scalar(sql).fetch_one(&mut **tx).await,
+            Snapshot::Postgres(tx) => sqlx::query_scalar(sql).fetch_one(&mut *tx).await,
             Snapshot::Sqlite(tx) => sqlx::query_scalar(sql).fetch_one(&mut **tx).await,
         }
         .map_err(ExportError::database)?;
@@ -153,7 +157,13 @@ impl Snapshot {
 
     pub async fn finish(self) -> Result<(), ExportError> {
         match self {
-            Snapshot::Postgres(tx) => tx.commit().await,
+            Snapshot::Postgres(mut conn) => {
+                sqlx::query("COMMIT")
+                    .execute(&mut conn)
+                    .await
+                    .map_err(ExportError::database)?;
+                conn.close().await
+            }
             Snapshot::Sqlite(tx) => tx.commit().await,
         }
         .map_err(ExportError::database)

@@ -132,10 +132,28 @@ impl S3Target {
     }
 
     /// The id `latest` names, if any.
-    pub async fn latest(&self) -> Option<String> {
-        let got = self.store.get(&StorePath::from(LATEST)).await.ok()?;
-        let bytes = got.bytes().await.ok()?;
-        Some(String::from_utf8_lossy(&bytes).trim().to_owned())
+    pub async fn latest(&self) -> Result<Option<String>, ExportError> {
+        match self.store.get(&StorePath::from(LATEST)).await {
+            Ok(got) => {
+                let bytes = got.bytes().await.map_err(store_error)?;
+                Ok(Some(String::from_utf8_lossy(&bytes).trim().to_owned()))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(store_error(e)),
+        }
+    }
+
+    /// The manifest of a snapshot, `None` while it has none (an upload not finished).
+    async fn manifest(&self, id: &str) -> Result<Option<Manifest>, ExportError> {
+        let key = StorePath::from(format!("{SNAPSHOTS}/{id}/manifest.json"));
+        match self.store.get(&key).await {
+            Ok(got) => {
+                let bytes = got.bytes().await.map_err(store_error)?;
+                Ok(serde_json::from_slice::<Manifest>(&bytes).ok())
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(store_error(e)),
+        }
     }
 
     /// Deletes every object of a snapshot.
@@ -156,10 +174,16 @@ impl S3Target {
         Ok(())
     }
 
-    /// Removes all but the newest `keep` snapshots (never the one `latest` names).
+    /// Removes all but the newest `keep` complete snapshots (never the one `latest` names, never
+    /// an upload without its manifest: it may be another exporter's, still running).
     pub async fn prune(&self, keep: usize) -> Result<Vec<String>, ExportError> {
-        let ids = self.snapshot_ids().await?;
-        let latest = self.latest().await;
+        let mut ids = Vec::new();
+        for id in self.snapshot_ids().await? {
+            if self.manifest(&id).await?.is_some() {
+                ids.push(id);
+            }
+        }
+        let latest = self.latest().await?;
         let excess = ids.len().saturating_sub(keep.max(1));
         let mut removed = Vec::new();
         for id in ids.into_iter().take(excess) {
@@ -174,15 +198,10 @@ impl S3Target {
     /// The complete snapshots (those with a manifest), newest first, with whether `latest`
     /// names each.
     pub async fn snapshots(&self) -> Result<Vec<(Manifest, bool)>, ExportError> {
-        let latest = self.latest().await;
+        let latest = self.latest().await?;
         let mut found = Vec::new();
         for id in self.snapshot_ids().await? {
-            let key = StorePath::from(format!("{SNAPSHOTS}/{id}/manifest.json"));
-            let Ok(got) = self.store.get(&key).await else {
-                continue;
-            };
-            let bytes = got.bytes().await.map_err(store_error)?;
-            if let Ok(m) = serde_json::from_slice::<Manifest>(&bytes) {
+            if let Some(m) = self.manifest(&id).await? {
                 let is_latest = latest.as_deref() == Some(m.snapshot_id.as_str());
                 found.push((m, is_latest));
             }

@@ -150,7 +150,7 @@ async fn compose_services_run_as_written_against_postgres() {
     );
     let client = b2h_tests::http_client();
     let mut ready = false;
-    for _ in 0..100 {
+    for _ in 0..600 {
         if let Ok(r) = client.get(format!("http://{listen}/readyz")).send().await {
             ready = r.status().is_success();
             if ready {
