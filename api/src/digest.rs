@@ -2,10 +2,8 @@
 
 use sha2::{Digest, Sha256};
 
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+/// Lower-case hex of `bytes`: the export's, one helper for the whole workspace.
+pub use b2h_export::hex;
 
 /// SHA-256 of `text`, in lower-case hex (as `sha256sum` prints it).
 pub fn sha256_hex(text: &str) -> String {

@@ -23,7 +23,7 @@ pub use error::ExportError;
 pub use local::{LATEST, SNAPSHOTS};
 pub use manifest::{ColumnEntry, FileEntry, Manifest, SCHEMA_VERSION, TableEntry};
 pub use s3::install_crypto_provider;
-pub use write::{FILE_ROWS, ROW_GROUP_ROWS};
+pub use write::{FILE_ROWS, ROW_GROUP_ROWS, hex};
 
 use arrow_array::RecordBatch;
 use local::LocalTarget;

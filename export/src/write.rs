@@ -262,6 +262,7 @@ fn years_of(batch: &RecordBatch, column: usize) -> Option<Vec<i32>> {
         .collect()
 }
 
+/// Lower-case hex of `bytes` (checksums here; API keys and query hashes in the API).
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     bytes.iter().fold(String::new(), |mut s, b| {

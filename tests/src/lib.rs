@@ -332,6 +332,51 @@ macro_rules! both_backends {
     };
 }
 
+/// The Python that `scripts/test` installs into tests/interop/.venv (pyarrow, pandas, polars,
+/// DuckDB, PyYAML, moto), or `None` after saying why, outside CI, when it lacks `modules`.
+pub fn interop_python(modules: &str) -> Option<PathBuf> {
+    let python = std::env::var_os("B2H_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/.venv/bin/python"));
+    let ready = Command::new(&python)
+        .args(["-c", &format!("import {modules}")])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    match (ready, in_ci()) {
+        (true, _) => Some(python),
+        (false, true) => panic!(
+            "{} lacks {modules}: run ./scripts/test, which installs them",
+            python.display()
+        ),
+        (false, false) => {
+            eprintln!(
+                "SKIPPED: {} lacks {modules} (./scripts/test installs them)",
+                python.display()
+            );
+            None
+        }
+    }
+}
+
+/// A child process a failing test must not leave running: killed when dropped.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A TCP port free on loopback just now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
+}
+
 /// An HTTP client for the tests (TLS is rustls with ring, installed first as in the binary).
 pub fn http_client() -> reqwest::Client {
     b2h_export::install_crypto_provider();

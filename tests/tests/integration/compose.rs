@@ -2,7 +2,7 @@
 //! the API, the export worker) run as written against a real PostgreSQL. (No Docker engine runs
 //! here: the commands run on the host with the service names swapped for local addresses.)
 
-use b2h_tests::{TestBackend, TestDb, b2h_path, graphql_at};
+use b2h_tests::{KillOnDrop, TestBackend, TestDb, b2h_path, free_port, graphql_at, interop_python};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -11,9 +11,7 @@ use std::time::Duration;
 /// compose.yaml as JSON, read by PyYAML (merge keys resolved), or `None` when Python with
 /// PyYAML is missing outside CI.
 fn compose() -> Option<Value> {
-    let python = std::env::var_os("B2H_TEST_PYTHON")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/.venv/bin/python"));
+    let python = interop_python("yaml")?;
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../compose.yaml");
     let out = Command::new(&python)
         .args([
@@ -24,16 +22,12 @@ fn compose() -> Option<Value> {
         .output();
     match out {
         Ok(o) if o.status.success() => Some(serde_json::from_slice(&o.stdout).unwrap()),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
-            panic!(
-                "{} cannot read compose.yaml with PyYAML: run ./scripts/test",
-                python.display()
-            )
-        }
-        _ => {
-            eprintln!("SKIPPED: compose test, no Python with PyYAML (./scripts/test installs it)");
-            None
-        }
+        Ok(o) => panic!(
+            "{} cannot read compose.yaml: {}",
+            python.display(),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => panic!("cannot run {}: {e}", python.display()),
     }
 }
 
@@ -71,15 +65,6 @@ fn command(service: &Value, db_url: &str, listen: &str, exports: &Path) -> Comma
         cmd.env(key, value);
     }
     cmd
-}
-
-struct Running(std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -122,11 +107,7 @@ async fn compose_services_run_as_written_against_postgres() {
     let exports =
         std::env::temp_dir().join(format!("b2h-compose-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&exports).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let listen = format!("127.0.0.1:{port}");
 
     // 1. migrate
@@ -141,7 +122,7 @@ async fn compose_services_run_as_written_against_postgres() {
     db.b2h(&["seed", "--no-progress"]).ok();
 
     // 2. the API, serving what the migrations made, with exports on
-    let _api = Running(
+    let _api = KillOnDrop(
         command(&services["api"], db.url(), &listen, &exports)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -168,7 +149,7 @@ async fn compose_services_run_as_written_against_postgres() {
     );
 
     // 3. the export worker: its first snapshot lands in the shared folder; SIGTERM stops it.
-    let mut worker = Running(
+    let mut worker = KillOnDrop(
         command(&services["export-worker"], db.url(), &listen, &exports)
             .stdout(Stdio::null())
             .stderr(Stdio::null())

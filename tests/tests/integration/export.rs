@@ -1,7 +1,7 @@
 //! Parquet snapshots: `b2h export` read back by pyarrow, pandas, polars and DuckDB, checked
 //! against the database and the API; published atomically even when the exporter is killed.
 
-use b2h_tests::{TestApp, TestDb, both_backends, scalar_i64};
+use b2h_tests::{KillOnDrop, TestApp, TestDb, both_backends, scalar_i64};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -46,32 +46,9 @@ fn temp_out(label: &str) -> PathBuf {
     dir
 }
 
-/// The Python with pyarrow, pandas, polars and duckdb that `scripts/test` installs, or `None`
-/// (after saying why) outside CI.
+/// The interop Python with the notebook readers.
 fn interop_python() -> Option<PathBuf> {
-    let python = std::env::var_os("B2H_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/.venv/bin/python"));
-    let ready = Command::new(&python)
-        .args(["-c", "import pyarrow, pandas, polars, duckdb"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-    match (ready, in_ci) {
-        (true, _) => Some(python),
-        (false, true) => panic!(
-            "{} lacks pyarrow/pandas/polars/duckdb: run ./scripts/test, which installs them",
-            python.display()
-        ),
-        (false, false) => {
-            eprintln!(
-                "SKIPPED: interop check, {} lacks pyarrow/pandas/polars/duckdb (./scripts/test installs them)",
-                python.display()
-            );
-            None
-        }
-    }
+    b2h_tests::interop_python("pyarrow, pandas, polars, duckdb")
 }
 
 /// Pence as the exact decimal text readers must reproduce.
@@ -403,16 +380,6 @@ both_backends!(
     }
 );
 
-/// A child process that a failing test must not leave running.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Waits until `done` holds for the worker's log (JSON lines), or panics with the log.
 async fn wait_for_log(log: &Path, what: &str, done: impl Fn(&str) -> bool) -> String {
     for _ in 0..600 {
@@ -641,11 +608,7 @@ both_backends!(
             return;
         };
         let moto = python.with_file_name("moto_server");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = b2h_tests::free_port();
         let endpoint = format!("http://127.0.0.1:{port}");
         let _moto = KillOnDrop(
             Command::new(&moto)
