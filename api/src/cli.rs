@@ -160,7 +160,7 @@ pub struct ApikeyCreateArgs {
     #[arg(long)]
     pub funder: Option<String>,
     /// Last day the key works (YYYY-MM-DD, UTC); no expiry when left out.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::dates::iso_date_arg)]
     pub expires: Option<chrono::NaiveDate>,
 }
 

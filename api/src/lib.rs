@@ -5,6 +5,7 @@ pub mod access;
 pub mod analytics;
 pub mod apikey;
 pub mod cli;
+pub mod dates;
 pub mod db;
 pub mod digest;
 pub mod exporter;

@@ -34,7 +34,10 @@ pub struct ServerConfig {
     /// Origins allowed by CORS; empty: no CORS headers; `*`: any origin.
     pub cors_origins: Vec<String>,
     pub request_timeout: Duration,
+    /// Largest GraphQL request body (JSON).
     pub max_body_bytes: usize,
+    /// Largest file upload (a multipart request to `importOutcomes`).
+    pub max_upload_bytes: usize,
     /// Requests per minute per API key (or client address for the public); 0: no limit.
     pub rate_limit_per_minute: u32,
     /// Where `requestExport` writes snapshots and `exports` lists them; none: exports are off.
@@ -48,6 +51,8 @@ impl Default for ServerConfig {
             cors_origins: Vec::new(),
             request_timeout: Duration::from_secs(30),
             max_body_bytes: 2 * 1024 * 1024,
+            // 100,000 rows of an outcome file with short notes.
+            max_upload_bytes: 32 * 1024 * 1024,
             rate_limit_per_minute: DEFAULT_RATE_LIMIT,
             export_destination: None,
         }
@@ -152,17 +157,31 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The router with every layer, testable in-process.
 pub fn app(state: AppState, config: &ServerConfig) -> Result<Router, ServerError> {
+    let limits = graphql::body_limit::BodyLimits {
+        request: config.max_body_bytes,
+        upload: config.max_upload_bytes,
+    };
     let router = Router::new()
         .route(
             "/graphql",
-            get(graphql::http::get).post(graphql::http::post),
+            get(graphql::http::get)
+                .post(graphql::http::post)
+                .layer::<_, std::convert::Infallible>(axum::middleware::from_fn_with_state(
+                    limits,
+                    graphql::body_limit::limit_body,
+                ))
+                // The bound above is the one that applies.
+                .layer::<_, std::convert::Infallible>(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/graphql/assets/{file}", get(graphql::graphiql::asset))
         .route("/templates/outcomes.csv", get(outcome_template))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        // Other routes read no body: anything sent is bounded all the same.
+        .layer(RequestBodyLimitLayer::new(
+            config.max_upload_bytes.max(config.max_body_bytes),
+        ))
         // A backstop: GraphQL execution stops itself at `request_timeout` with a clear error.
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -10,11 +10,14 @@ use crate::digest::sha256_hex;
 use async_graphql::parser::types::ExecutableDocument;
 use lru::LruCache;
 use serde::Deserialize;
-use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// Distinct documents kept; the least recently used is dropped first.
-const CAPACITY: usize = 1024;
+/// Query text the cache holds, in bytes; the least recently used documents are dropped first.
+/// A parsed document takes about twenty times its text, so this keeps the cache under 100 MB
+/// however many distinct documents callers send.
+const CAPACITY_BYTES: usize = 4 * 1024 * 1024;
+/// Documents longer than this are parsed for each request and never cached.
+const MAX_CACHED_BYTES: usize = 64 * 1024;
 
 /// The `persistedQuery` request extension of the APQ protocol.
 #[derive(Deserialize)]
@@ -37,6 +40,8 @@ pub enum DocumentError {
     Invalid(String),
     #[error("{0}")]
     Syntax(async_graphql::ServerError),
+    #[error("{0}")]
+    Shape(#[from] super::shape::ShapeError),
 }
 
 impl DocumentError {
@@ -47,21 +52,28 @@ impl DocumentError {
             DocumentError::NoQuery | DocumentError::Invalid(_) | DocumentError::Syntax(_) => {
                 "BAD_USER_INPUT"
             }
+            DocumentError::Shape(e) => e.code(),
         }
     }
 }
 
-/// The per-process document cache.
+/// The per-process document cache, bounded by the bytes of query text it holds.
+#[derive(Default)]
 pub struct Documents {
-    cache: Mutex<LruCache<String, Arc<ExecutableDocument>>>,
+    cache: Mutex<Cache>,
 }
 
-impl Default for Documents {
+/// Documents by hash with the length of their text, and the sum of those lengths.
+struct Cache {
+    entries: LruCache<String, (Arc<ExecutableDocument>, usize)>,
+    bytes: usize,
+}
+
+impl Default for Cache {
     fn default() -> Self {
         Self {
-            cache: Mutex::new(
-                NonZeroUsize::new(CAPACITY).map_or_else(LruCache::unbounded, LruCache::new),
-            ),
+            entries: LruCache::unbounded(),
+            bytes: 0,
         }
     }
 }
@@ -71,20 +83,42 @@ impl Documents {
         self.cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .entries
             .get(hash)
-            .cloned()
+            .map(|(document, _)| Arc::clone(document))
     }
 
+    /// Parses a document whose shape is within bounds (checked on the text first, since the
+    /// parser recurses), and caches it when it is small enough.
     fn parse(&self, hash: String, query: &str) -> Result<Arc<ExecutableDocument>, DocumentError> {
-        let document = Arc::new(
-            async_graphql::parser::parse_query(query)
-                .map_err(|e| DocumentError::Syntax(e.into()))?,
-        );
+        super::shape::check_text(query)?;
+        let document = async_graphql::parser::parse_query(query)
+            .map_err(|e| DocumentError::Syntax(e.into()))?;
+        super::shape::check_document(&document)?;
+        let document = Arc::new(document);
+        let size = query.len();
+        if size <= MAX_CACHED_BYTES {
+            let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some((_, old)) = cache.entries.put(hash, (Arc::clone(&document), size)) {
+                cache.bytes -= old;
+            }
+            cache.bytes += size;
+            while cache.bytes > CAPACITY_BYTES {
+                let Some((_, (_, dropped))) = cache.entries.pop_lru() else {
+                    break;
+                };
+                cache.bytes -= dropped;
+            }
+        }
+        Ok(document)
+    }
+
+    /// Bytes of query text cached (for tests of the bound).
+    pub fn cached_bytes(&self) -> usize {
         self.cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .put(hash, Arc::clone(&document));
-        Ok(document)
+            .bytes
     }
 
     /// Sets the request's parsed document (from the cache when it has been seen), resolving an

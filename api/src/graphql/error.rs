@@ -3,6 +3,9 @@
 use crate::write::{Problem, WriteError};
 use async_graphql::{ErrorExtensions, FieldError};
 
+/// Most problems listed in `extensions.problems` (`extensions.problemCount` gives them all).
+pub const MAX_LISTED_PROBLEMS: usize = 200;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
@@ -55,8 +58,12 @@ impl ErrorExtensions for ApiError {
         self.extend_with(|_, e| {
             e.set("code", self.code());
             if let ApiError::Invalid { problems, .. } = self {
+                // The count is always there; the list stops at a bound, so that a batch with
+                // a problem on every one of its items cannot make a huge answer.
+                e.set("problemCount", problems.len() as u64);
                 let list: Vec<async_graphql::Value> = problems
                     .iter()
+                    .take(MAX_LISTED_PROBLEMS)
                     .map(|p| {
                         let mut item = async_graphql::indexmap::IndexMap::new();
                         if let Some(index) = p.index {

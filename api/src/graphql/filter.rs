@@ -14,12 +14,80 @@ use sea_orm::{Condition, DbBackend};
 
 /// The largest number of values in one `in` or `notIn`.
 const MAX_LIST: usize = 1_000;
+/// Deepest nesting of `and`, `or` and `not` in one filter.
+pub const MAX_FILTER_DEPTH: usize = 8;
+/// Most filters one `and` or `or` combines.
+pub const MAX_BRANCHES: usize = 50;
+/// Most conditions and listed values one filter holds in all: each becomes a bound parameter
+/// or a node of the statement, and databases refuse statements past a few tens of thousands.
+pub const MAX_FILTER_TERMS: usize = 5_000;
+/// Longest text one condition compares with, in characters.
+pub const MAX_TEXT_CHARS: usize = 1_000;
+
+fn limit_error(message: String) -> async_graphql::Error {
+    coded(ApiError::BadUserInput(message))
+}
+
+/// A filter is turned into SQL by synchronous recursion (no `await` inside), so what one filter
+/// spends of its budget is counted per thread, within [`bounded`].
+#[derive(Clone, Copy, Default)]
+struct Spent {
+    active: bool,
+    depth: usize,
+    terms: usize,
+}
+
+thread_local! {
+    static SPENT: std::cell::Cell<Spent> = const { std::cell::Cell::new(Spent { active: false, depth: 0, terms: 0 }) };
+}
+
+/// Builds one whole filter's condition within the limits on its depth and size.
+pub fn bounded<T>(build: impl FnOnce() -> ApiResult<T>) -> ApiResult<T> {
+    let before = SPENT.with(|s| {
+        s.replace(Spent {
+            active: true,
+            depth: 0,
+            terms: 0,
+        })
+    });
+    let built = build();
+    SPENT.with(|s| s.set(before));
+    built
+}
+
+/// Counts `n` terms against the filter's budget.
+fn spend(n: usize) -> ApiResult<()> {
+    let over = SPENT.with(|s| {
+        let mut spent = s.get();
+        if !spent.active {
+            return false;
+        }
+        spent.terms = spent.terms.saturating_add(n);
+        s.set(spent);
+        spent.terms > MAX_FILTER_TERMS
+    });
+    if over {
+        return Err(limit_error(format!(
+            "the filter holds more than {MAX_FILTER_TERMS} conditions and listed values"
+        )));
+    }
+    Ok(())
+}
 
 fn check_list<T>(values: &[T]) -> ApiResult<()> {
     if values.len() > MAX_LIST {
-        return Err(coded(ApiError::BadUserInput(format!(
+        return Err(limit_error(format!(
             "in and notIn take at most {MAX_LIST} values"
-        ))));
+        )));
+    }
+    spend(values.len())
+}
+
+fn check_text(text: &str) -> ApiResult<()> {
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(limit_error(format!(
+            "a text condition takes at most {MAX_TEXT_CHARS} characters"
+        )));
     }
     Ok(())
 }
@@ -57,6 +125,7 @@ impl<V: Into<sea_orm::Value>> Ops<V> {
     /// `ordered` is the expression range comparisons use (code point order for text).
     /// `ne` and `notIn` keep nulls, as "not equal to" reads.
     fn condition(self, expr: Expr, ordered: Expr) -> ApiResult<Condition> {
+        spend(1)?;
         let mut c = Condition::all();
         if let Some(v) = self.eq {
             c = c.add(expr.clone().eq(v.into()));
@@ -163,6 +232,23 @@ fn binary(backend: DbBackend, expr: Expr) -> Expr {
 
 impl StringFilter {
     pub fn condition(&self, backend: DbBackend, expr: Expr) -> ApiResult<Condition> {
+        for text in [
+            &self.eq,
+            &self.ne,
+            &self.lt,
+            &self.lte,
+            &self.gt,
+            &self.gte,
+            &self.contains,
+            &self.starts_with,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(self.in_.iter().flatten())
+        .chain(self.not_in.iter().flatten())
+        {
+            check_text(text)?;
+        }
         let ops = Ops {
             eq: self.eq.clone(),
             ne: self.ne.clone(),
@@ -312,6 +398,51 @@ impl<T: InputType + Copy> EnumFilter<T> {
 
 /// Combines a filter's own conditions with its `and`, `or` and `not`.
 pub fn combine<F>(
+    own: Condition,
+    and: &Option<Vec<F>>,
+    or: &Option<Vec<F>>,
+    not: &Option<Box<F>>,
+    nested: impl Fn(&F) -> ApiResult<Condition>,
+) -> ApiResult<Condition> {
+    for (name, list) in [("and", and), ("or", or)] {
+        if let Some(list) = list
+            && list.len() > MAX_BRANCHES
+        {
+            return Err(limit_error(format!(
+                "{name} takes at most {MAX_BRANCHES} filters (got {})",
+                list.len()
+            )));
+        }
+    }
+    let branches = and.as_ref().map_or(0, Vec::len)
+        + or.as_ref().map_or(0, Vec::len)
+        + usize::from(not.is_some());
+    if branches == 0 {
+        return Ok(own);
+    }
+    spend(branches)?;
+    let depth = SPENT.with(|s| {
+        let mut spent = s.get();
+        spent.depth += 1;
+        s.set(spent);
+        spent.depth
+    });
+    let combined = if depth > MAX_FILTER_DEPTH {
+        Err(limit_error(format!(
+            "and, or and not nest at most {MAX_FILTER_DEPTH} levels deep"
+        )))
+    } else {
+        combine_branches(own, and, or, not, nested)
+    };
+    SPENT.with(|s| {
+        let mut spent = s.get();
+        spent.depth -= 1;
+        s.set(spent);
+    });
+    combined
+}
+
+fn combine_branches<F>(
     own: Condition,
     and: &Option<Vec<F>>,
     or: &Option<Vec<F>>,

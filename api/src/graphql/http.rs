@@ -13,6 +13,11 @@ use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+/// Largest answer sent; a larger one is refused whole. (Page sizes, the complexity limit and
+/// the bound on list items keep answers far below this; it is the last guard, against long
+/// texts in many rows.)
+const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
+
 /// The two response media types of the specification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MediaType {
@@ -258,17 +263,8 @@ async fn execute(
     if let Some(message) = missing_variable(&document, &request) {
         return request_error(media, request_failed, &message);
     }
-    let aliases = super::limits::aliases(&document);
-    if aliases > super::limits::MAX_ALIASES {
-        return error_response(
-            media,
-            request_failed,
-            "LIMIT_EXCEEDED",
-            &format!(
-                "the query has {aliases} aliases; at most {} are allowed",
-                super::limits::MAX_ALIASES
-            ),
-        );
+    if let Err(e) = super::shape::check_variables(&request.variables) {
+        return error_response(media, request_failed, e.code(), &e.to_string());
     }
     let request_id = headers
         .get("x-request-id")
@@ -304,6 +300,15 @@ async fn execute(
     if response.errors.is_empty() {
         // The common case, written straight from the response.
         return match serde_json::to_vec(&response) {
+            Ok(body) if body.len() > MAX_ANSWER_BYTES => error_response(
+                media,
+                request_failed,
+                "LIMIT_EXCEEDED",
+                &format!(
+                    "the answer would be larger than {} MiB: select fewer fields or smaller pages",
+                    MAX_ANSWER_BYTES / (1024 * 1024)
+                ),
+            ),
             Ok(body) => bytes_response(StatusCode::OK, media, body),
             Err(e) => {
                 tracing::error!(error = %e, "cannot serialise a GraphQL response");

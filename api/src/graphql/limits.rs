@@ -1,41 +1,10 @@
-//! Limits that keep one caller or one request from exhausting the server: aliases per document,
-//! and a per-key request rate (token bucket). Depth and complexity are the schema's limits; time
-//! is checked around execution.
+//! A per-key request rate (token bucket), so that one caller cannot exhaust the server. The
+//! shape of each request is bounded in [`super::shape`]; depth and complexity are the schema's
+//! limits; time is checked around execution.
 
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
-
-/// Most aliased fields one document may hold (aliases multiply work past the complexity count).
-pub const MAX_ALIASES: usize = 30;
-
-/// Aliased fields in the document, fragments included.
-pub fn aliases(document: &ExecutableDocument) -> usize {
-    fn count(set: &SelectionSet) -> usize {
-        set.items
-            .iter()
-            .map(|item| match &item.node {
-                Selection::Field(field) => {
-                    usize::from(field.node.alias.is_some()) + count(&field.node.selection_set.node)
-                }
-                Selection::InlineFragment(fragment) => count(&fragment.node.selection_set.node),
-                Selection::FragmentSpread(_) => 0,
-            })
-            .sum()
-    }
-    let operations: usize = document
-        .operations
-        .iter()
-        .map(|(_, op)| count(&op.node.selection_set.node))
-        .sum();
-    let fragments: usize = document
-        .fragments
-        .values()
-        .map(|f| count(&f.node.selection_set.node))
-        .sum();
-    operations + fragments
-}
 
 /// Requests per minute per caller (an API key, or the client address for the public), as a
 /// token bucket that refills continuously; a burst of a whole minute's allowance is allowed.
@@ -106,14 +75,5 @@ mod tests {
         assert!((1..=20).contains(&wait), "{wait}");
         assert!(limiter.take("b").is_ok());
         assert!(RateLimiter::new(0).take("a").is_ok());
-    }
-
-    #[test]
-    fn aliases_are_counted_in_fragments_too() {
-        let doc = async_graphql::parser::parse_query(
-            "{ a: projects { n: totalCount } ...F } fragment F on Query { b: funders { totalCount } }",
-        )
-        .unwrap();
-        assert_eq!(aliases(&doc), 3);
     }
 }

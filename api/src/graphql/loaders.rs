@@ -12,6 +12,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, 
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use uuid::Uuid;
 
 /// An entity whose rows are found by one key column.
@@ -200,8 +201,48 @@ impl BatchLoad for AllocationsWithGrants {
     }
 }
 
+/// Items of lists without pages (a funder's grants, a project's partners…) one answer may hold.
+/// Pages are bounded before execution by the complexity limit; these lists are bounded by
+/// what they really hold, counted as each one is resolved, so lists nested in lists
+/// (`funders → grants → funder → grants …`) stop at this many items whatever their depth.
+pub const MAX_LIST_ITEMS: usize = 25_000;
+
+/// What one answer has spent of [`MAX_LIST_ITEMS`].
+#[derive(Default)]
+pub struct AnswerBudget {
+    items: AtomicUsize,
+}
+
+impl AnswerBudget {
+    /// Counts `n` more list items; an error once the answer holds too many.
+    pub fn charge(&self, n: usize) -> Result<(), async_graphql::Error> {
+        let before = self.items.fetch_add(n, AtomicOrdering::Relaxed);
+        if before.saturating_add(n) > MAX_LIST_ITEMS {
+            return Err(super::error::coded(super::error::ApiError::LimitExceeded(
+                answer_too_large(),
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether the answer went past the bound (the whole request is then refused).
+    pub fn exceeded(&self) -> bool {
+        self.items.load(AtomicOrdering::Relaxed) > MAX_LIST_ITEMS
+    }
+}
+
+/// Why an answer with too many list items is refused.
+pub fn answer_too_large() -> String {
+    format!(
+        "the answer would hold more than {MAX_LIST_ITEMS} items of lists without pages (such as \
+         a funder's grants): select fewer nested lists, or page through a top-level list"
+    )
+}
+
 /// Every loader of the API, made anew for each request (see [`super::batch`]).
 pub struct Loaders {
+    /// List items the answer holds so far.
+    pub answer: AnswerBudget,
     pub organisations: Batched<ByKey<organisation::Entity>>,
     pub campaigns: Batched<ByKey<campaign::Entity>>,
     pub regions: Batched<ByKey<region::Entity>>,
@@ -238,6 +279,7 @@ impl Loaders {
     /// The loaders of one request; nations and regions come from `reference` without a query.
     pub fn new(db: DatabaseConnection, reference: &Reference) -> Self {
         Self {
+            answer: AnswerBudget::default(),
             organisations: loader(&db),
             campaigns: loader(&db),
             regions: Batched::with_known(by_key(&db), Arc::clone(&reference.regions)),

@@ -1,6 +1,7 @@
 //! The GraphQL API: schema, HTTP handlers, errors, and the types over the domain.
 
 mod batch;
+pub mod body_limit;
 mod connection;
 pub mod documents;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod mutation;
 mod query;
 pub mod reference;
 mod scalars;
+pub mod shape;
 mod types;
 
 use async_graphql::{EmptySubscription, SDLExportOptions, Schema, SchemaBuilder};
@@ -58,5 +60,14 @@ pub async fn execute(
 ) -> async_graphql::Response {
     let loaders = std::sync::Arc::new(loaders::Loaders::new(db.clone(), reference));
     let request = request.data(std::sync::Arc::clone(&loaders));
-    batch::run_batched(schema.execute(request), loaders.as_ref()).await
+    let response = batch::run_batched(schema.execute(request), loaders.as_ref()).await;
+    if loaders.answer.exceeded() {
+        // One error for the whole answer, not one per list that went past the bound.
+        let mut error = async_graphql::ServerError::new(loaders::answer_too_large(), None);
+        let mut extensions = async_graphql::ErrorExtensionValues::default();
+        extensions.set("code", "LIMIT_EXCEEDED");
+        error.extensions = Some(extensions);
+        return async_graphql::Response::from_errors(vec![error]);
+    }
+    response
 }

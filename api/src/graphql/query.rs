@@ -65,6 +65,9 @@ filters!(
     OutcomeRecordFilter
 );
 
+/// Most sort keys one list takes (every field of a type fits; more only repeats them).
+const MAX_ORDER_BY: usize = 8;
+
 /// Reads one page of a list: filter, order, keyset page, `totalCount` only when selected.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn list<E, F, N>(
@@ -85,7 +88,16 @@ where
 {
     let db = ctx.data::<DatabaseConnection>()?;
     if let Some(filter) = filter {
-        select = select.filter(filter.condition(db.get_database_backend())?);
+        let backend = db.get_database_backend();
+        select = select.filter(super::filter::bounded(|| filter.condition(backend))?);
+    }
+    if let Some(order) = &order_by
+        && order.len() > MAX_ORDER_BY
+    {
+        return Err(coded(ApiError::BadUserInput(format!(
+            "orderBy takes at most {MAX_ORDER_BY} entries (got {})",
+            order.len()
+        ))));
     }
     let look_ahead = ctx.look_ahead();
     let wanted = Wanted {
@@ -302,7 +314,7 @@ impl Query {
         let projects = filter
             .project
             .as_ref()
-            .map(|f| f.condition(backend))
+            .map(|f| super::filter::bounded(|| f.condition(backend)))
             .transpose()?;
         let computed = crate::analytics::impact::impact(
             db,

@@ -12,11 +12,11 @@ pub struct Date(pub NaiveDate);
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map(Date)
-                .map_err(|_| {
-                    InputValueError::custom(format!("'{s}' is not a date in the form YYYY-MM-DD"))
-                }),
+            Value::String(s) => crate::dates::iso_date(s).map(Date).ok_or_else(|| {
+                InputValueError::custom(format!(
+                    "'{s}' is not a date in the form YYYY-MM-DD (a year from 0001 to 9999)"
+                ))
+            }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }

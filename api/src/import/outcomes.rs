@@ -5,7 +5,6 @@ use super::Progress;
 use crate::write::outcomes::{RecordInput, RecordSummary, write_batch};
 use crate::write::{Actor, Problem, WriteError, check};
 use b2h_entity::enums::{DataSource, EvidenceStrength};
-use chrono::NaiveDate;
 use sea_orm::DatabaseConnection;
 
 /// The file's columns, in the template's order.
@@ -93,10 +92,11 @@ pub type Parsed = (Vec<(u64, RecordInput)>, Vec<Problem>);
 /// read (those rows left out).
 pub fn parse(bytes: &[u8]) -> Result<Parsed, WriteError> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let bytes = super::lf_line_endings(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(true)
-        .from_reader(bytes);
+        .from_reader(&bytes[..]);
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|c| c.trim().to_ascii_lowercase()).collect(),
         Err(e) => {
@@ -139,6 +139,15 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, WriteError> {
         if record.iter().all(str::is_empty) {
             continue;
         }
+        if let Some(column) = record.iter().position(|cell| cell.contains('\0')) {
+            let name = header.get(column).map_or("row", String::as_str);
+            problems.push(located(
+                line,
+                name,
+                "contains the NUL character (U+0000), which text may not hold",
+            ));
+            continue;
+        }
         if rows.len() >= MAX_ROWS {
             return Err(WriteError::Invalid(vec![located(
                 line,
@@ -165,9 +174,9 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, WriteError> {
                 .filter(|v| !v.is_empty())
         };
         let date = |problems: &mut Vec<Problem>, name: &str| {
-            get(name).and_then(|text| match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-                Ok(d) => Some(d),
-                Err(_) => {
+            get(name).and_then(|text| match crate::dates::iso_date(text) {
+                Some(d) => Some(d),
+                None => {
                     problems.push(located(
                         line,
                         name,

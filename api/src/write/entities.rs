@@ -62,7 +62,8 @@ fn identifier(
     let text = value
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())?;
-    if text.len() < min || text.len() > max || text.contains(char::is_whitespace) {
+    let length = text.chars().count();
+    if length < min || length > max || text.contains(char::is_whitespace) {
         problems.push(Problem::field(
             field,
             format!("'{text}' must be {min} to {max} characters without spaces"),
@@ -808,7 +809,10 @@ async fn grant_row(
     require(&mut p, creating, "awardDate", &f.award_date);
     if let Some(identifier) = f.identifier {
         let identifier = identifier.trim().to_owned();
-        if !identifier.starts_with("360G-") || identifier.len() < 6 || identifier.len() > 200 {
+        if !identifier.starts_with("360G-")
+            || identifier.chars().count() < 6
+            || identifier.chars().count() > 200
+        {
             p.push(Problem::field(
                 "identifier",
                 format!(

@@ -12,7 +12,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
 };
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
 /// Longest note on a record (the schema's limit).
@@ -56,6 +56,17 @@ type Period = (usize, NaiveDate, NaiveDate);
 struct Planned {
     row: outcome_record::Model,
     existing: Option<outcome_record::Model>,
+}
+
+/// How a batch's project or measure name is looked up: an id in the one spelling ids are
+/// printed in (lower case, hyphenated), whatever case or form it was given in; anything else
+/// (a reference, a code) as given.
+fn lookup_key(name: &str) -> String {
+    let name = name.trim();
+    match name.parse::<Uuid>() {
+        Ok(id) => id.to_string(),
+        Err(_) => name.to_owned(),
+    }
 }
 
 /// The projects a batch names, by id and by reference.
@@ -217,8 +228,8 @@ async fn plan(
     let mut rows = Vec::with_capacity(items.len());
     let today = Utc::now().date_naive();
     for (i, item) in items.iter().enumerate() {
-        let project = projects.get(item.project.trim());
-        let measure = measures.get(item.measure.trim());
+        let project = projects.get(&lookup_key(&item.project));
+        let measure = measures.get(&lookup_key(&item.measure));
         match project {
             None => problems.push(Problem::at(
                 i,
@@ -414,46 +425,51 @@ async fn plan(
     }
     let mut planned = Vec::with_capacity(rows.len());
     let mut conflicts = Vec::new();
-    // Periods earlier items of the batch give, per (project, measure).
-    let mut batch: HashMap<(Uuid, Uuid), Vec<Period>> = HashMap::new();
+    // Periods earlier items of the batch give, per (project, measure), by start: only periods
+    // that overlap nothing earlier are kept, so they are disjoint and the one with the latest
+    // start at or before an item's end is the only one to compare with (a batch of N items
+    // costs N log N, and each item gets at most one problem per cause, never one per other item).
+    let mut batch: HashMap<(Uuid, Uuid), BTreeMap<NaiveDate, Period>> = HashMap::new();
     for (i, mut row) in rows {
         let key = (row.project_id, row.measure_id);
         let mut found = None;
+        let mut overlapped = None;
         for other in existing.get(&key).into_iter().flatten() {
             if other.period_start == row.period_start && other.period_end == row.period_end {
                 found = Some(other.clone());
-            } else if overlaps(other, &row) {
-                problems.push(Problem::at(
-                    i,
-                    "periodStart",
-                    format!(
-                        "{} to {} overlaps the record for {} to {} of the same project and measure",
-                        row.period_start, row.period_end, other.period_start, other.period_end
-                    ),
-                ));
+            } else if overlapped.is_none() && overlaps(other, &row) {
+                overlapped = Some(other);
             }
         }
-        for (j, start, end) in batch.get(&key).into_iter().flatten() {
-            if *start == row.period_start && *end == row.period_end {
+        if let Some(other) = overlapped {
+            problems.push(Problem::at(
+                i,
+                "periodStart",
+                format!(
+                    "{} to {} overlaps the record for {} to {} of the same project and measure",
+                    row.period_start, row.period_end, other.period_start, other.period_end
+                ),
+            ));
+        }
+        let earlier = batch.entry(key).or_default();
+        match earlier.range(..=row.period_end).next_back() {
+            Some((_, (j, start, end))) if *end >= row.period_start => {
                 problems.push(Problem::at(
                     i,
                     "periodStart",
-                    format!("item {j} already gives this project, measure and period"),
-                ));
-            } else if *start <= row.period_end && row.period_start <= *end {
-                problems.push(Problem::at(
-                    i,
-                    "periodStart",
-                    format!(
-                        "overlaps item {j}'s period {start} to {end} (same project and measure)"
-                    ),
+                    if *start == row.period_start && *end == row.period_end {
+                        format!("item {j} already gives this project, measure and period")
+                    } else {
+                        format!(
+                            "overlaps item {j}'s period {start} to {end} (same project and measure)"
+                        )
+                    },
                 ));
             }
+            _ => {
+                earlier.insert(row.period_start, (i, row.period_start, row.period_end));
+            }
         }
-        batch
-            .entry(key)
-            .or_default()
-            .push((i, row.period_start, row.period_end));
         let item = &items[i];
         if let Some(old) = &found {
             match item.version {

@@ -69,6 +69,11 @@ where
     L: BatchLoad<Value = Vec<M>>,
 {
     let loaders = ctx.data::<Arc<Loaders>>()?;
-    let rows = pick(loaders).load_one(key).await.map_err(load_error)?;
-    Ok(rows.unwrap_or_default().into_iter().map(wrap).collect())
+    let rows = pick(loaders)
+        .load_one(key)
+        .await
+        .map_err(load_error)?
+        .unwrap_or_default();
+    loaders.answer.charge(rows.len())?;
+    Ok(rows.into_iter().map(wrap).collect())
 }

@@ -145,6 +145,7 @@ impl Project {
             .await
             .map_err(load_error)?
             .unwrap_or_default();
+        loaders.answer.charge(rows.len())?;
         Ok(rows
             .into_iter()
             .map(|(allocation, grant, funder)| {
