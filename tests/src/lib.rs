@@ -557,3 +557,85 @@ macro_rules! with_demo_app {
         }
     };
 }
+
+/// `b2h serve` as a real process over a test database, so that a crash or an abort shows as
+/// one (an in-process server would take the test binary down with it), and its memory can be
+/// read from `/proc`.
+pub struct Served {
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    pub process: KillOnDrop,
+}
+
+impl Served {
+    /// Starts `b2h serve --no-migrate` on a free port over `url` with `extra` arguments, and
+    /// waits until it answers `/healthz`.
+    pub async fn start(url: &str, extra: &[&str]) -> Self {
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let mut args = vec!["serve", "--no-migrate", "--listen", &listen];
+        args.extend_from_slice(extra);
+        let child = Command::new(b2h_path())
+            .args(&args)
+            .env("DATABASE_URL", url)
+            .env("RUST_LOG", "warn")
+            .env("RUST_LOG_FORMAT", "json")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start b2h serve: {e}"));
+        let served = Self {
+            base: format!("http://{listen}"),
+            process: KillOnDrop(child),
+        };
+        let client = http_client();
+        for _ in 0..600 {
+            if client
+                .get(format!("{}/healthz", served.base))
+                .send()
+                .await
+                .is_ok()
+            {
+                return served;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("b2h serve did not answer on {listen} within 60 s");
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.process.0.id()
+    }
+
+    /// Whether the process is still running (it has not crashed or aborted).
+    pub fn alive(&mut self) -> bool {
+        matches!(self.process.0.try_wait(), Ok(None))
+    }
+
+    /// A `/proc/PID/status` figure in KiB: `VmRSS` (resident now) or `VmHWM` (the peak).
+    pub fn memory_kib(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .unwrap_or_else(|e| panic!("cannot read the server's /proc status: {e}"));
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{field}:")))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {field} in /proc status"))
+    }
+}
+
+/// A GraphQL multipart request (the upload specification) with one file as `variables.file`:
+/// the `content-type` header value and the body.
+pub fn multipart_upload(query: &str, variables: JsonValue, file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "b2hboundary7MA4YWxkTrZu0gW";
+    let operations = serde_json::json!({"query": query, "variables": variables}).to_string();
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{operations}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{{\"0\": [\"variables.file\"]}}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"0\"; filename=\"outcomes.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}

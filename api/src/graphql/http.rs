@@ -352,7 +352,8 @@ fn add_missing_codes(body: &mut Value, request_id: &str) {
         };
         let message = object.get("message").and_then(Value::as_str).unwrap_or("");
         let limit = message.starts_with("Query is nested too deep")
-            || message.starts_with("Query is too complex");
+            || message.starts_with("Query is too complex")
+            || message.starts_with("The recursion depth of the query");
         let extensions = object.entry("extensions").or_insert_with(|| json!({}));
         let mut internal = false;
         if let Some(ext) = extensions.as_object_mut() {

@@ -86,9 +86,9 @@ where
     E::Column: Send + Sync + 'static,
 {
     type Key = Uuid;
-    type Value = Vec<E::Model>;
+    type Value = Arc<Vec<E::Model>>;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<E::Model>>, Arc<DbErr>> {
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Arc<DbErr>> {
         let mut select = E::find().filter(self.column.is_in(keys.iter().copied()));
         if let Some(archived) = self.archived {
             select = select.filter(archived.is_null());
@@ -101,8 +101,15 @@ where
         for row in rows {
             grouped.entry((self.parent)(&row)).or_default().push(row);
         }
-        Ok(grouped)
+        Ok(shared(grouped))
     }
+}
+
+/// Each parent's rows behind an `Arc`: every resolver waiting on a parent gets a handle, not a
+/// copy, so rows are copied only for the items an answer really holds (after they are counted
+/// against its [`AnswerBudget`]).
+fn shared<T>(grouped: HashMap<Uuid, Vec<T>>) -> HashMap<Uuid, Arc<Vec<T>>> {
+    grouped.into_iter().map(|(k, v)| (k, Arc::new(v))).collect()
 }
 
 fn by_parent<E>(
@@ -133,7 +140,7 @@ pub struct LatestRecords {
 
 impl BatchLoad for LatestRecords {
     type Key = Uuid;
-    type Value = Vec<outcome_record::Model>;
+    type Value = Arc<Vec<outcome_record::Model>>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Arc<DbErr>> {
         let latest = sea_orm::sea_query::Expr::cust(
@@ -152,11 +159,11 @@ impl BatchLoad for LatestRecords {
             .all(&self.db)
             .await
             .map_err(Arc::new)?;
-        let mut grouped: HashMap<Uuid, Self::Value> = HashMap::new();
+        let mut grouped: HashMap<Uuid, Vec<outcome_record::Model>> = HashMap::new();
         for row in rows {
             grouped.entry(row.project_id).or_default().push(row);
         }
-        Ok(grouped)
+        Ok(shared(grouped))
     }
 }
 
@@ -171,7 +178,7 @@ pub struct AllocationsWithGrants {
 
 impl BatchLoad for AllocationsWithGrants {
     type Key = Uuid;
-    type Value = Vec<AllocationWithGrant>;
+    type Value = Arc<Vec<AllocationWithGrant>>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Arc<DbErr>> {
         let rows = grant_allocation::Entity::find()
@@ -183,7 +190,7 @@ impl BatchLoad for AllocationsWithGrants {
             .all(&self.db)
             .await
             .map_err(Arc::new)?;
-        let mut grouped: HashMap<Uuid, Self::Value> = HashMap::new();
+        let mut grouped: HashMap<Uuid, Vec<AllocationWithGrant>> = HashMap::new();
         for (allocation, grant, funder) in rows {
             // Foreign keys make both present; a row without them would be a broken database.
             let (Some(grant), Some(funder)) = (grant, funder) else {
@@ -197,7 +204,7 @@ impl BatchLoad for AllocationsWithGrants {
                 .or_default()
                 .push((allocation, grant, funder));
         }
-        Ok(grouped)
+        Ok(shared(grouped))
     }
 }
 

@@ -51,10 +51,10 @@ pub enum ShapeError {
 }
 
 impl ShapeError {
-    /// The `extensions.code`: a NUL is bad input, everything else a limit.
+    /// The `extensions.code`: a NUL or an overlong list is bad input, everything else a limit.
     pub fn code(&self) -> &'static str {
         match self {
-            ShapeError::Nul => "BAD_USER_INPUT",
+            ShapeError::Nul | ShapeError::LongList => "BAD_USER_INPUT",
             _ => "LIMIT_EXCEEDED",
         }
     }
@@ -130,7 +130,7 @@ pub fn check_text(query: &str) -> Result<(), ShapeError> {
 /// Walks the variables with an explicit stack: nesting at most [`MAX_NESTING`], no NUL in any
 /// string or object key.
 pub fn check_variables(variables: &Variables) -> Result<(), ShapeError> {
-    let mut stack: Vec<(&Value, usize)> = variables.iter().map(|(_, v)| (v, 1)).collect();
+    let mut stack: Vec<(&Value, usize)> = variables.values().map(|v| (v, 1)).collect();
     for (name, _) in variables.iter() {
         if name.contains('\0') {
             return Err(ShapeError::Nul);

@@ -9,6 +9,7 @@ mod compose;
 mod constraints;
 mod export;
 mod graphql;
+mod hostile;
 mod imports;
 mod limits;
 mod lists;

@@ -66,14 +66,13 @@ pub async fn related_list<L, M, N>(
     wrap: fn(M) -> N,
 ) -> ApiResult<Vec<N>>
 where
-    L: BatchLoad<Value = Vec<M>>,
+    L: BatchLoad<Value = Arc<Vec<M>>>,
+    M: Clone,
 {
     let loaders = ctx.data::<Arc<Loaders>>()?;
-    let rows = pick(loaders)
-        .load_one(key)
-        .await
-        .map_err(load_error)?
-        .unwrap_or_default();
+    let Some(rows) = pick(loaders).load_one(key).await.map_err(load_error)? else {
+        return Ok(Vec::new());
+    };
     loaders.answer.charge(rows.len())?;
-    Ok(rows.into_iter().map(wrap).collect())
+    Ok(rows.iter().cloned().map(wrap).collect())
 }

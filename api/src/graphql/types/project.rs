@@ -147,12 +147,12 @@ impl Project {
             .unwrap_or_default();
         loaders.answer.charge(rows.len())?;
         Ok(rows
-            .into_iter()
+            .iter()
             .map(|(allocation, grant, funder)| {
                 // Read in the same query: `grant` and `funder` below cost nothing more.
-                loaders.funders.prime(funder.id, funder);
-                loaders.grants.prime(grant.id, grant);
-                GrantAllocation(allocation)
+                loaders.funders.prime(funder.id, funder.clone());
+                loaders.grants.prime(grant.id, grant.clone());
+                GrantAllocation(allocation.clone())
             })
             .collect())
     }
