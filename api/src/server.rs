@@ -16,7 +16,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -166,11 +165,7 @@ pub fn app(state: AppState, config: &ServerConfig) -> Result<Router, ServerError
             "/graphql",
             get(graphql::http::get)
                 .post(graphql::http::post)
-                .layer::<_, std::convert::Infallible>(axum::middleware::from_fn_with_state(
-                    limits,
-                    graphql::body_limit::limit_body,
-                ))
-                // The bound above is the one that applies.
+                // `limit_body` (below) is the bound that applies.
                 .layer::<_, std::convert::Infallible>(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/graphql/assets/{file}", get(graphql::graphiql::asset))
@@ -178,9 +173,9 @@ pub fn app(state: AppState, config: &ServerConfig) -> Result<Router, ServerError
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)
-        // Other routes read no body: anything sent is bounded all the same.
-        .layer(RequestBodyLimitLayer::new(
-            config.max_upload_bytes.max(config.max_body_bytes),
+        .layer(axum::middleware::from_fn_with_state(
+            limits,
+            graphql::body_limit::limit_body,
         ))
         // A backstop: GraphQL execution stops itself at `request_timeout` with a clear error.
         .layer(TimeoutLayer::with_status_code(

@@ -169,10 +169,16 @@ impl Run {
 
     /// Panics unless the command failed cleanly (exit code 1, no panic) with `needle` in stderr.
     pub fn fails_with(self, needle: &str) -> Self {
+        self.fails_with_code(1, needle)
+    }
+
+    /// Panics unless the command exited with `code` (2: a command-line usage error) and said
+    /// `needle` on stderr.
+    pub fn fails_with_code(self, code: i32, needle: &str) -> Self {
         assert_eq!(
             self.status.code(),
-            Some(1),
-            "expected exit 1:\nstdout:\n{}\nstderr:\n{}",
+            Some(code),
+            "expected exit {code}:\nstdout:\n{}\nstderr:\n{}",
             self.stdout,
             self.stderr
         );

@@ -174,3 +174,32 @@ impl Documents {
         Ok(document)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_is_bounded_by_bytes_not_count() {
+        let documents = Documents::default();
+        // 200 distinct documents of 50 KB each: 10 MB of text, more than the cache holds.
+        for i in 0..200 {
+            let padding = " ".repeat(50 * 1024);
+            let mut request =
+                async_graphql::Request::new(format!("{{ campaigns {{ name }} }}{padding}# {i}"));
+            documents.prepare(&mut request).unwrap();
+            assert!(documents.cached_bytes() <= CAPACITY_BYTES);
+        }
+        assert!(documents.cached_bytes() > CAPACITY_BYTES / 2);
+        // A document over the per-document bound is parsed but never kept.
+        let before = documents.cached_bytes();
+        let big = format!(
+            "{{ campaigns {{ name }} }}{}",
+            " ".repeat(MAX_CACHED_BYTES + 1)
+        );
+        documents
+            .prepare(&mut async_graphql::Request::new(big))
+            .unwrap();
+        assert_eq!(documents.cached_bytes(), before);
+    }
+}

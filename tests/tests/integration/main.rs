@@ -14,6 +14,7 @@ mod imports;
 mod limits;
 mod lists;
 mod migrations;
+mod refusals;
 mod relations;
 mod seed;
 mod server;
