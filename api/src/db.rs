@@ -213,6 +213,46 @@ async fn connect_postgres(url: &DatabaseUrl) -> Result<DatabaseConnection, Conne
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Whether an error says the database is away for now (a dropped or refused connection, a
+/// server shutting down or starting up, a pool with nothing to give, a locked SQLite file),
+/// so that the same request can succeed later: the API answers it with the retryable
+/// `UNAVAILABLE`, never as an internal error.
+pub fn unavailable(error: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    match error {
+        DbErr::ConnectionAcquire(_) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => sqlx_unavailable(e),
+        DbErr::Conn(_) => true,
+        _ => false,
+    }
+}
+
+fn sqlx_unavailable(error: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
+    match error {
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed
+        | Error::Protocol(_) => true,
+        Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // PostgreSQL: connection exceptions (08…), operator intervention (57P01 admin
+            // shutdown, 57P02 crash shutdown, 57P03 cannot connect now); SQLite: busy (5) and
+            // locked (6) and their extended codes, once the busy timeout has passed.
+            code.starts_with("08")
+                || matches!(
+                    code.as_ref(),
+                    "57P01" | "57P02" | "57P03" | "5" | "6" | "261" | "262" | "517"
+                )
+        }
+        _ => false,
+    }
+}
+
 /// The useful part of a driver error: the server's message without driver decoration.
 fn describe(error: &sea_orm::sqlx::Error) -> String {
     match error {

@@ -571,6 +571,8 @@ pub struct Served {
     /// `http://127.0.0.1:PORT`
     pub base: String,
     pub process: KillOnDrop,
+    /// Where its log (stderr, JSON lines) goes.
+    pub log: PathBuf,
 }
 
 impl Served {
@@ -581,18 +583,23 @@ impl Served {
         let listen = format!("127.0.0.1:{port}");
         let mut args = vec!["serve", "--no-migrate", "--listen", &listen];
         args.extend_from_slice(extra);
+        let log = std::env::temp_dir().join(format!("b2h-serve-{port}.log"));
+        let log_file = std::fs::File::create(&log)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
         let child = Command::new(b2h_path())
             .args(&args)
             .env("DATABASE_URL", url)
-            .env("RUST_LOG", "warn")
+            // The log filter a deployment has by default.
+            .env_remove("RUST_LOG")
             .env("RUST_LOG_FORMAT", "json")
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
+            .stderr(log_file)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start b2h serve: {e}"));
         let served = Self {
             base: format!("http://{listen}"),
             process: KillOnDrop(child),
+            log,
         };
         let client = http_client();
         for _ in 0..600 {
@@ -616,6 +623,15 @@ impl Served {
     /// Whether the process is still running (it has not crashed or aborted).
     pub fn alive(&mut self) -> bool {
         matches!(self.process.0.try_wait(), Ok(None))
+    }
+
+    /// The lines the server has logged so far.
+    pub fn log_lines(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
     }
 
     /// A `/proc/PID/status` figure in KiB: `VmRSS` (resident now) or `VmHWM` (the peak).
@@ -644,4 +660,97 @@ pub fn multipart_upload(query: &str, variables: JsonValue, file: &[u8]) -> (Stri
     body.extend_from_slice(file);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A PostgreSQL cluster of a test's own on a free port (Debian's `pg_createcluster`, trust
+/// authentication), for fault tests that stop and restart the server; dropped afterwards.
+pub struct OwnCluster {
+    version: String,
+    name: String,
+    pub port: u16,
+}
+
+impl OwnCluster {
+    /// Creates and starts the cluster, or `None` (after saying why) outside CI when Debian's
+    /// PostgreSQL cluster tools are missing.
+    pub fn start() -> Option<Self> {
+        let version = std::fs::read_dir("/etc/postgresql").ok().and_then(|dir| {
+            dir.filter_map(Result::ok)
+                .filter_map(|e| e.file_name().into_string().ok())
+                .max()
+        });
+        let Some(version) = version else {
+            if in_ci() {
+                panic!("fault tests need Debian's PostgreSQL (pg_createcluster) under CI");
+            }
+            eprintln!("SKIPPED: no PostgreSQL cluster tools (/etc/postgresql) for a fault test");
+            return None;
+        };
+        let port = free_port();
+        let cluster = Self {
+            version,
+            name: format!("b2h_fault_{port}"),
+            port,
+        };
+        let port_text = port.to_string();
+        cluster.run(
+            "pg_createcluster",
+            &[
+                &cluster.version,
+                &cluster.name,
+                "-p",
+                &port_text,
+                "--",
+                "--auth=trust",
+            ],
+        );
+        cluster.pg_ctl("start");
+        Some(cluster)
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let out = Command::new(program)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+        assert!(
+            out.status.success(),
+            "{program} {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// `pg_ctlcluster VERSION NAME ACTION` (start, stop, restart…), waiting for it to finish.
+    pub fn pg_ctl(&self, action: &str) {
+        self.run(
+            "pg_ctlcluster",
+            &[
+                "--skip-systemctl-redirect",
+                "-m",
+                "fast",
+                &self.version,
+                &self.name,
+                action,
+            ],
+        );
+    }
+
+    /// `postgres://postgres@127.0.0.1:PORT/DATABASE`
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        let _ = Command::new("pg_dropcluster")
+            .args(["--stop", &self.version, &self.name])
+            .output();
+    }
 }

@@ -116,7 +116,7 @@ impl From<WriteError> for ApiError {
             WriteError::Conflict { .. } | WriteError::Clash(_) => ApiError::Conflict(e.to_string()),
             WriteError::NotFound { .. } => ApiError::NotFound(e.to_string()),
             WriteError::Forbidden(message) => ApiError::Forbidden(message),
-            WriteError::Db(e) => ApiError::Internal(e.to_string()),
+            WriteError::Db(e) => e.into(),
         }
     }
 }
@@ -130,9 +130,17 @@ impl From<crate::exports::ExportsError> for ApiError {
     }
 }
 
+/// What a client is told while the database is away.
+pub const DATABASE_UNAVAILABLE: &str = "the database is unavailable for the moment; retry shortly \
+(a write either happened whole or not at all: read again before retrying it)";
+
 impl From<sea_orm::DbErr> for ApiError {
     fn from(e: sea_orm::DbErr) -> Self {
-        ApiError::Internal(e.to_string())
+        if crate::db::unavailable(&e) {
+            ApiError::Unavailable(DATABASE_UNAVAILABLE.into())
+        } else {
+            ApiError::Internal(e.to_string())
+        }
     }
 }
 

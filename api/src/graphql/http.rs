@@ -204,6 +204,15 @@ async fn execute(
     };
     let principal = match Principal::from_header(&state.db, authorization).await {
         Ok(principal) => principal,
+        Err(AuthError::Db(e)) if crate::db::unavailable(&e) => {
+            tracing::warn!(error = %e, "cannot check an API key: the database is unavailable");
+            return error_response(
+                media,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "UNAVAILABLE",
+                super::error::DATABASE_UNAVAILABLE,
+            );
+        }
         Err(AuthError::Db(e)) => {
             tracing::error!(error = %e, "cannot check an API key");
             return error_response(
@@ -271,18 +280,41 @@ async fn execute(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let executed = tokio::time::timeout(
-        state.request_timeout,
+    let read_only = !is_mutation(&document, request.operation_name.as_deref());
+    // What a retry needs to make the request again (a read has no uploads).
+    let again = read_only.then(|| {
+        let mut copy =
+            async_graphql::Request::new(request.query.clone()).variables(request.variables.clone());
+        copy.operation_name.clone_from(&request.operation_name);
+        copy.set_parsed_query(ExecutableDocument::clone(&document));
+        copy
+    });
+    let run = |request: async_graphql::Request| {
         super::execute(
             &state.schema,
             &state.db,
             &state.reference,
             request
-                .data(principal)
+                .data(principal.clone())
                 .data(std::sync::Arc::clone(&state.reference))
                 .data(super::mutation::RequestId(request_id.clone())),
-        ),
-    )
+        )
+    };
+    let executed = tokio::time::timeout(state.request_timeout, async {
+        let response = run(request).await;
+        match again {
+            // A read that met a dead or refused connection runs once more when the database
+            // answers again (a restart takes a moment); its pool hands out fresh connections.
+            Some(again) if unavailable(&response) => {
+                if wait_for_database(&state.db, state.request_timeout / 2).await {
+                    run(again).await
+                } else {
+                    response
+                }
+            }
+            _ => response,
+        }
+    })
     .await;
     // Stopping drops the execution: a write transaction not yet committed rolls back.
     let Ok(response) = executed else {
@@ -297,6 +329,10 @@ async fn execute(
             ),
         );
     };
+    if unavailable(&response) {
+        // One line per failed request, however many fields failed.
+        tracing::warn!(request_id, "request failed: the database is unavailable");
+    }
     if response.errors.is_empty() {
         // The common case, written straight from the response.
         return match serde_json::to_vec(&response) {
@@ -338,6 +374,35 @@ async fn execute(
         StatusCode::OK
     };
     json_response(status, media, &body)
+}
+
+/// Whether the response failed because the database was away.
+fn unavailable(response: &async_graphql::Response) -> bool {
+    response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| *c == async_graphql::Value::from("UNAVAILABLE"))
+    })
+}
+
+/// Waits, pinging with growing pauses, until the database answers or `patience` has passed.
+async fn wait_for_database(
+    db: &sea_orm::DatabaseConnection,
+    patience: std::time::Duration,
+) -> bool {
+    let started = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(50);
+    loop {
+        if db.ping().await.is_ok() {
+            return true;
+        }
+        if started.elapsed() + pause > patience {
+            return false;
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_secs(1));
+    }
 }
 
 /// Errors our resolvers raise carry a code; the rest (syntax, validation, argument coercion)

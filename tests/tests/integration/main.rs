@@ -8,6 +8,7 @@ mod cli;
 mod compose;
 mod constraints;
 mod export;
+mod faults;
 mod graphql;
 mod hostile;
 mod imports;

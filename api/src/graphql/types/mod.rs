@@ -38,8 +38,13 @@ pub fn id_of(uuid: Uuid) -> ID {
     ID(uuid.to_string())
 }
 
-/// Loader failures are database failures: logged, masked.
+/// Loader failures are database failures: the database away (retryable), or logged and masked.
 pub fn load_error(e: std::sync::Arc<sea_orm::DbErr>) -> async_graphql::Error {
+    if crate::db::unavailable(&e) {
+        return coded(ApiError::Unavailable(
+            super::error::DATABASE_UNAVAILABLE.into(),
+        ));
+    }
     coded(ApiError::Internal(e.to_string()))
 }
 
