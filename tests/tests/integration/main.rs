@@ -9,6 +9,7 @@ mod compose;
 mod constraints;
 mod export;
 mod faults;
+mod fuzz;
 mod graphql;
 mod hostile;
 mod imports;
