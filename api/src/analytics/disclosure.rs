@@ -45,7 +45,7 @@ impl CellKey {
     }
 
     /// Adds the keys of more records.
-    pub fn add(self, key: i16) -> Self {
+    pub fn with(self, key: i16) -> Self {
         CellKey(((u32::from(self.0) + u32::from(key.unsigned_abs())) % KEY_RANGE) as u8)
     }
 
@@ -179,12 +179,12 @@ pub fn publish(figure: Figure, projects: i64, key: CellKey) -> Shown {
         return Shown::WITHHELD;
     }
     match figure {
-        Figure::People(v) if v == 0.0 => Shown::exact(0.0),
+        Figure::People(0.0) => Shown::exact(0.0),
         Figure::People(v) => {
             let count = v.round() as i64;
             Shown::perturbed((count + people_noise(count, key)) as f64, None)
         }
-        Figure::Other(v) if v == 0.0 => Shown::exact(0.0),
+        Figure::Other(0.0) => Shown::exact(0.0),
         Figure::Other(v) => Shown::perturbed(v * (1.0 + relative_noise(key)), None),
         Figure::Mean {
             value,
@@ -260,7 +260,7 @@ mod tests {
         assert!(a.perturbed && a.value != Some(130.0));
         // Another record, another key: other noise (for most keys).
         let differs = (0..=255u8)
-            .filter(|k| publish(Figure::People(130.0), 5, key.add(i16::from(*k))).value != a.value)
+            .filter(|k| publish(Figure::People(130.0), 5, key.with(i16::from(*k))).value != a.value)
             .count();
         assert!(differs > 240, "{differs}");
     }

@@ -407,7 +407,7 @@ impl Snapshot {
                     });
                 }
                 let cell = cells.entry((key, f.measure)).or_default();
-                cell.key = cell.key.add(f.key);
+                cell.key = cell.key.with(f.key);
                 cell.projects.entry(f.project).or_default().add(f);
             }
         }
@@ -466,7 +466,7 @@ impl Snapshot {
                 months.entry(month_of(f.end)).or_default(),
             ] {
                 cell.0 += people;
-                cell.1 = cell.1.add(f.key);
+                cell.1 = cell.1.with(f.key);
                 cell.2.insert(f.project, ());
             }
         }

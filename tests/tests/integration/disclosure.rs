@@ -473,7 +473,8 @@ impl Public {
     }
 }
 
-/// Solves the symmetric positive definite `a x = b` (Cholesky).
+/// Solves the symmetric positive definite `a x = b` (Cholesky; indices read as the textbook's).
+#[allow(clippy::needless_range_loop)]
 fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
     let n = b.len();
     for j in 0..n {
@@ -507,6 +508,9 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
     }
     b
 }
+
+/// A published cell's equation for the attacker: its value and weight, if it gives one.
+type Equation<'a> = dyn Fn(&CellId, &Read, bool) -> Option<(f64, f64)> + 'a;
 
 /// Mean absolute error.
 fn mae(pairs: &[(f64, f64)]) -> f64 {
@@ -736,7 +740,7 @@ async fn attack_suite(backend: TestBackend) {
     };
     // Weighted least squares over every equation: perturbed cells (noise variance), exact ones
     // (zeros, the headline) nearly fixed; withheld cells give none.
-    let estimate = |values: &dyn Fn(&CellId, &Read, bool) -> Option<(f64, f64)>| -> Vec<f64> {
+    let estimate = |values: &Equation<'_>| -> Vec<f64> {
         let mut ata = vec![vec![0.0; n]; n];
         let mut atb = vec![0.0; n];
         let mut add = |idx: &[usize], value: f64, weight: f64| {
