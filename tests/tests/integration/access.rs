@@ -215,8 +215,8 @@ with_demo_app!(
                 &mut app,
                 &keys,
                 role,
-                "{ campaignProgress { supported byRegion { perturbed } }
-                   impact(groupBy: [REGION], filter: {measure: [\"patients_supported\"]}) { figures { perturbed } } }",
+                "{ campaignProgress { supported byRegion { perturbed suppressed } }
+                   impact(groupBy: [REGION], filter: {measure: [\"patients_supported\"]}) { figures { perturbed suppressed } } }",
                 json!({}),
             )
             .await;
@@ -225,10 +225,13 @@ with_demo_app!(
             let progress = &body["data"]["campaignProgress"];
             assert!(progress["supported"].as_i64().unwrap() > 0);
             for cell in progress["byRegion"].as_array().unwrap() {
-                assert_eq!(cell["perturbed"], !exact, "{role}: {cell}");
+                let controlled = cell["perturbed"] == true || cell["suppressed"] == true;
+                assert_eq!(controlled, !exact, "{role}: {cell}");
             }
             for group in body["data"]["impact"].as_array().unwrap() {
-                assert_eq!(group["figures"][0]["perturbed"], !exact, "{role}: {group}");
+                let f = &group["figures"][0];
+                let controlled = f["perturbed"] == true || f["suppressed"] == true;
+                assert_eq!(controlled, !exact, "{role}: {group}");
             }
             let body = as_role(
                 &mut app,
