@@ -4,8 +4,9 @@
 use crate::apikey::{self, AuthError};
 use b2h_entity::enums::{ApiRole, PartnerRole};
 use sea_orm::Condition;
-use sea_orm::DatabaseConnection;
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use std::collections::HashSet;
 use uuid::Uuid;
 
 /// The caller of a request.
@@ -168,6 +169,38 @@ impl RecordAccess {
             // Never used to read: callers refuse first. Matches nothing, to be safe.
             RecordAccess::None => Some(Condition::all().add(Expr::cust("1 = 0"))),
         }
+    }
+}
+
+impl RecordAccess {
+    /// Whether the caller sees a figure cell exact rather than as published: full record access
+    /// always; a partner or a funder when every project whose records make the cell is one whose
+    /// records it may read; the public never. The one rule for every aggregate.
+    pub fn sees_exact(self, cell_projects: &[Uuid], readable: &HashSet<Uuid>) -> bool {
+        match self {
+            RecordAccess::All => true,
+            RecordAccess::None => false,
+            RecordAccess::OwnProjects(_) | RecordAccess::FundedProjects(_) => {
+                !cell_projects.is_empty() && cell_projects.iter().all(|p| readable.contains(p))
+            }
+        }
+    }
+
+    /// The projects whose records this access reads (empty for all and for none: see
+    /// [`RecordAccess::sees_exact`]).
+    pub async fn readable_projects(
+        self,
+        db: &DatabaseConnection,
+    ) -> Result<HashSet<Uuid>, sea_orm::DbErr> {
+        let select = match self {
+            RecordAccess::OwnProjects(organisation) => own_projects(organisation),
+            RecordAccess::FundedProjects(funder) => funded_projects(funder),
+            RecordAccess::All | RecordAccess::None => return Ok(HashSet::new()),
+        };
+        let rows = db
+            .query_all_raw(db.get_database_backend().build(&select))
+            .await?;
+        rows.iter().map(|r| r.try_get_by_index::<Uuid>(0)).collect()
     }
 }
 

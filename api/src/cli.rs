@@ -209,6 +209,11 @@ pub struct ServeArgs {
     /// same folder as `b2h export --out`); exports are off without it.
     #[arg(long, env = "B2H_EXPORT_OUT")]
     pub export_out: Option<String>,
+    /// Time between publications of the public figures (90s, 30m, 1h, 1d): anonymous readers see
+    /// the figures as of the last publication, keys live ones. A publication waits while fewer
+    /// than three projects' counted records have changed.
+    #[arg(long, env = "B2H_PUBLISH_EVERY", default_value = "1h", value_parser = exporter::parse_interval)]
+    pub publish_every: std::time::Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -480,6 +485,7 @@ async fn serve(
         request_timeout: std::time::Duration::from_secs(args.request_timeout.max(1)),
         rate_limit_per_minute: args.rate_limit,
         export_destination: args.export_out.as_deref().map(str::parse).transpose()?,
+        publish_every: args.publish_every,
         ..ServerConfig::default()
     };
     let app = Application::build(&config, db.clone()).await?;

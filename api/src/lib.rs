@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod import;
 pub mod migrate;
 pub mod progress;
+pub mod publication;
 pub mod seed;
 pub mod server;
 pub mod stats;

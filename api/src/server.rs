@@ -41,6 +41,8 @@ pub struct ServerConfig {
     pub rate_limit_per_minute: u32,
     /// Where `requestExport` writes snapshots and `exports` lists them; none: exports are off.
     pub export_destination: Option<b2h_export::Destination>,
+    /// Time between publications of the public figures.
+    pub publish_every: Duration,
 }
 
 impl Default for ServerConfig {
@@ -54,6 +56,7 @@ impl Default for ServerConfig {
             max_upload_bytes: 32 * 1024 * 1024,
             rate_limit_per_minute: DEFAULT_RATE_LIMIT,
             export_destination: None,
+            publish_every: crate::publication::DEFAULT_EVERY,
         }
     }
 }
@@ -77,6 +80,7 @@ pub struct AppState {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    publication: crate::publication::Publication,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -108,7 +112,13 @@ impl Application {
             Err(e) => tracing::warn!(error = %e, "cannot check for interrupted export jobs"),
         }
         let exports = crate::exports::Exports::new(config.export_destination.clone());
-        let schema = graphql::build_schema(db.clone(), exports);
+        // The public figures: published now, then on schedule.
+        let publication = crate::publication::Publication::new(db.clone());
+        if let Err(e) = publication.publish().await {
+            tracing::warn!(error = %e, "cannot publish the public figures; retrying on schedule");
+        }
+        publication.refresh_every(config.publish_every);
+        let schema = graphql::build_schema(db.clone(), exports, publication.clone());
         // Without it (a database not yet migrated, say) nations and regions are simply queried.
         let reference = Reference::load(&db).await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "cannot read nations and regions; they will be queried");
@@ -123,7 +133,16 @@ impl Application {
             request_timeout: config.request_timeout,
         };
         let router = app(state, config)?;
-        Ok(Self { listener, router })
+        Ok(Self {
+            listener,
+            router,
+            publication,
+        })
+    }
+
+    /// The server's publication of the public figures (tests publish on demand).
+    pub fn publication(&self) -> crate::publication::Publication {
+        self.publication.clone()
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -1025,6 +1025,28 @@ mod tests {
     }
 
     #[test]
+    fn disclosure_keys_are_never_exported() {
+        // Knowing the records' keys would let a reader take the noise off the public figures.
+        for table in TABLES {
+            let sql = select_sql(table, true);
+            for secret in [
+                "outcome_record_key",
+                "record_key",
+                "installation",
+                "disclosure",
+            ] {
+                assert!(!table.name.contains(secret), "{}", table.name);
+                assert!(!sql.contains(secret), "{}: {sql}", table.name);
+                assert!(
+                    table.columns.iter().all(|c| !c.name.contains(secret)),
+                    "{}",
+                    table.name
+                );
+            }
+        }
+    }
+
+    #[test]
     fn text_sort_keys_compare_bytes_on_postgres() {
         let nations = &TABLES[0];
         assert_eq!(

@@ -18,10 +18,15 @@ mod m20261123_000006_access_audit_exports;
 mod m20261123_000007_sort_keys;
 mod m20261124_000008_progress_rollup;
 mod m20261124_000009_impact_rollup;
+mod m20261201_000011_disclosure_keys;
 
 pub use m20261124_000008_progress_rollup::rebuild_progress_rollup;
 pub use m20261124_000009_impact_rollup::{
     IMPACT_ALL_STAGES, IMPACT_TOTALS, ImpactGrain, rebuild_impact_rollup,
+};
+pub use m20261201_000011_disclosure_keys::{
+    RECORD_KEY_RANGE, fill_missing_record_keys, hmac_sha256, insert_record_keys,
+    installation_secret, record_key, set_installation_secret,
 };
 
 /// Fixed identifiers of the reference rows the migrations insert, so that every database agrees.
@@ -45,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_sort_keys::Migration),
             Box::new(m20261124_000008_progress_rollup::Migration),
             Box::new(m20261124_000009_impact_rollup::Migration),
+            Box::new(m20261201_000011_disclosure_keys::Migration),
         ]
     }
 }

@@ -420,6 +420,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The API key [`TestApp::graphql`] sends, if any.
     pub key: Option<String>,
+    /// The server's publication of the public figures.
+    pub publication: b2h_api::publication::Publication,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -464,6 +466,7 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("cannot start the server: {e}"));
         let base = format!("http://{}", app.local_addr());
+        let publication = app.publication();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until(async {
             let _ = stopped.await;
@@ -473,8 +476,17 @@ impl TestApp {
             base,
             client: http_client(),
             key: None,
+            publication,
             stop: Some(stop),
         }
+    }
+
+    /// Publishes the public figures now (as the server does on schedule).
+    pub async fn publish(&self) -> b2h_api::publication::Published {
+        self.publication
+            .publish()
+            .await
+            .unwrap_or_else(|e| panic!("cannot publish: {e}"))
     }
 
     /// A fresh database on `backend` with the demo data, served; `None` when PostgreSQL is

@@ -144,7 +144,7 @@ fn parse_last(text: &str) -> Option<(String, f64, Option<f64>, Option<f64>)> {
     Some((end, value, baseline, target))
 }
 
-fn time_part(dimension: Dimension, month: NaiveDate) -> KeyPart {
+pub(crate) fn time_part(dimension: Dimension, month: NaiveDate) -> KeyPart {
     match dimension {
         Dimension::Quarter => KeyPart::Quarter(month.year(), (month.month() - 1) / 3 + 1),
         Dimension::Year => KeyPart::Year(month.year()),

@@ -5,5 +5,6 @@ pub mod disclosure;
 pub mod funder;
 pub mod impact;
 pub mod progress;
+pub mod published;
 pub mod returns;
 pub mod totals;

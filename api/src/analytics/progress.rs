@@ -38,7 +38,7 @@ pub struct Progress {
 }
 
 /// The campaign named, or the earliest campaign; `None` when there is none.
-async fn find_campaign(
+pub async fn find_campaign(
     db: &DatabaseConnection,
     id: Option<Uuid>,
 ) -> Result<Option<campaign::Model>, DbErr> {

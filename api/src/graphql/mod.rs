@@ -37,8 +37,12 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 }
 
 /// The schema with its database. (No extensions: see [`documents`] for why.)
-pub fn build_schema(db: DatabaseConnection, exports: crate::exports::Exports) -> B2hSchema {
-    builder().data(db).data(exports).finish()
+pub fn build_schema(
+    db: DatabaseConnection,
+    exports: crate::exports::Exports,
+    publication: crate::publication::Publication,
+) -> B2hSchema {
+    builder().data(db).data(exports).data(publication).finish()
 }
 
 /// The schema's SDL, fields and enum values sorted: what `schema.graphql` holds.

@@ -12,7 +12,9 @@ use super::types::funder::{Funder, FunderConnection, FunderFilter, FunderOrderFi
 use super::types::funder_summary::FunderImpactSummary;
 use super::types::geography::{Nation, Region};
 use super::types::grant::{Grant, GrantConnection, GrantFilter, GrantOrderField};
-use super::types::impact::{ImpactDimension, ImpactFilter, ImpactGroup, groups as impact_groups};
+use super::types::impact::{
+    ImpactDimension, ImpactFilter, ImpactGroup, Showing, groups as impact_groups,
+};
 use super::types::measure::OutcomeMeasure;
 use super::types::organisation::{
     Organisation, OrganisationConnection, OrganisationFilter, OrganisationOrderField,
@@ -27,8 +29,8 @@ use super::types::uuid_of;
 use crate::access::{
     AUDIT_FORBIDDEN, EXPORTS_FORBIDDEN, Principal, RECORDS_FORBIDDEN, RecordAccess,
 };
-use crate::analytics::disclosure::Audience;
 use crate::analytics::impact::Dimension;
+use crate::analytics::published::{PublicRequest, Refused, ShownProgress};
 use async_graphql::{Context, ID, Object};
 use b2h_entity::{
     audit_event, campaign, funder, grant, nation, organisation, outcome_measure, outcome_record,
@@ -150,6 +152,17 @@ pub(crate) async fn outcome_record_page(
 pub(crate) fn record_access(ctx: &Context<'_>) -> RecordAccess {
     ctx.data_opt::<Principal>()
         .map_or(RecordAccess::None, Principal::record_access)
+}
+
+/// The server's current publication of the public figures.
+fn current_publication(ctx: &Context<'_>) -> ApiResult<Arc<crate::analytics::published::Snapshot>> {
+    ctx.data::<crate::publication::Publication>()?
+        .current()
+        .ok_or_else(|| {
+            coded(ApiError::Unavailable(
+                "the public figures are not published yet: try again shortly".into(),
+            ))
+        })
 }
 
 /// One row by its id, as a GraphQL type; `None` when no row has it.
@@ -274,20 +287,35 @@ impl Query {
     ) -> ApiResult<Option<CampaignProgress>> {
         let id = campaign_id.as_ref().map(uuid_of).transpose()?;
         let db = ctx.data::<DatabaseConnection>()?;
-        let reference = ctx.data::<Arc<Reference>>()?;
-        let progress = crate::analytics::progress::campaign_progress(db, id)
+        let reference = Arc::clone(ctx.data::<Arc<Reference>>()?);
+        let access = record_access(ctx);
+        // Full record access reads live and exact; everyone else the last publication.
+        if access == RecordAccess::All {
+            let progress = crate::analytics::progress::campaign_progress(db, id)
+                .await
+                .map_err(coded)?;
+            return Ok(progress.map(|p| CampaignProgress {
+                progress: ShownProgress::exact(p),
+                reference,
+            }));
+        }
+        let Some(campaign) = crate::analytics::progress::find_campaign(db, id)
             .await
-            .map_err(coded)?;
-        // No role learns from an aggregate what it may not read record by record: only full
-        // record access sees regional figures exact.
-        let audience_regions = match record_access(ctx) {
-            RecordAccess::All => Audience::Exact,
-            _ => Audience::Public { national: false },
+            .map_err(coded)?
+        else {
+            return Ok(None);
         };
-        Ok(progress.map(|progress| CampaignProgress {
+        let published = current_publication(ctx)?;
+        let readable = access.readable_projects(db).await.map_err(coded)?;
+        let progress = ShownProgress::published(
+            &published.progress(campaign.id),
+            campaign,
+            published.published_at,
+            |projects| access.sees_exact(projects, &readable),
+        );
+        Ok(Some(CampaignProgress {
             progress,
-            audience_regions,
-            reference: Arc::clone(reference),
+            reference,
         }))
     }
 
@@ -310,6 +338,51 @@ impl Query {
             .map(Into::into)
             .collect();
         let filter = filter.unwrap_or_default();
+        if filter
+            .status
+            .as_ref()
+            .is_some_and(|s| s.contains(&super::types::enums::RecordStatus::Draft))
+        {
+            return Err(coded(ApiError::BadUserInput(
+                "drafts never count in figures: filter by SUBMITTED and VERIFIED".into(),
+            )));
+        }
+        let access = record_access(ctx);
+        if access != RecordAccess::All {
+            // Everyone else: published dimensions only, from the last publication.
+            let request = PublicRequest::check(
+                filter.period_from.map(|d| d.0),
+                filter.period_to.map(|d| d.0),
+                filter.measure.clone().unwrap_or_default(),
+                dimensions,
+                filter.project.is_some()
+                    || filter.status.is_some()
+                    || filter.data_source.is_some()
+                    || filter.evidence_strength.is_some(),
+            )
+            .map_err(|why| {
+                coded(match why {
+                    Refused::Invalid(m) => ApiError::BadUserInput(m),
+                    Refused::NotPublished(m) => ApiError::Forbidden(m),
+                })
+            })?;
+            let published = current_publication(ctx)?;
+            let computed = published.impact(&request).map_err(coded)?;
+            let readable = access.readable_projects(db).await.map_err(coded)?;
+            let at = published.published_at;
+            return Ok(impact_groups(
+                computed.into_iter().map(|g| (g.key, g.figures)).collect(),
+                |f| {
+                    if access.sees_exact(&f.projects, &readable) {
+                        Showing::ExactPublished(at)
+                    } else {
+                        Showing::Published { key: f.key, at }
+                    }
+                },
+                |f| f.figure,
+                reference,
+            ));
+        }
         let backend = db.get_database_backend();
         let projects = filter
             .project
@@ -353,12 +426,12 @@ impl Query {
         )
         .await
         .map_err(coded)?;
-        let national = filter.project.is_none() && !dimensions.iter().any(|d| d.is_local());
-        let audience = match record_access(ctx) {
-            RecordAccess::All => Audience::Exact,
-            _ => Audience::Public { national },
-        };
-        Ok(impact_groups(computed, audience, reference))
+        Ok(impact_groups(
+            computed.into_iter().map(|g| (g.key, g.figures)).collect(),
+            |_| Showing::Exact,
+            |f| f,
+            reference,
+        ))
     }
 
     /// The published Parquet snapshots, newest first, with their manifests (evaluator and admin

@@ -134,28 +134,45 @@ pub async fn seed(db: &DatabaseConnection, options: SeedOptions) -> Result<SeedS
     );
 
     let mut loader = Loader::begin(db).await?;
+    // A fixed disclosure secret, so that the demo's public figures are the same everywhere.
+    let secret = demo_secret(shape.seed);
+    loader
+        .execute_owned(format!(
+            "UPDATE installation SET disclosure_secret = '{}' WHERE id = 1",
+            crate::digest::hex(&secret)
+        ))
+        .await?;
     write_reference_rows(&mut loader, &plan, campaign).await?;
 
     let rebuilds = loader.defer_indexes("outcome_record").await?;
     let mut progress = Progress::new("records", expected, options.progress);
     let mut batch: Vec<Vec<Cell>> = Vec::with_capacity(RECORD_BATCH + 64);
+    let mut keys: Vec<Vec<Cell>> = Vec::with_capacity(RECORD_BATCH + 64);
     let (mut records, mut drafts) = (0u64, 0u64);
     for pi in 0..plan.projects.len() {
         for record in project_records(&plan, &targets, &measures, pi) {
             drafts += u64::from(record.status == RecordStatus::Draft);
             batch.push(record_row(&record));
+            keys.push(key_row(&secret, record.id));
         }
         if batch.len() >= RECORD_BATCH {
             loader
                 .write("outcome_record", &RECORD_COLUMNS, &batch)
                 .await?;
+            loader
+                .write("outcome_record_key", &KEY_COLUMNS, &keys)
+                .await?;
             records += batch.len() as u64;
             progress.inc(batch.len() as u64);
             batch.clear();
+            keys.clear();
         }
     }
     loader
         .write("outcome_record", &RECORD_COLUMNS, &batch)
+        .await?;
+    loader
+        .write("outcome_record_key", &KEY_COLUMNS, &keys)
         .await?;
     records += batch.len() as u64;
     progress.inc(batch.len() as u64);
@@ -511,6 +528,22 @@ const RECORD_COLUMNS: [&str; 21] = [
     "version",
     "archived_at",
 ];
+
+/// The demo's disclosure secret: fixed by the seed number (the demo is synthetic; a real
+/// installation keeps the random secret its migration made).
+pub fn demo_secret(seed: u64) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(format!("b2h synthetic demo seed {seed}").as_bytes()).into()
+}
+
+const KEY_COLUMNS: [&str; 2] = ["record_id", "record_key"];
+
+fn key_row(secret: &[u8], id: Uuid) -> Vec<Cell> {
+    vec![
+        Cell::Uuid(id),
+        Cell::Int(i64::from(b2h_migration::record_key(secret, id))),
+    ]
+}
 
 fn record_row(r: &outcome_record::Model) -> Vec<Cell> {
     vec![

@@ -552,6 +552,7 @@ pub async fn write_batch(
     let txn = begin(db).await?;
     let planned = plan(&txn, actor, items, max).await?;
     let mut replaced = Vec::new();
+    let mut created = Vec::new();
     for Planned { mut row, existing } in planned {
         match existing {
             None => {
@@ -559,6 +560,7 @@ pub async fn write_batch(
                 if !dry_run {
                     row.id = new_id()?;
                     row = edit::insert::<outcome_record::Entity>(&txn, actor, row).await?;
+                    created.push(row.id);
                 }
             }
             Some(old) if same_figures(&old, &row) => {
@@ -579,6 +581,11 @@ pub async fn write_batch(
             }
         }
         summary.records.push(row);
+    }
+    // Every new record gets its disclosure key with it.
+    if !created.is_empty() {
+        let secret = b2h_migration::installation_secret(&txn).await?;
+        b2h_migration::insert_record_keys(&txn, &secret, &created).await?;
     }
     // New records are drafts and count for nothing yet; a changed submitted one stops counting.
     if !replaced.is_empty() {

@@ -208,14 +208,15 @@ with_demo_app!(
         assert_eq!(code(&body), Some("FORBIDDEN"), "{body}");
 
         // Aggregates: everyone reads them; only full record access sees regional cells exact
-        // (no role learns from an aggregate what it may not read record by record).
+        // (no role learns from an aggregate what it may not read record by record): the others
+        // read them as published, perturbed.
         for role in ROLES {
             let body = as_role(
                 &mut app,
                 &keys,
                 role,
-                "{ campaignProgress { supported byRegion { rounded } }
-                   impact(groupBy: [REGION], filter: {measure: [\"patients_supported\"]}) { figures { rounded } } }",
+                "{ campaignProgress { supported byRegion { perturbed suppressed } }
+                   impact(groupBy: [REGION], filter: {measure: [\"patients_supported\"]}) { figures { perturbed suppressed } } }",
                 json!({}),
             )
             .await;
@@ -224,10 +225,13 @@ with_demo_app!(
             let progress = &body["data"]["campaignProgress"];
             assert!(progress["supported"].as_i64().unwrap() > 0);
             for cell in progress["byRegion"].as_array().unwrap() {
-                assert_eq!(cell["rounded"], !exact, "{role}: {cell}");
+                let controlled = cell["perturbed"] == true || cell["suppressed"] == true;
+                assert_eq!(controlled, !exact, "{role}: {cell}");
             }
             for group in body["data"]["impact"].as_array().unwrap() {
-                assert_eq!(group["figures"][0]["rounded"], !exact, "{role}: {group}");
+                let f = &group["figures"][0];
+                let controlled = f["perturbed"] == true || f["suppressed"] == true;
+                assert_eq!(controlled, !exact, "{role}: {group}");
             }
             let body = as_role(
                 &mut app,

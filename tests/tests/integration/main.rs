@@ -7,6 +7,7 @@ mod audit;
 mod cli;
 mod compose;
 mod constraints;
+mod disclosure;
 mod export;
 mod faults;
 mod fuzz;

@@ -2,7 +2,7 @@
 
 use b2h_tests::{TestDb, both_backends, rows};
 
-const TABLES: [&str; 17] = [
+const TABLES: [&str; 19] = [
     "nation",
     "region",
     "campaign",
@@ -20,6 +20,8 @@ const TABLES: [&str; 17] = [
     "export_job",
     "progress_rollup",
     "impact_rollup",
+    "installation",
+    "outcome_record_key",
 ];
 
 async fn tables(db: &TestDb) -> Vec<String> {
@@ -42,7 +44,7 @@ async fn tables(db: &TestDb) -> Vec<String> {
 }
 
 /// How many migrations b2h has.
-const MIGRATIONS: usize = 9;
+const MIGRATIONS: usize = 10;
 
 both_backends!(up_down_up, |db: TestDb| async move {
     let out = db.b2h(&["migrate"]).ok();

@@ -2,10 +2,9 @@
 
 use super::funder::Funder;
 use super::grant::{Grant, GrantAllocation};
-use super::impact::{ImpactFigure, figure};
+use super::impact::{ImpactFigure, Showing, figure};
 use super::progress::{BeneficiaryProgress, StageProgress, SupportedCell};
 use super::project::Project;
-use crate::analytics::disclosure::Audience;
 use crate::analytics::funder::Summary;
 use crate::graphql::scalars::{Date, Decimal};
 use async_graphql::{Object, SimpleObject};
@@ -24,6 +23,7 @@ fn exact(people: i64) -> SupportedCell {
         supported: Some(people),
         suppressed: false,
         rounded: false,
+        perturbed: false,
     }
 }
 
@@ -139,7 +139,7 @@ impl FunderImpactSummary {
             .highlights
             .iter()
             .cloned()
-            .map(|f| figure(f, Audience::Exact))
+            .map(|f| figure(f, Showing::Exact))
             .collect()
     }
 }

@@ -8,13 +8,13 @@ use super::organisation::Organisation;
 use super::progress::Place;
 use super::project::{Project, ProjectFilter};
 use super::related;
-use crate::analytics::disclosure::{Audience, Figure, show};
+use crate::analytics::disclosure::{CellKey, Shown, publish};
 use crate::analytics::impact::{self, Dimension, KeyPart};
+use crate::analytics::published::figure_kind;
 use crate::graphql::error::ApiResult;
 use crate::graphql::reference::Reference;
-use crate::graphql::scalars::Date;
+use crate::graphql::scalars::{Date, DateTime};
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
-use b2h_entity::enums as domain;
 use std::sync::Arc;
 
 /// What impact figures can be grouped by (several at once).
@@ -192,22 +192,83 @@ pub struct ImpactFigure {
     /// How its records add up: SUM, LATEST (each project's latest period, summed over projects)
     /// or WEIGHTED_MEAN (by sample size).
     pub aggregation: Aggregation,
-    /// The figure, in the measure's unit.
+    /// The figure, in the measure's unit (perturbed for the public: see `perturbed`).
     pub value: Option<f64>,
-    /// Records behind the figure (never suppressed).
+    /// Records behind the figure (never withheld).
     pub records: i64,
-    /// Projects behind the figure (never suppressed).
+    /// Projects behind the figure (never withheld).
     pub projects: i64,
-    /// Total sample size of the records that give one.
+    /// Total sample size of the records that give one (for the public: a mean's perturbed
+    /// denominator; null when the mean is withheld).
     pub sample_size: Option<i64>,
     /// The baseline, added up the same way, where records give one.
     pub baseline: Option<f64>,
     /// The target, added up the same way, where records give one.
     pub target: Option<f64>,
-    /// Whether the figure is withheld (small numbers, for anonymous readers below national level).
+    /// Whether the figure is withheld (fewer than three projects, 1 to 7 people, or a mean over
+    /// fewer than 8 people), for readers who may not see it exact.
     pub suppressed: bool,
-    /// Whether the figure is rounded (people, to the nearest 5).
+    /// Whether the figure is rounded (no longer: public figures are perturbed instead).
     pub rounded: bool,
+    /// Whether the figure carries the public figures' noise (cell-key perturbation: the same
+    /// cell always shows the same value); exact when false.
+    pub perturbed: bool,
+    /// When the publication this figure comes from was made; null for live figures.
+    pub published_at: Option<DateTime>,
+}
+
+/// How a figure is shown.
+#[derive(Clone, Copy, Debug)]
+pub enum Showing {
+    /// Live and exact (keys that may see it so).
+    Exact,
+    /// Exact, from a publication (a partner's or funder's cell made of its own records).
+    ExactPublished(chrono::DateTime<chrono::Utc>),
+    /// As published: perturbed or withheld by the cell's key and projects.
+    Published {
+        key: CellKey,
+        at: chrono::DateTime<chrono::Utc>,
+    },
+}
+
+/// The figure as `showing` says.
+pub fn figure(f: impact::MeasureFigure, showing: Showing) -> ImpactFigure {
+    let m = &f.measure;
+    let kind = |v: f64| figure_kind(m, v, f.sample_size);
+    let (shown, baseline, target, published_at) = match showing {
+        Showing::Exact | Showing::ExactPublished(_) => {
+            let mut shown = Shown::exact_with(kind(f.value));
+            shown.sample = f.sample_size;
+            let at = match showing {
+                Showing::ExactPublished(at) => Some(at),
+                _ => None,
+            };
+            (shown, f.baseline, f.target, at)
+        }
+        Showing::Published { key, at } => {
+            let shown = publish(kind(f.value), f.projects, key);
+            // A baseline and a target are cells of their own, with keys of their own.
+            let side = |v: Option<f64>, salt| {
+                v.filter(|_| !shown.suppressed)
+                    .and_then(|v| publish(kind(v), f.projects, key.salted(salt)).value)
+            };
+            (shown, side(f.baseline, 2), side(f.target, 3), Some(at))
+        }
+    };
+    ImpactFigure {
+        aggregation: m.aggregation.into(),
+        value: shown.value,
+        records: f.records,
+        projects: f.projects,
+        sample_size: shown.sample,
+        baseline,
+        target,
+        suppressed: shown.suppressed,
+        rounded: shown.rounded,
+        perturbed: shown.perturbed,
+        published_at: published_at.map(DateTime),
+        measure: OutcomeMeasure(f.measure.clone()),
+    }
 }
 
 /// One group of an impact breakdown.
@@ -219,56 +280,27 @@ pub struct ImpactGroup {
     pub figures: Vec<ImpactFigure>,
 }
 
-/// The figure as `audience` may see it.
-pub fn figure(f: impact::MeasureFigure, audience: Audience) -> ImpactFigure {
-    let m = &f.measure;
-    let people = m.unit == domain::MeasureUnit::People;
-    let wrap = |v: f64| match (m.aggregation, people) {
-        (domain::Aggregation::WeightedMean, _) => Figure::Mean {
-            value: v,
-            sample: f.sample_size.unwrap_or(0),
-        },
-        (_, true) => Figure::People(v),
-        _ => Figure::Other(v),
-    };
-    let shown = show(wrap(f.value), audience);
-    let side = |v: Option<f64>| {
-        v.and_then(|v| {
-            if shown.suppressed {
-                None
-            } else {
-                show(wrap(v), audience).value
-            }
-        })
-    };
-    ImpactFigure {
-        aggregation: m.aggregation.into(),
-        value: shown.value,
-        records: f.records,
-        projects: f.projects,
-        sample_size: f.sample_size,
-        baseline: side(f.baseline),
-        target: side(f.target),
-        suppressed: shown.suppressed,
-        rounded: shown.rounded,
-        measure: OutcomeMeasure(f.measure),
-    }
-}
-
-/// Wraps computed groups for the answer.
-pub fn groups(
-    computed: Vec<impact::Group>,
-    audience: Audience,
+/// Wraps computed groups for the answer, each figure shown as `showing` says of it.
+pub fn groups<F>(
+    computed: Vec<(Vec<KeyPart>, Vec<F>)>,
+    showing: impl Fn(&F) -> Showing,
+    into: impl Fn(F) -> impact::MeasureFigure,
     reference: &Arc<Reference>,
 ) -> Vec<ImpactGroup> {
     computed
         .into_iter()
-        .map(|g| ImpactGroup {
+        .map(|(key, figures)| ImpactGroup {
             key: ImpactKey {
-                parts: g.key,
+                parts: key,
                 reference: Arc::clone(reference),
             },
-            figures: g.figures.into_iter().map(|f| figure(f, audience)).collect(),
+            figures: figures
+                .into_iter()
+                .map(|f| {
+                    let showing = showing(&f);
+                    figure(into(f), showing)
+                })
+                .collect(),
         })
         .collect()
 }

@@ -2,29 +2,33 @@
 
 use super::campaign::Campaign;
 use super::enums::{Beneficiary, PathwayStage};
-use crate::analytics::disclosure::{Audience, Figure, show};
-use crate::analytics::progress::Progress;
+use crate::analytics::disclosure::Shown;
+use crate::analytics::published::ShownProgress;
 use crate::graphql::reference::Reference;
-use crate::graphql::scalars::Date;
+use crate::graphql::scalars::{Date, DateTime};
 use async_graphql::{Object, SimpleObject};
 
 /// People supported in one part of a breakdown. A suppressed entry's `supported` is null.
 #[derive(SimpleObject, Clone)]
 pub struct SupportedCell {
-    /// People supported (rounded to 5 for anonymous readers below national level).
+    /// People supported (perturbed for the public below the headline: see `perturbed`).
     pub supported: Option<i64>,
-    /// Whether the figure is withheld (1 to 7 people, for anonymous readers below national level).
+    /// Whether the figure is withheld (1 to 7 people, or fewer than three projects).
     pub suppressed: bool,
-    /// Whether the figure is rounded to the nearest 5.
+    /// Whether the figure is rounded (no longer: public figures are perturbed instead).
     pub rounded: bool,
+    /// Whether the figure carries the public figures' noise; exact when false.
+    pub perturbed: bool,
 }
 
-fn cell(people: i64, audience: Audience) -> SupportedCell {
-    let shown = show(Figure::People(people as f64), audience);
-    SupportedCell {
-        supported: shown.value.map(|v| v.round() as i64),
-        suppressed: shown.suppressed,
-        rounded: shown.rounded,
+impl From<Shown> for SupportedCell {
+    fn from(shown: Shown) -> Self {
+        SupportedCell {
+            supported: shown.value.map(|v| v.round() as i64),
+            suppressed: shown.suppressed,
+            rounded: shown.rounded,
+            perturbed: shown.perturbed,
+        }
     }
 }
 
@@ -66,27 +70,28 @@ pub struct RegionProgress {
     pub cell: SupportedCell,
 }
 
-/// People supported in one month (by `periodEnd`) and up to it (national: exact).
+/// People supported in one month (by `periodEnd`) and up to it.
 #[derive(SimpleObject)]
 pub struct MonthProgress {
     /// The month's first day.
     pub month: Date,
-    /// People supported up to the end of this month.
-    pub cumulative: i64,
+    /// People supported up to the end of this month: for the public, the sum of the months as
+    /// shown (so not the headline), null from the first withheld month on.
+    pub cumulative: Option<i64>,
     #[graphql(flatten)]
     pub cell: SupportedCell,
 }
 
 /// A campaign's progress towards its people target.
 pub struct CampaignProgress {
-    pub progress: Progress,
-    pub audience_regions: Audience,
+    pub progress: ShownProgress,
     pub reference: std::sync::Arc<Reference>,
 }
 
 /// A campaign's progress towards its people target: submitted and verified records of the measures
-/// that count toward it. National figures are exact for everyone; regional ones are disclosure
-/// controlled for anonymous readers (and keys without full record access).
+/// that count toward it. The headline (`supported`, `byBeneficiary`) is exact for everyone; the
+/// public's other figures come from the last publication and are perturbed (cells say so), so they
+/// need not add up to the headline. Keys with full record access read everything live and exact.
 #[Object]
 impl CampaignProgress {
     /// The campaign.
@@ -99,7 +104,7 @@ impl CampaignProgress {
         self.progress.campaign.target_people
     }
 
-    /// People supported so far (national: exact).
+    /// People supported so far (the headline: exact).
     async fn supported(&self) -> i64 {
         self.progress.supported
     }
@@ -110,28 +115,26 @@ impl CampaignProgress {
         (self.progress.supported as f64 * 100.0 / target).clamp(0.0, 100.0)
     }
 
-    /// By beneficiary group: patients and service users, staff, volunteers.
+    /// By beneficiary group: patients and service users, staff, volunteers (the headline: exact).
     async fn by_beneficiary(&self) -> Vec<BeneficiaryProgress> {
-        let national = Audience::Public { national: true };
         self.progress
             .by_beneficiary
             .iter()
-            .map(|(b, people)| BeneficiaryProgress {
+            .map(|(b, shown)| BeneficiaryProgress {
                 beneficiary: (*b).into(),
-                cell: cell(*people, national),
+                cell: (*shown).into(),
             })
             .collect()
     }
 
     /// By primary pathway stage (every stage, in pathway order).
     async fn by_pathway_stage(&self) -> Vec<StageProgress> {
-        let national = Audience::Public { national: true };
         self.progress
             .by_stage
             .iter()
-            .map(|(s, people)| StageProgress {
+            .map(|(s, shown)| StageProgress {
                 stage: (*s).into(),
-                cell: cell(*people, national),
+                cell: (*shown).into(),
             })
             .collect()
     }
@@ -142,36 +145,38 @@ impl CampaignProgress {
         self.progress
             .by_area
             .iter()
-            .map(|(code, people)| {
-                let name = self.reference.place_name(code);
-                RegionProgress {
-                    region: Place {
-                        code: code.clone(),
-                        name,
-                    },
-                    cell: cell(*people, self.audience_regions),
-                }
+            .map(|(code, shown)| RegionProgress {
+                region: Place {
+                    code: code.clone(),
+                    name: self.reference.place_name(code),
+                },
+                cell: (*shown).into(),
             })
             .collect()
     }
 
     /// By month of `periodEnd`, from the first month with figures to the last, with running totals.
     async fn by_month(&self) -> Vec<MonthProgress> {
-        let national = Audience::Public { national: true };
         self.progress
             .by_month
             .iter()
-            .map(|(month, people, cumulative)| MonthProgress {
+            .map(|(month, shown, cumulative)| MonthProgress {
                 month: (*month).into(),
                 cumulative: *cumulative,
-                cell: cell(*people, national),
+                cell: (*shown).into(),
             })
             .collect()
     }
 
     /// When the target is projected to be reached at the average monthly rate of the last six
-    /// months (or when it was reached); null when it cannot be projected.
+    /// months (or when it was reached), from the months as shown; null when it cannot be
+    /// projected.
     async fn projected_target_date(&self) -> Option<Date> {
         self.progress.projected_target_date.map(Into::into)
+    }
+
+    /// When the publication these figures come from was made; null for live figures.
+    async fn published_at(&self) -> Option<DateTime> {
+        self.progress.published_at.map(DateTime)
     }
 }

@@ -1,0 +1,860 @@
+//! Disclosure control that no combination of public answers undoes: the attacker's findings
+//! (a)-(f) of issue 13 tried again, the headline exact, key holders exact, publications, and an
+//! attack suite that combines every public answer it can get.
+
+use b2h_api::publication::Published;
+use b2h_tests::{TestApp, TestBackend, TestDb, with_demo_app};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+const FIGURES: &str = "figures { measure { code } value records projects sampleSize suppressed perturbed publishedAt }";
+
+fn impact_query(group: &str, filter: &str) -> String {
+    format!(
+        "{{ impact(groupBy: [{group}], filter: {{{filter}}}) {{
+           key {{ pathwayStage region {{ code }} funder {{ id }} month quarter year financialYear }}
+           {FIGURES} }} }}"
+    )
+}
+
+fn code(body: &Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["code"].as_str()
+}
+
+/// Every figure of an answer, with its group key.
+fn figures(data: &Value) -> Vec<(Value, Value)> {
+    data["impact"]
+        .as_array()
+        .map(|groups| {
+            groups
+                .iter()
+                .flat_map(|g| {
+                    g["figures"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|f| (g["key"].clone(), f.clone()))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Records for `month` (YYYY-MM) of `measure` in the projects given, as `recordOutcomes` takes them.
+fn records(projects: &[(&str, f64, Option<i64>)], measure: &str, month: &str) -> Value {
+    let end = match &month[5..] {
+        "02" if month[..4].parse::<i32>().is_ok_and(|y| y % 4 == 0) => "29",
+        "02" => "28",
+        "04" | "06" | "09" | "11" => "30",
+        _ => "31",
+    };
+    Value::Array(
+        projects
+            .iter()
+            .map(|(p, v, s)| {
+                json!({"project": p, "measure": measure, "periodStart": format!("{month}-01"),
+                       "periodEnd": format!("{month}-{end}"), "value": v, "sampleSize": s,
+                       "dataSource": "SURVEY", "evidenceStrength": "STRONG"})
+            })
+            .collect(),
+    )
+}
+
+/// Records and submits a batch as the current key.
+async fn submit(app: &TestApp, batch: Value) {
+    let made = app
+        .data(
+            "mutation($r: [OutcomeRecordInput!]!) { recordOutcomes(records: $r) { records { id } } }",
+            json!({"r": batch}),
+        )
+        .await;
+    let ids: Vec<Value> = made["recordOutcomes"]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].clone())
+        .collect();
+    app.data(
+        "mutation($ids: [ID!]!) { submitOutcomes(ids: $ids) { id } }",
+        json!({"ids": ids}),
+    )
+    .await;
+}
+
+const PROGRESS: &str = "{ campaignProgress { supported publishedAt
+  byBeneficiary { beneficiary supported perturbed }
+  byPathwayStage { stage supported suppressed perturbed }
+  byRegion { region { code } supported suppressed perturbed }
+  byMonth { month supported cumulative suppressed perturbed } } }";
+
+/// References of `n` projects that may take records for July to September 2024.
+async fn open_projects(app: &TestApp, n: usize) -> Vec<String> {
+    let data = app
+        .data(
+            "{ projects(first: 500, orderBy: [{field: REFERENCE, direction: ASC}]) {
+               nodes { reference startDate endDate } } }",
+            json!({}),
+        )
+        .await;
+    data["projects"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| {
+            p["startDate"].as_str().is_some_and(|d| d <= "2024-07-01")
+                && p["endDate"].as_str().is_none_or(|d| d >= "2024-09-30")
+        })
+        .filter_map(|p| p["reference"].as_str().map(str::to_owned))
+        .take(n)
+        .collect()
+}
+
+with_demo_app!(
+    the_findings_recover_nothing,
+    |mut app: TestApp| async move {
+        let open = open_projects(&app, 3).await;
+        assert_eq!(open.len(), 3);
+        let (p1, p2, p3) = (open[0].as_str(), open[1].as_str(), open[2].as_str());
+        // (a) Differencing: "every project except P" cannot be asked, national months are perturbed.
+        let (_, body) = app
+        .graphql(
+            &impact_query(
+                "MONTH",
+                "measure: [\"volunteers_supported\"], project: {not: {reference: {eq: \"GEH-B2H-01\"}}}",
+            ),
+            json!({}),
+        )
+        .await;
+        assert_eq!(code(&body), Some("FORBIDDEN"), "{body}");
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("published dimensions"), "{message}");
+        let months = app
+            .data(
+                &impact_query("MONTH", "measure: [\"volunteers_supported\"]"),
+                json!({}),
+            )
+            .await;
+        let months = figures(&months);
+        assert_eq!(months.len(), 28);
+        assert!(
+            months
+                .iter()
+                .all(|(_, f)| f["perturbed"] == true && f["publishedAt"].is_string())
+        );
+
+        // (b) No project or organisation groups, no source, evidence or status filters, no windows
+        // of several months, no cross-tabulation of stage, region and funder.
+        for (group, filter) in [
+            ("PROJECT, MONTH", ""),
+            ("ORGANISATION", ""),
+            ("MONTH", "dataSource: [SURVEY]"),
+            ("MONTH", "evidenceStrength: [STRONG]"),
+            ("MONTH", "status: [VERIFIED]"),
+            ("", "project: {reference: {eq: \"GEH-B2H-01\"}}"),
+            ("", "periodFrom: \"2024-01-01\", periodTo: \"2024-02-29\""),
+            ("", "periodFrom: \"2024-01-02\", periodTo: \"2024-01-31\""),
+            ("", "periodFrom: \"2024-01-01\""),
+            ("REGION, PATHWAY_STAGE", ""),
+        ] {
+            let (_, body) = app.graphql(&impact_query(group, filter), json!({})).await;
+            assert_eq!(code(&body), Some("FORBIDDEN"), "{group} {filter}: {body}");
+        }
+
+        // (c), (d): a period with one contributing project is withheld, sample size too; with three
+        // projects the cell is perturbed. Records of a new month (July 2024), published.
+        app.authenticate(&["--role", "admin"]);
+        let three = [(p1, 3.0, None), (p2, 4.0, None), (p3, 5.0, None)];
+        submit(&app, records(&three, "volunteers_supported", "2024-07")).await;
+        submit(
+            &app,
+            records(&[(p1, 3.0, None)], "patients_supported", "2024-07"),
+        )
+        .await;
+        submit(
+            &app,
+            records(&[(p1, 60.6, Some(57))], "wellbeing_improved_pct", "2024-07"),
+        )
+        .await;
+        submit(
+            &app,
+            records(&[(p1, 81.0, None)], "volunteer_hours", "2024-07"),
+        )
+        .await;
+        // Key holders see the write at once; the public does not.
+        let live = app
+            .data("{ campaignProgress { supported } }", json!({}))
+            .await;
+        assert_eq!(live["campaignProgress"]["supported"], 623_774 + 15);
+        app.key = None;
+        let before = app.data(PROGRESS, json!({})).await;
+        assert_eq!(before["campaignProgress"]["supported"], 623_774);
+        let july = "periodFrom: \"2024-07-01\", periodTo: \"2024-07-31\"";
+        assert_eq!(
+            app.data(&impact_query("", july), json!({})).await["impact"],
+            json!([])
+        );
+        assert_eq!(
+            app.publish().await,
+            Published::New {
+                projects_changed: 3
+            }
+        );
+        let after = app.data(PROGRESS, json!({})).await;
+        // (f) The headline moves only at a publication, by the sum of at least three projects.
+        assert_eq!(after["campaignProgress"]["supported"], 623_774 + 15);
+        assert_ne!(
+            after["campaignProgress"]["publishedAt"],
+            before["campaignProgress"]["publishedAt"]
+        );
+        let july_cells = figures(&app.data(&impact_query("", july), json!({})).await);
+        let cell = |code: &str| {
+            july_cells
+                .iter()
+                .find(|(_, f)| f["measure"]["code"] == code)
+                .map(|(_, f)| f.clone())
+                .unwrap_or_else(|| panic!("{code}: {july_cells:?}"))
+        };
+        for code in [
+            "patients_supported",
+            "wellbeing_improved_pct",
+            "volunteer_hours",
+        ] {
+            let f = cell(code);
+            assert_eq!(
+                (
+                    f["value"].clone(),
+                    f["suppressed"].clone(),
+                    f["sampleSize"].clone()
+                ),
+                (Value::Null, json!(true), Value::Null),
+                "{f}"
+            );
+            assert_eq!(f["projects"], 1, "counts are never withheld");
+        }
+        let volunteers = cell("volunteers_supported");
+        assert_eq!(
+            (
+                volunteers["perturbed"].clone(),
+                volunteers["projects"].clone()
+            ),
+            (json!(true), json!(3))
+        );
+        assert_ne!(volunteers["value"], 12.0, "the noise is never zero");
+
+        // (e) Stages and months are perturbed; the running total is derived from the months shown.
+        let p = &after["campaignProgress"];
+        assert!(
+            p["byPathwayStage"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|s| s["perturbed"] == true)
+        );
+        let months = p["byMonth"].as_array().unwrap();
+        let mut running = 0;
+        for m in months {
+            assert_eq!(m["perturbed"], true, "{m}");
+            running += m["supported"].as_i64().unwrap();
+            assert_eq!(m["cumulative"], running, "{m}");
+        }
+        // The headline and its beneficiary groups are exact.
+        let by: Vec<i64> = p["byBeneficiary"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["supported"].as_i64().unwrap())
+            .collect();
+        assert_eq!(by, [449_283 + 3, 111_472, 63_019 + 12]);
+
+        // A write between publications changes no public figure; one project's is not enough for a
+        // publication; the next with three is.
+        let everything = format!(
+            "{{ a: {} b: {} }}",
+            PROGRESS.trim_start_matches('{').trim_end_matches('}'),
+            impact_query("REGION, QUARTER", "")
+                .trim_start_matches('{')
+                .trim_end_matches('}')
+        );
+        let published = app.data(&everything, json!({})).await;
+        // Repeats: the same answer.
+        assert_eq!(app.data(&everything, json!({})).await, published);
+        app.authenticate(&["--role", "admin"]);
+        submit(
+            &app,
+            records(&[(p1, 9.0, None)], "staff_supported", "2024-07"),
+        )
+        .await;
+        app.key = None;
+        assert_eq!(app.data(&everything, json!({})).await, published);
+        assert_eq!(
+            app.publish().await,
+            Published::Deferred {
+                projects_changed: 1
+            }
+        );
+        assert_eq!(app.data(&everything, json!({})).await, published);
+        app.authenticate(&["--role", "admin"]);
+        submit(
+            &app,
+            records(
+                &[(p2, 9.0, None), (p3, 9.0, None)],
+                "staff_supported",
+                "2024-07",
+            ),
+        )
+        .await;
+        app.key = None;
+        assert_eq!(
+            app.publish().await,
+            Published::New {
+                projects_changed: 3
+            }
+        );
+        let next = app.data(&everything, json!({})).await;
+        assert_ne!(next, published);
+        assert_eq!(next["a"]["supported"], 623_774 + 15 + 27);
+
+        // Key holders: evaluators exact and live; a funder its own funder's cells exact.
+        app.authenticate(&["--role", "evaluator"]);
+        let exact = figures(&app.data(&impact_query("REGION", ""), json!({})).await);
+        assert!(exact.iter().all(|(_, f)| f["perturbed"] == false
+            && f["suppressed"] == false
+            && f["publishedAt"].is_null()));
+        let funders = app.data("{ funders(first: 1, orderBy: [{field: NAME, direction: ASC}]) { nodes { id orgId } } }", json!({})).await;
+        let funder = funders["funders"]["nodes"][0].clone();
+        app.authenticate(&[
+            "--role",
+            "funder",
+            "--funder",
+            funder["id"].as_str().unwrap(),
+        ]);
+        let by_funder = figures(&app.data(&impact_query("FUNDER", ""), json!({})).await);
+        assert!(!by_funder.is_empty());
+        for (key, f) in &by_funder {
+            let own = key["funder"]["id"] == funder["id"];
+            assert_eq!(
+                f["perturbed"],
+                json!(!own && f["suppressed"] == false),
+                "{key} {f}"
+            );
+        }
+        assert!(
+            by_funder
+                .iter()
+                .any(|(k, f)| k["funder"]["id"] == funder["id"] && f["perturbed"] == false)
+        );
+    }
+);
+
+// ---------------------------------------------------------------------------------------------
+// The attack suite.
+
+/// A public cell: the dimension it is by (`""`, stage, region or funder), its value there, the
+/// time grain and bucket.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct CellId {
+    by: &'static str,
+    of: String,
+    grain: &'static str,
+    bucket: String,
+}
+
+/// What the public read of one cell.
+#[derive(Clone, Debug)]
+struct Read {
+    value: Option<f64>,
+    perturbed: bool,
+}
+
+const BY: [(&str, &str); 4] = [
+    ("", ""),
+    ("stage", "PATHWAY_STAGE"),
+    ("region", "REGION"),
+    ("funder", "FUNDER"),
+];
+const GRAINS: [(&str, &str); 5] = [
+    ("all", ""),
+    ("month", "MONTH"),
+    ("quarter", "QUARTER"),
+    ("year", "YEAR"),
+    ("fy", "FINANCIAL_YEAR"),
+];
+const MEASURE: &str = "volunteers_supported";
+
+/// A project as the public sees it: its group of projects no published dimension tells apart.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Group {
+    stage: String,
+    area: String,
+    funders: BTreeSet<String>,
+}
+
+fn part(by: &str, key: &Value) -> String {
+    match by {
+        "stage" => key["pathwayStage"].as_str().unwrap_or("").to_owned(),
+        "region" => key["region"]["code"].as_str().unwrap_or("").to_owned(),
+        "funder" => key["funder"]["id"].as_str().unwrap_or("none").to_owned(),
+        _ => String::new(),
+    }
+}
+
+fn bucket(grain: &str, key: &Value) -> String {
+    match grain {
+        "month" => key["month"].as_str().unwrap_or("").to_owned(),
+        "quarter" => key["quarter"].as_str().unwrap_or("").to_owned(),
+        "year" => key["year"].to_string(),
+        "fy" => key["financialYear"].as_str().unwrap_or("").to_owned(),
+        _ => "all".to_owned(),
+    }
+}
+
+/// The buckets a month (YYYY-MM-01) falls in, by grain.
+fn buckets_of(month: &str) -> [(&'static str, String); 5] {
+    let y: i32 = month[..4].parse().unwrap();
+    let m: u32 = month[5..7].parse().unwrap();
+    let fy = if m >= 4 { y } else { y - 1 };
+    [
+        ("all", "all".to_owned()),
+        ("month", month.to_owned()),
+        ("quarter", format!("{y}-Q{}", (m - 1) / 3 + 1)),
+        ("year", y.to_string()),
+        ("fy", format!("{fy}/{:02}", (fy + 1) % 100)),
+    ]
+}
+
+/// Asks the public's questions, counting them.
+struct Public {
+    queries: usize,
+}
+
+impl Public {
+    async fn ask(&mut self, app: &TestApp, query: &str) -> Value {
+        assert!(app.key.is_none(), "the attacker is the public");
+        self.queries += 1;
+        let (_, body) = app.graphql(query, json!({})).await;
+        body
+    }
+
+    /// Every public cell of the measure: by each dimension and each grain.
+    async fn cells(&mut self, app: &TestApp) -> BTreeMap<CellId, Read> {
+        let mut out = BTreeMap::new();
+        for (by, dim) in BY {
+            for (grain, time) in GRAINS {
+                let group = [dim, time]
+                    .iter()
+                    .filter(|d| !d.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let body = self
+                    .ask(
+                        app,
+                        &impact_query(&group, &format!("measure: [\"{MEASURE}\"]")),
+                    )
+                    .await;
+                assert!(body.get("errors").is_none(), "{body}");
+                for (key, f) in figures(&body["data"]) {
+                    out.insert(
+                        CellId {
+                            by,
+                            of: part(by, &key),
+                            grain,
+                            bucket: bucket(grain, &key),
+                        },
+                        Read {
+                            value: f["value"].as_f64(),
+                            perturbed: f["perturbed"] == true,
+                        },
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Solves the symmetric positive definite `a x = b` (Cholesky; indices read as the textbook's).
+#[allow(clippy::needless_range_loop)]
+fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
+    let n = b.len();
+    for j in 0..n {
+        let mut d = a[j][j];
+        for k in 0..j {
+            d -= a[j][k] * a[j][k];
+        }
+        let d = d.max(1e-12).sqrt();
+        a[j][j] = d;
+        for i in j + 1..n {
+            let mut s = a[i][j];
+            for k in 0..j {
+                s -= a[i][k] * a[j][k];
+            }
+            a[i][j] = s / d;
+        }
+    }
+    for i in 0..n {
+        let mut s = b[i];
+        for k in 0..i {
+            s -= a[i][k] * b[k];
+        }
+        b[i] = s / a[i][i];
+    }
+    for i in (0..n).rev() {
+        let mut s = b[i];
+        for k in i + 1..n {
+            s -= a[k][i] * b[k];
+        }
+        b[i] = s / a[i][i];
+    }
+    b
+}
+
+/// A published cell's equation for the attacker: its value and weight, if it gives one.
+type Equation<'a> = dyn Fn(&CellId, &Read, bool) -> Option<(f64, f64)> + 'a;
+
+/// Mean absolute error.
+fn mae(pairs: &[(f64, f64)]) -> f64 {
+    pairs.iter().map(|(t, e)| (t - e).abs()).sum::<f64>() / pairs.len().max(1) as f64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attack_suite_sqlite() {
+    attack_suite(TestBackend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attack_suite_postgres() {
+    attack_suite(TestBackend::Postgres).await;
+}
+
+async fn attack_suite(backend: TestBackend) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    db.b2h(&[
+        "seed",
+        "--projects",
+        "30",
+        "--months",
+        "12",
+        "--no-progress",
+    ])
+    .ok();
+    let mut app = TestApp::spawn(db, false).await;
+    let noise_var = {
+        let d = b2h_api::analytics::disclosure::PEOPLE_NOISE as f64;
+        (d + 1.0) * (2.0 * d + 1.0) / 6.0
+    };
+
+    // What anyone may read: the projects' stage, area and funders.
+    let projects = app
+        .data("{ projects(first: 500) { nodes { reference primaryStage nation { code } region { code }
+                 grantAllocations { grant { funder { id } } } } } }", json!({}))
+        .await;
+    let mut group_of: BTreeMap<String, Group> = BTreeMap::new();
+    for p in projects["projects"]["nodes"].as_array().unwrap() {
+        let area = p["region"]["code"]
+            .as_str()
+            .or(p["nation"]["code"].as_str())
+            .unwrap_or("")
+            .to_owned();
+        let funders = p["grantAllocations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|a| a["grant"]["funder"]["id"].as_str().map(str::to_owned))
+            .collect();
+        group_of.insert(
+            p["reference"].as_str().unwrap().to_owned(),
+            Group {
+                stage: p["primaryStage"].as_str().unwrap().to_owned(),
+                area,
+                funders,
+            },
+        );
+    }
+    assert_eq!(group_of.len(), 30);
+
+    // Publication 1: the seed.
+    let mut public = Public { queries: 0 };
+    let first = public.cells(&app).await;
+
+    // New small records in three new months, published: differences between publications.
+    app.authenticate(&["--role", "admin"]);
+    let references = open_projects(&app, 30).await;
+    assert!(references.len() >= 20, "{references:?}");
+    for (mi, month) in ["2024-07", "2024-08", "2024-09"].iter().enumerate() {
+        let rows: Vec<(&str, f64, Option<i64>)> = references
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| (i + mi) % 3 != 0)
+            .map(|(i, r)| (r.as_str(), (1 + (i * 5 + mi * 3) % 7) as f64, None))
+            .collect();
+        submit(&app, records(&rows, MEASURE, month)).await;
+    }
+    app.key = None;
+    assert!(matches!(app.publish().await, Published::New { .. }));
+    let second = public.cells(&app).await;
+
+    // Repeats and whole-period windows: the same cells, the same values.
+    for _ in 0..3 {
+        assert!(
+            public
+                .cells(&app)
+                .await
+                .iter()
+                .all(|(id, r)| second.get(id).map(|s| s.value) == Some(r.value)),
+            "a repeat changed a value"
+        );
+    }
+    for (id, read) in second
+        .iter()
+        .filter(|(id, _)| id.grain == "month" && id.by.is_empty())
+    {
+        let month = &id.bucket;
+        let end = &records(&[("x", 0.0, None)], MEASURE, &month[..7])[0]["periodEnd"];
+        let body = public
+            .ask(
+                &app,
+                &impact_query(
+                    "",
+                    &format!("measure: [\"{MEASURE}\"], periodFrom: \"{month}\", periodTo: {end}"),
+                ),
+            )
+            .await;
+        let window = figures(&body["data"]);
+        assert_eq!(window.len(), 1, "{body}");
+        assert_eq!(
+            window[0].1["value"].as_f64(),
+            read.value,
+            "a window is its month's cell"
+        );
+    }
+    // Windows of several months, complements through filters and `not`: refused.
+    for filter in [
+        "periodFrom: \"2024-07-01\", periodTo: \"2024-08-31\"",
+        "project: {not: {region: {eq: \"E40000003\"}}}",
+        "project: {region: {in: [\"E40000003\", \"E40000005\"]}}",
+    ] {
+        let body = public.ask(&app, &impact_query("", filter)).await;
+        assert_eq!(code(&body), Some("FORBIDDEN"), "{filter}: {body}");
+    }
+    // The exact headline at both publications.
+    let headline = |b: &Value| {
+        b["data"]["campaignProgress"]["byBeneficiary"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["beneficiary"] == "VOLUNTEERS")
+            .and_then(|x| x["supported"].as_f64())
+            .unwrap()
+    };
+    let now = public
+        .ask(
+            &app,
+            "{ campaignProgress { byBeneficiary { beneficiary supported } } }",
+        )
+        .await;
+    let headline_now = headline(&now);
+    assert!(public.queries <= 10_000, "{} queries", public.queries);
+
+    // The truth, as an evaluator sees it live (the same records as the second publication).
+    app.authenticate(&["--role", "evaluator"]);
+    let mut truth = BTreeMap::new();
+    for (by, dim) in BY {
+        for (grain, time) in GRAINS {
+            let group = [dim, time]
+                .iter()
+                .filter(|d| !d.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ");
+            let data = app
+                .data(
+                    &impact_query(&group, &format!("measure: [\"{MEASURE}\"]")),
+                    json!({}),
+                )
+                .await;
+            for (key, f) in figures(&data) {
+                truth.insert(
+                    CellId {
+                        by,
+                        of: part(by, &key),
+                        grain,
+                        bucket: bucket(grain, &key),
+                    },
+                    f["value"].as_f64().unwrap_or(0.0),
+                );
+            }
+        }
+    }
+
+    // The attacker's unknowns: one per group of projects and month. Every public cell is a sum
+    // of them; every cell of the first publication a sum of those before July 2024.
+    let groups: Vec<Group> = group_of
+        .values()
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let months: Vec<String> = second
+        .keys()
+        .filter(|id| id.grain == "month" && id.by.is_empty())
+        .map(|id| id.bucket.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let n = groups.len() * months.len();
+    let unknown = |g: usize, m: usize| g * months.len() + m;
+    let members = |id: &CellId, before_july: bool| -> Vec<usize> {
+        let mut out = Vec::new();
+        for (gi, g) in groups.iter().enumerate() {
+            let in_group = match id.by {
+                "stage" => g.stage == id.of,
+                "region" => g.area == id.of,
+                "funder" => {
+                    if id.of == "none" {
+                        g.funders.is_empty()
+                    } else {
+                        g.funders.contains(&id.of)
+                    }
+                }
+                _ => true,
+            };
+            if !in_group {
+                continue;
+            }
+            for (mi, m) in months.iter().enumerate() {
+                if before_july && m.as_str() >= "2024-07-01" {
+                    continue;
+                }
+                if buckets_of(m)
+                    .iter()
+                    .any(|(grain, b)| *grain == id.grain && *b == id.bucket)
+                {
+                    out.push(unknown(gi, mi));
+                }
+            }
+        }
+        out
+    };
+    // Weighted least squares over every equation: perturbed cells (noise variance), exact ones
+    // (zeros, the headline) nearly fixed; withheld cells give none.
+    let estimate = |values: &Equation<'_>| -> Vec<f64> {
+        let mut ata = vec![vec![0.0; n]; n];
+        let mut atb = vec![0.0; n];
+        let mut add = |idx: &[usize], value: f64, weight: f64| {
+            for &i in idx {
+                atb[i] += weight * value;
+                for &j in idx {
+                    ata[i][j] += weight;
+                }
+            }
+        };
+        for (before, cells) in [(true, &first), (false, &second)] {
+            for (id, read) in cells {
+                if let Some((value, weight)) = values(id, read, before) {
+                    add(&members(id, before), value, weight);
+                }
+            }
+        }
+        let all = members(
+            &CellId {
+                by: "",
+                of: String::new(),
+                grain: "all",
+                bucket: "all".into(),
+            },
+            false,
+        );
+        add(&all, headline_now, 1e6);
+        for (i, row) in ata.iter_mut().enumerate() {
+            row[i] += 1e-6;
+        }
+        solve(ata, atb)
+    };
+    let published = |_: &CellId, read: &Read, _: bool| {
+        read.value
+            .map(|v| (v, if read.perturbed { 1.0 / noise_var } else { 1e6 }))
+    };
+    let x = estimate(&published);
+    // The control: the same attack on exact values (no noise) shows what it recovers when
+    // nothing protects the cells.
+    let exact_second: BTreeMap<CellId, f64> = truth.clone();
+    let exact = |id: &CellId, read: &Read, before: bool| {
+        if before || read.value.is_none() {
+            return None;
+        }
+        exact_second.get(id).map(|v| (*v, 1.0))
+    };
+    let x_control = estimate(&exact);
+
+    // Targets: every withheld cell of the second publication; the small-number ones (1-7
+    // people) are what the bound is about.
+    let sum = |x: &[f64], id: &CellId| members(id, false).iter().map(|i| x[*i]).sum::<f64>();
+    let mut small = Vec::new();
+    let mut control = Vec::new();
+    let mut few_projects = Vec::new();
+    for (id, read) in &second {
+        if read.value.is_some() {
+            continue;
+        }
+        let t = truth.get(id).copied().unwrap_or(0.0);
+        if (1.0..=7.0).contains(&t) {
+            small.push((t, sum(&x, id)));
+            control.push((t, sum(&x_control, id)));
+        } else {
+            few_projects.push((t, sum(&x, id)));
+        }
+    }
+    assert!(
+        small.len() >= 20,
+        "too few withheld small cells to judge: {}",
+        small.len()
+    );
+    let mut values: Vec<f64> = small.iter().map(|(t, _)| *t).collect();
+    values.sort_by(f64::total_cmp);
+    let best = values[values.len() / 2];
+    let constant = mae(&small.iter().map(|(t, _)| (*t, best)).collect::<Vec<_>>());
+    // The attacker's best use of its estimates: raw, clamped to 1-7, or shrunk towards the best
+    // constant by the weight that suits it best (told the truth: stronger than any real attacker).
+    let mut attacks: Vec<(String, f64)> = vec![
+        ("least squares".into(), mae(&small)),
+        (
+            "clamped".into(),
+            mae(&small
+                .iter()
+                .map(|(t, e)| (*t, e.clamp(1.0, 7.0)))
+                .collect::<Vec<_>>()),
+        ),
+    ];
+    for w in 1..=9 {
+        let w = w as f64 / 10.0;
+        attacks.push((
+            format!("shrunk {w}"),
+            mae(&small
+                .iter()
+                .map(|(t, e)| (*t, (best + w * (e - best)).clamp(1.0, 7.0)))
+                .collect::<Vec<_>>()),
+        ));
+    }
+    let (name, strongest) = attacks
+        .iter()
+        .cloned()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap();
+    let ratio = strongest / constant;
+    eprintln!(
+        "attack suite ({backend:?}): {} public queries; {} withheld small cells: best constant {best} \
+         MAE {constant:.2}; strongest attack '{name}' MAE {strongest:.2}, ratio {ratio:.2}; the same \
+         attack without noise MAE {:.2}; {} other withheld cells (fewer than 3 projects): \
+         MAE {:.2} of mean value {:.1}",
+        public.queries,
+        small.len(),
+        mae(&control),
+        few_projects.len(),
+        mae(&few_projects),
+        few_projects.iter().map(|(t, _)| t).sum::<f64>() / few_projects.len().max(1) as f64,
+    );
+    assert!(ratio >= 0.8, "the attack beats a guess: {attacks:?}");
+}
