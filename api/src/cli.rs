@@ -97,7 +97,8 @@ pub struct ExportArgs {
 pub enum ImportWhat {
     /// Outcome records from a CSV file with the template's columns (`--template` prints it).
     Outcomes(ImportOutcomesArgs),
-    /// Grants from a funder's 360Giving JSON file; organisations matched by Org-ID.
+    /// Grants from a funder's 360Giving file (the JSON package, or the flattened form as CSV or
+    /// XLSX); organisations matched by Org-ID or by the identifier given.
     Grants(ImportGrantsArgs),
 }
 
@@ -119,8 +120,13 @@ pub struct ImportOutcomesArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportGrantsArgs {
-    /// The 360Giving JSON file ({"grants": [...]}).
+    /// The 360Giving file: JSON ({"grants": [...]}), or CSV or XLSX with the standard's column
+    /// titles (told by content, then by extension).
     pub file: std::path::PathBuf,
+    /// Who published the file (its Org-ID, other identifier, name or funder id): the funder of
+    /// grants that name none, or name one without an identifier that matches no funder.
+    #[arg(long)]
+    pub publisher: Option<String>,
     /// Check the file and report what would change, writing nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -658,29 +664,31 @@ async fn import_command(
             let bytes = read_file(&args.file)?;
             let mut bar: Option<progress::Progress> = None;
             let enabled = !args.no_progress;
-            let result = import::grants::import(
-                db,
-                &actor,
-                &bytes,
-                args.dry_run,
-                args.skip_invalid,
-                &mut |p| match &mut bar {
+            let form =
+                import::giving360::Form::of(args.file.extension().and_then(|e| e.to_str()), &bytes);
+            let options = import::grants::GrantImportOptions {
+                form,
+                dry_run: args.dry_run,
+                skip_invalid: args.skip_invalid,
+                publisher: args.publisher.as_deref(),
+            };
+            let result =
+                import::grants::import(db, &actor, &bytes, options, &mut |p| match &mut bar {
                     None => {
                         let mut b = progress::Progress::new("grants", p.total, enabled);
                         b.inc(p.done);
                         bar = Some(b);
                     }
                     Some(bar) => bar.inc(1),
-                },
-            )
-            .await;
+                })
+                .await;
             if let Some(bar) = bar {
                 bar.finish();
             }
             let rejected_line = |r: &import::giving360::Rejected| {
                 format!(
-                    "grant {} ({}): {}",
-                    r.index,
+                    "{} ({}): {}",
+                    r.position(),
                     r.identifier.as_deref().unwrap_or("no id"),
                     r.reason
                 )
@@ -698,7 +706,7 @@ async fn import_command(
                         rejected.iter().map(rejected_line),
                     ));
                 }
-                Err(GrantImportError::File(e)) => {
+                Err(e @ (GrantImportError::File(_) | GrantImportError::UnknownPublisher(_))) => {
                     return Err(CliError::Rejected(format!("{}: {e}", args.file.display())));
                 }
                 Err(GrantImportError::Write(e)) => return Err(e.into()),
@@ -719,9 +727,60 @@ async fn import_command(
                 summary.funders_created,
                 summary.rejected.len()
             )?;
+            write_grant_notes(out, &summary)?;
             for r in &summary.rejected {
                 writeln!(out, "  skipped {}", rejected_line(r))?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// Examples of ambiguous dates printed at most.
+const AMBIGUOUS_EXAMPLES: usize = 5;
+
+/// What an import read that its reader should know: funders found by name or given to the
+/// publisher, titles supplied, and dates read day first that could be read month first.
+fn write_grant_notes(
+    out: &mut impl Write,
+    summary: &import::grants::GrantImportSummary,
+) -> std::io::Result<()> {
+    if summary.funders_by_name > 0 {
+        writeln!(
+            out,
+            "  {} grants named their funder without an identifier: matched by name.",
+            summary.funders_by_name
+        )?;
+    }
+    if summary.by_publisher > 0 {
+        writeln!(
+            out,
+            "  {} grants given to the publisher (--publisher).",
+            summary.by_publisher
+        )?;
+    }
+    if summary.untitled > 0 {
+        writeln!(
+            out,
+            "  {} grants had no title: named 'Grant to <recipient>'.",
+            summary.untitled
+        )?;
+    }
+    if !summary.ambiguous.is_empty() {
+        writeln!(
+            out,
+            "  {} ambiguous dates (day and month both 12 or less) read day first, e.g.:",
+            summary.ambiguous.len()
+        )?;
+        for a in summary.ambiguous.iter().take(AMBIGUOUS_EXAMPLES) {
+            let at = a
+                .row
+                .map_or(format!("grant {}", a.index), |row| format!("row {row}"));
+            writeln!(
+                out,
+                "    {at} ({}): {} '{}' read as {}",
+                a.identifier, a.date.field, a.date.text, a.date.read_as
+            )?;
         }
     }
     Ok(())

@@ -1,11 +1,10 @@
 //! Outcome CSV files: read, checked row by row (problems name the file's lines), then written
 //! as one `recordOutcomes` batch, all or nothing.
 
-use super::Progress;
+use super::{Progress, dates};
 use crate::write::outcomes::{RecordInput, RecordSummary, write_batch};
 use crate::write::{Actor, Problem, WriteError, check};
 use b2h_entity::enums::{DataSource, EvidenceStrength};
-use chrono::NaiveDate;
 use sea_orm::DatabaseConnection;
 
 /// The file's columns, in the template's order.
@@ -164,14 +163,15 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, WriteError> {
                 .and_then(|i| record.get(i))
                 .filter(|v| !v.is_empty())
         };
+        // Excel saves dates the way the sheet shows them: UK files carry DD/MM/YYYY.
         let date = |problems: &mut Vec<Problem>, name: &str| {
-            get(name).and_then(|text| match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-                Ok(d) => Some(d),
-                Err(_) => {
+            get(name).and_then(|text| match dates::read_day(text) {
+                Some(read) => Some(read.date),
+                None => {
                     problems.push(located(
                         line,
                         name,
-                        format!("'{text}' is not a date (YYYY-MM-DD)"),
+                        format!("'{text}' is not a date (YYYY-MM-DD or DD/MM/YYYY)"),
                     ));
                     None
                 }

@@ -56,7 +56,7 @@ both_backends!(
             &format!(
                 "{header}\n\
              GEH-B2H-01,patients_supported,2024-07-01,2024-07-31,12,,,,survey,strong,\n\
-             GEH-B2H-01,patients_supported,2024-08-01,31/08/2024,12,,,,survey,strong,\n\
+             GEH-B2H-01,patients_supported,2024-08-01,31/02/2024,12,,,,survey,strong,\n\
              NOPE-B2H-01,patients_supported,2024-07-01,2024-07-31,12,,,,survey,strong,\n\
              GEH-B2H-01,wellbeing_improved_pct,2024-07-01,2024-07-31,104,,,,survey,strong,\n\
              GEH-B2H-01,volunteers_supported,2024-07-01,2024-07-31,4,,,,guesswork,strong,\n"
