@@ -70,14 +70,18 @@ pub enum Command {
     },
     /// Write a Parquet snapshot of the database for evaluators (record-level, not
     /// disclosure-controlled): OUT/snapshots/<id>/ with manifest.json and README.md, then OUT/latest.
+    /// `b2h export grants --format 360giving` writes the grants as a 360Giving package instead.
     Export(ExportArgs),
 }
 
 #[derive(Debug, Args)]
+#[command(subcommand_negates_reqs = true)]
 pub struct ExportArgs {
+    #[command(subcommand)]
+    pub what: Option<ExportWhat>,
     /// Folder the snapshots go to (created if missing).
-    #[arg(long, env = "B2H_EXPORT_OUT")]
-    pub out: String,
+    #[arg(long, env = "B2H_EXPORT_OUT", required = true)]
+    pub out: Option<String>,
     /// Run as a worker: take a snapshot now and then every interval (90s, 30m, 1h, 1d) until
     /// stopped (Ctrl-C or SIGTERM); failed exports are retried sooner, backing off.
     #[arg(long, env = "B2H_EXPORT_EVERY", value_parser = exporter::parse_interval)]
@@ -91,6 +95,34 @@ pub struct ExportArgs {
     /// Print each table's SELECT as JSON lines and exit (benchmarks give them to other exporters).
     #[arg(long, hide = true)]
     pub print_queries: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportWhat {
+    /// The grants (not archived) as a 360Giving 1.4 JSON package, which `b2h import grants`
+    /// reads back to the same rows.
+    Grants(ExportGrantsArgs),
+}
+
+/// File formats grants are exported in.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GrantFormat {
+    /// The 360Giving Data Standard's JSON package ({"grants": [...]}).
+    #[value(name = "360giving")]
+    Giving360,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportGrantsArgs {
+    /// The format to write.
+    #[arg(long, value_enum)]
+    pub format: GrantFormat,
+    /// The file to write (replaced whole, never left half-written); standard output without it.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+    /// The publisher the package names.
+    #[arg(long, default_value = "Back to Health")]
+    pub publisher_name: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -315,6 +347,10 @@ pub enum CliError {
     Rejected(String),
     #[error(transparent)]
     Write(#[from] WriteError),
+    #[error("cannot export the grants: {0}")]
+    Grants(#[from] crate::export360::Export360Error),
+    #[error("b2h export needs --out DIR (or B2H_EXPORT_OUT), or a subcommand such as `grants`")]
+    NoExportOut,
 }
 
 /// Runs a parsed command, writing its report to `out`.
@@ -424,6 +460,9 @@ async fn export_command(
     if pending > 0 {
         return Err(CliError::SchemaBehind { pending });
     }
+    if let Some(ExportWhat::Grants(grants)) = &args.what {
+        return export_grants(grants, db, out).await;
+    }
     if args.print_queries {
         let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
         for (table, sql, partition) in b2h_export::queries(postgres) {
@@ -433,7 +472,8 @@ async fn export_command(
         }
         return Ok(());
     }
-    let destination: b2h_export::Destination = args.out.parse()?;
+    let destination: b2h_export::Destination =
+        args.out.as_deref().ok_or(CliError::NoExportOut)?.parse()?;
     let options = exporter::options(args.keep.map(|k| k as usize), args.no_progress);
     if let Some(every) = args.every {
         exporter::run_worker(db, &destination, every, &options, server::shutdown_signal()).await;
@@ -450,6 +490,41 @@ async fn export_command(
         m.tables.len(),
         thousands(m.total_bytes()),
     )?;
+    Ok(())
+}
+
+/// Writes the grants as a 360Giving package to a file (by rename, so never half-written) or to
+/// standard output.
+async fn export_grants(
+    args: &ExportGrantsArgs,
+    db: &DatabaseConnection,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let GrantFormat::Giving360 = args.format;
+    let info = crate::export360::PackageInfo {
+        publisher_name: args.publisher_name.clone(),
+        issued: chrono::Utc::now().date_naive(),
+    };
+    let package = crate::export360::package(db, &info).await?;
+    let grants = package["grants"].as_array().map_or(0, Vec::len);
+    let mut text = serde_json::to_string_pretty(&package).map_err(std::io::Error::other)?;
+    text.push('\n');
+    match &args.out {
+        None => out.write_all(text.as_bytes())?,
+        Some(path) => {
+            let mut hidden = path.as_os_str().to_owned();
+            hidden.push(".partial");
+            let hidden = std::path::PathBuf::from(hidden);
+            std::fs::write(&hidden, &text)?;
+            std::fs::rename(&hidden, path)?;
+            writeln!(
+                out,
+                "Exported {grants} grants to {} (360Giving {}).",
+                path.display(),
+                crate::export360::STANDARD_VERSION
+            )?;
+        }
+    }
     Ok(())
 }
 

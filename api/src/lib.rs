@@ -7,6 +7,7 @@ pub mod apikey;
 pub mod cli;
 pub mod db;
 pub mod digest;
+pub mod export360;
 pub mod exporter;
 pub mod exports;
 pub mod graphql;
