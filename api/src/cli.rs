@@ -70,14 +70,18 @@ pub enum Command {
     },
     /// Write a Parquet snapshot of the database for evaluators (record-level, not
     /// disclosure-controlled): OUT/snapshots/<id>/ with manifest.json and README.md, then OUT/latest.
+    /// `b2h export grants --format 360giving` writes the grants as a 360Giving package instead.
     Export(ExportArgs),
 }
 
 #[derive(Debug, Args)]
+#[command(subcommand_negates_reqs = true)]
 pub struct ExportArgs {
+    #[command(subcommand)]
+    pub what: Option<ExportWhat>,
     /// Folder the snapshots go to (created if missing).
-    #[arg(long, env = "B2H_EXPORT_OUT")]
-    pub out: String,
+    #[arg(long, env = "B2H_EXPORT_OUT", required = true)]
+    pub out: Option<String>,
     /// Run as a worker: take a snapshot now and then every interval (90s, 30m, 1h, 1d) until
     /// stopped (Ctrl-C or SIGTERM); failed exports are retried sooner, backing off.
     #[arg(long, env = "B2H_EXPORT_EVERY", value_parser = exporter::parse_interval)]
@@ -94,10 +98,39 @@ pub struct ExportArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ExportWhat {
+    /// The grants (not archived) as a 360Giving 1.4 JSON package, which `b2h import grants`
+    /// reads back to the same rows.
+    Grants(ExportGrantsArgs),
+}
+
+/// File formats grants are exported in.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GrantFormat {
+    /// The 360Giving Data Standard's JSON package ({"grants": [...]}).
+    #[value(name = "360giving")]
+    Giving360,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportGrantsArgs {
+    /// The format to write.
+    #[arg(long, value_enum)]
+    pub format: GrantFormat,
+    /// The file to write (replaced whole, never left half-written); standard output without it.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+    /// The publisher the package names.
+    #[arg(long, default_value = "Back to Health")]
+    pub publisher_name: String,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ImportWhat {
     /// Outcome records from a CSV file with the template's columns (`--template` prints it).
     Outcomes(ImportOutcomesArgs),
-    /// Grants from a funder's 360Giving JSON file; organisations matched by Org-ID.
+    /// Grants from a funder's 360Giving file (the JSON package, or the flattened form as CSV or
+    /// XLSX); organisations matched by Org-ID or by the identifier given.
     Grants(ImportGrantsArgs),
 }
 
@@ -119,8 +152,13 @@ pub struct ImportOutcomesArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportGrantsArgs {
-    /// The 360Giving JSON file ({"grants": [...]}).
+    /// The 360Giving file: JSON ({"grants": [...]}), or CSV or XLSX with the standard's column
+    /// titles (told by content, then by extension).
     pub file: std::path::PathBuf,
+    /// Who published the file (its Org-ID, other identifier, name or funder id): the funder of
+    /// grants that name none, or name one without an identifier that matches no funder.
+    #[arg(long)]
+    pub publisher: Option<String>,
     /// Check the file and report what would change, writing nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -314,6 +352,10 @@ pub enum CliError {
     Rejected(String),
     #[error(transparent)]
     Write(#[from] WriteError),
+    #[error("cannot export the grants: {0}")]
+    Grants(#[from] crate::export360::Export360Error),
+    #[error("b2h export needs --out DIR (or B2H_EXPORT_OUT), or a subcommand such as `grants`")]
+    NoExportOut,
 }
 
 /// Runs a parsed command, writing its report to `out`.
@@ -423,6 +465,9 @@ async fn export_command(
     if pending > 0 {
         return Err(CliError::SchemaBehind { pending });
     }
+    if let Some(ExportWhat::Grants(grants)) = &args.what {
+        return export_grants(grants, db, out).await;
+    }
     if args.print_queries {
         let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
         for (table, sql, partition) in b2h_export::queries(postgres) {
@@ -432,7 +477,8 @@ async fn export_command(
         }
         return Ok(());
     }
-    let destination: b2h_export::Destination = args.out.parse()?;
+    let destination: b2h_export::Destination =
+        args.out.as_deref().ok_or(CliError::NoExportOut)?.parse()?;
     let options = exporter::options(args.keep.map(|k| k as usize), args.no_progress);
     if let Some(every) = args.every {
         exporter::run_worker(db, &destination, every, &options, server::shutdown_signal()).await;
@@ -449,6 +495,41 @@ async fn export_command(
         m.tables.len(),
         thousands(m.total_bytes()),
     )?;
+    Ok(())
+}
+
+/// Writes the grants as a 360Giving package to a file (by rename, so never half-written) or to
+/// standard output.
+async fn export_grants(
+    args: &ExportGrantsArgs,
+    db: &DatabaseConnection,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let GrantFormat::Giving360 = args.format;
+    let info = crate::export360::PackageInfo {
+        publisher_name: args.publisher_name.clone(),
+        issued: chrono::Utc::now().date_naive(),
+    };
+    let package = crate::export360::package(db, &info).await?;
+    let grants = package["grants"].as_array().map_or(0, Vec::len);
+    let mut text = serde_json::to_string_pretty(&package).map_err(std::io::Error::other)?;
+    text.push('\n');
+    match &args.out {
+        None => out.write_all(text.as_bytes())?,
+        Some(path) => {
+            let mut hidden = path.as_os_str().to_owned();
+            hidden.push(".partial");
+            let hidden = std::path::PathBuf::from(hidden);
+            std::fs::write(&hidden, &text)?;
+            std::fs::rename(&hidden, path)?;
+            writeln!(
+                out,
+                "Exported {grants} grants to {} (360Giving {}).",
+                path.display(),
+                crate::export360::STANDARD_VERSION
+            )?;
+        }
+    }
     Ok(())
 }
 
@@ -664,29 +745,31 @@ async fn import_command(
             let bytes = read_file(&args.file)?;
             let mut bar: Option<progress::Progress> = None;
             let enabled = !args.no_progress;
-            let result = import::grants::import(
-                db,
-                &actor,
-                &bytes,
-                args.dry_run,
-                args.skip_invalid,
-                &mut |p| match &mut bar {
+            let form =
+                import::giving360::Form::of(args.file.extension().and_then(|e| e.to_str()), &bytes);
+            let options = import::grants::GrantImportOptions {
+                form,
+                dry_run: args.dry_run,
+                skip_invalid: args.skip_invalid,
+                publisher: args.publisher.as_deref(),
+            };
+            let result =
+                import::grants::import(db, &actor, &bytes, options, &mut |p| match &mut bar {
                     None => {
                         let mut b = progress::Progress::new("grants", p.total, enabled);
                         b.inc(p.done);
                         bar = Some(b);
                     }
                     Some(bar) => bar.inc(1),
-                },
-            )
-            .await;
+                })
+                .await;
             if let Some(bar) = bar {
                 bar.finish();
             }
             let rejected_line = |r: &import::giving360::Rejected| {
                 format!(
-                    "grant {} ({}): {}",
-                    r.index,
+                    "{} ({}): {}",
+                    r.position(),
                     r.identifier.as_deref().unwrap_or("no id"),
                     r.reason
                 )
@@ -704,7 +787,7 @@ async fn import_command(
                         rejected.iter().map(rejected_line),
                     ));
                 }
-                Err(GrantImportError::File(e)) => {
+                Err(e @ (GrantImportError::File(_) | GrantImportError::UnknownPublisher(_))) => {
                     return Err(CliError::Rejected(format!("{}: {e}", args.file.display())));
                 }
                 Err(GrantImportError::Write(e)) => return Err(e.into()),
@@ -725,9 +808,60 @@ async fn import_command(
                 summary.funders_created,
                 summary.rejected.len()
             )?;
+            write_grant_notes(out, &summary)?;
             for r in &summary.rejected {
                 writeln!(out, "  skipped {}", rejected_line(r))?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// Examples of ambiguous dates printed at most.
+const AMBIGUOUS_EXAMPLES: usize = 5;
+
+/// What an import read that its reader should know: funders found by name or given to the
+/// publisher, titles supplied, and dates read day first that could be read month first.
+fn write_grant_notes(
+    out: &mut impl Write,
+    summary: &import::grants::GrantImportSummary,
+) -> std::io::Result<()> {
+    if summary.funders_by_name > 0 {
+        writeln!(
+            out,
+            "  {} grants named their funder without an identifier: matched by name.",
+            summary.funders_by_name
+        )?;
+    }
+    if summary.by_publisher > 0 {
+        writeln!(
+            out,
+            "  {} grants given to the publisher (--publisher).",
+            summary.by_publisher
+        )?;
+    }
+    if summary.untitled > 0 {
+        writeln!(
+            out,
+            "  {} grants had no title: named 'Grant to <recipient>'.",
+            summary.untitled
+        )?;
+    }
+    if !summary.ambiguous.is_empty() {
+        writeln!(
+            out,
+            "  {} ambiguous dates (day and month both 12 or less) read day first, e.g.:",
+            summary.ambiguous.len()
+        )?;
+        for a in summary.ambiguous.iter().take(AMBIGUOUS_EXAMPLES) {
+            let at = a
+                .row
+                .map_or(format!("grant {}", a.index), |row| format!("row {row}"));
+            writeln!(
+                out,
+                "    {at} ({}): {} '{}' read as {}",
+                a.identifier, a.date.field, a.date.text, a.date.read_as
+            )?;
         }
     }
     Ok(())

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod dates;
 pub mod db;
 pub mod digest;
+pub mod export360;
 pub mod exporter;
 pub mod exports;
 pub mod graphql;

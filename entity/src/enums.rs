@@ -182,3 +182,13 @@ text_enum!(
         Failed = "failed",
     }
 );
+
+text_enum!(
+    /// How much of a date its source gave: a whole date, only a month (`08/2013`) or only a year.
+    /// A month- or year-only date is stored as a day (the first, or the last for an end date).
+    DatePrecision {
+        Day = "day",
+        Month = "month",
+        Year = "year",
+    }
+);

@@ -10,6 +10,9 @@ pub struct Model {
     pub name: String,
     /// Org-ID identifier, unique when present.
     pub org_id: Option<String>,
+    /// An identifier the source gave that is not an Org-ID (`360G-dulverton`, `E08000009`),
+    /// kept as given.
+    pub other_identifier: Option<String>,
     pub website: Option<String>,
     pub organisation_id: Option<Uuid>,
     pub created_at: DateTimeUtc,

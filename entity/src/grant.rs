@@ -1,5 +1,6 @@
 //! A 360Giving-compatible grant (table `grant_award`: `grant` is an SQL keyword).
 
+use crate::enums::DatePrecision;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
@@ -20,6 +21,12 @@ pub struct Model {
     pub award_date: Date,
     pub planned_start_date: Option<Date>,
     pub planned_end_date: Option<Date>,
+    /// How precisely the source gave `award_date` (a month-only date is its first day).
+    pub award_date_precision: DatePrecision,
+    /// How precisely the source gave `planned_start_date` (month or year: its first day).
+    pub planned_start_date_precision: DatePrecision,
+    /// How precisely the source gave `planned_end_date` (month or year: its last day).
+    pub planned_end_date_precision: DatePrecision,
     pub grant_programme: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -12,6 +12,9 @@ pub struct Model {
     pub kind: OrganisationKind,
     /// Org-ID identifier (`GB-NHS-RLT`, `GB-CHC-…`, `GB-COH-…`), unique when present.
     pub org_id: Option<String>,
+    /// An identifier the source gave that is not an Org-ID (`360G-dulverton`, `E08000009`),
+    /// kept as given.
+    pub other_identifier: Option<String>,
     pub ods_code: Option<String>,
     pub charity_number: Option<String>,
     pub company_number: Option<String>,

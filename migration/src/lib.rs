@@ -18,6 +18,7 @@ mod m20261123_000006_access_audit_exports;
 mod m20261123_000007_sort_keys;
 mod m20261124_000008_progress_rollup;
 mod m20261124_000009_impact_rollup;
+mod m20261201_000010_grant_file_details;
 mod m20261201_000011_disclosure_keys;
 
 pub use m20261124_000008_progress_rollup::rebuild_progress_rollup;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_sort_keys::Migration),
             Box::new(m20261124_000008_progress_rollup::Migration),
             Box::new(m20261124_000009_impact_rollup::Migration),
+            Box::new(m20261201_000010_grant_file_details::Migration),
             Box::new(m20261201_000011_disclosure_keys::Migration),
         ]
     }

@@ -648,6 +648,7 @@ impl Mutation {
             planned_start_date: Some(input.planned_start_date.map(|d| d.0)),
             planned_end_date: Some(input.planned_end_date.map(|d| d.0)),
             grant_programme: Some(input.grant_programme),
+            ..GrantFields::default()
         };
         let db = ctx.data::<DatabaseConnection>()?;
         entities::create::<grant::Entity>(db, &actor(ctx), fields)
@@ -671,6 +672,7 @@ impl Mutation {
             planned_start_date: change(input.planned_start_date, |d| d.0),
             planned_end_date: change(input.planned_end_date, |d| d.0),
             grant_programme: change(input.grant_programme, |v| v),
+            ..GrantFields::default()
         };
         let db = ctx.data::<DatabaseConnection>()?;
         entities::update::<grant::Entity>(db, &actor(ctx), id, input.version, fields)

@@ -1,5 +1,6 @@
 //! Files partners and funders send: outcome CSVs and 360Giving grant files.
 
+pub mod dates;
 pub mod giving360;
 pub mod grants;
 pub mod outcomes;

@@ -1,7 +1,7 @@
 //! Outcome CSV files: read, checked row by row (problems name the file's lines), then written
 //! as one `recordOutcomes` batch, all or nothing.
 
-use super::Progress;
+use super::{Progress, dates};
 use crate::write::outcomes::{RecordInput, RecordSummary, write_batch};
 use crate::write::{Actor, Problem, WriteError, check};
 use b2h_entity::enums::{DataSource, EvidenceStrength};
@@ -173,14 +173,15 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, WriteError> {
                 .and_then(|i| record.get(i))
                 .filter(|v| !v.is_empty())
         };
+        // Excel saves dates the way the sheet shows them: UK files carry DD/MM/YYYY.
         let date = |problems: &mut Vec<Problem>, name: &str| {
-            get(name).and_then(|text| match crate::dates::iso_date(text) {
-                Some(d) => Some(d),
+            get(name).and_then(|text| match dates::read_day(text) {
+                Some(read) => Some(read.date),
                 None => {
                     problems.push(located(
                         line,
                         name,
-                        format!("'{text}' is not a date (YYYY-MM-DD)"),
+                        format!("'{text}' is not a date (YYYY-MM-DD or DD/MM/YYYY)"),
                     ));
                     None
                 }

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::access::{ADMIN_ONLY, WRITE_FORBIDDEN, WriteAccess, writes_as};
 use b2h_entity::enums::{
-    OrganisationKind, PartnerRole, PathwayStage, ProjectSetting, ProjectStatus,
+    DatePrecision, OrganisationKind, PartnerRole, PathwayStage, ProjectSetting, ProjectStatus,
 };
 use b2h_entity::{
     campaign, funder, grant, grant_allocation, nation, organisation, project, project_partner,
@@ -775,6 +775,10 @@ pub struct GrantFields {
     pub planned_start_date: Option<Option<NaiveDate>>,
     pub planned_end_date: Option<Option<NaiveDate>>,
     pub grant_programme: Option<Option<String>>,
+    /// How precisely each date was given (files); a date changed without one is a whole day.
+    pub award_date_precision: Option<DatePrecision>,
+    pub planned_start_date_precision: Option<DatePrecision>,
+    pub planned_end_date_precision: Option<DatePrecision>,
 }
 
 /// Checks an ISO 4217 code's form; returns it in upper case.
@@ -862,6 +866,22 @@ async fn grant_row(
         f.recipient_organisation_id,
     );
     patch(&mut row.amount_awarded, f.amount_awarded);
+    let day = |given: Option<DatePrecision>| Some(given.unwrap_or(DatePrecision::Day));
+    if f.award_date.is_some() {
+        patch(&mut row.award_date_precision, day(f.award_date_precision));
+    }
+    if f.planned_start_date.is_some() {
+        patch(
+            &mut row.planned_start_date_precision,
+            day(f.planned_start_date_precision),
+        );
+    }
+    if f.planned_end_date.is_some() {
+        patch(
+            &mut row.planned_end_date_precision,
+            day(f.planned_end_date_precision),
+        );
+    }
     patch(&mut row.award_date, f.award_date);
     patch(&mut row.planned_start_date, f.planned_start_date);
     patch(&mut row.planned_end_date, f.planned_end_date);
@@ -1091,6 +1111,7 @@ impl AdminEdited for organisation::Entity {
             name: String::new(),
             kind: OrganisationKind::Other,
             org_id: None,
+            other_identifier: None,
             ods_code: None,
             charity_number: None,
             company_number: None,
@@ -1122,6 +1143,7 @@ impl AdminEdited for funder::Entity {
             id,
             name: String::new(),
             org_id: None,
+            other_identifier: None,
             website: None,
             organisation_id: None,
             created_at: at,
@@ -1157,6 +1179,9 @@ impl AdminEdited for grant::Entity {
             award_date: at.date_naive(),
             planned_start_date: None,
             planned_end_date: None,
+            award_date_precision: DatePrecision::Day,
+            planned_start_date_precision: DatePrecision::Day,
+            planned_end_date_precision: DatePrecision::Day,
             grant_programme: None,
             created_at: at,
             updated_at: at,

@@ -132,3 +132,12 @@ pub enum EvidenceStrength {
     Moderate,
     Strong,
 }
+
+/// How much of a date its source gave (360Giving files may give only a month or a year).
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "domain::DatePrecision")]
+pub enum DatePrecision {
+    Day,
+    Month,
+    Year,
+}

@@ -34,6 +34,12 @@ impl Funder {
         self.0.org_id.as_deref()
     }
 
+    /// An identifier the source gave that is not an Org-ID (such as `360G-…` or a bare
+    /// registry code), kept as given; `orgId` holds the Org-ID when there is one.
+    async fn other_identifier(&self) -> Option<&str> {
+        self.0.other_identifier.as_deref()
+    }
+
     /// Website address.
     async fn website(&self) -> Option<&str> {
         self.0.website.as_deref()

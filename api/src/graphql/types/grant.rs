@@ -1,5 +1,6 @@
 //! 360Giving-compatible grants and their allocations to projects.
 
+use super::enums::DatePrecision;
 use super::funder::Funder;
 use super::id_of;
 use super::organisation::Organisation;
@@ -64,6 +65,22 @@ impl Grant {
     /// Planned last day of the funded work.
     async fn planned_end_date(&self) -> Option<Date> {
         self.0.planned_end_date.map(Date)
+    }
+
+    /// How precisely the source gave `awardDate`: `MONTH` or `YEAR` when only that was given
+    /// (the date is then the first day of it).
+    async fn award_date_precision(&self) -> DatePrecision {
+        self.0.award_date_precision.into()
+    }
+
+    /// How precisely the source gave `plannedStartDate` (`MONTH`, `YEAR`: its first day).
+    async fn planned_start_date_precision(&self) -> DatePrecision {
+        self.0.planned_start_date_precision.into()
+    }
+
+    /// How precisely the source gave `plannedEndDate` (`MONTH`, `YEAR`: its last day).
+    async fn planned_end_date_precision(&self) -> DatePrecision {
+        self.0.planned_end_date_precision.into()
     }
 
     /// The funder's grant programme.

@@ -43,6 +43,12 @@ impl Organisation {
         self.0.org_id.as_deref()
     }
 
+    /// An identifier the source gave that is not an Org-ID (such as `360G-…` or a bare
+    /// registry code), kept as given; `orgId` holds the Org-ID when there is one.
+    async fn other_identifier(&self) -> Option<&str> {
+        self.0.other_identifier.as_deref()
+    }
+
     /// NHS ODS code, for NHS bodies.
     async fn ods_code(&self) -> Option<&str> {
         self.0.ods_code.as_deref()
