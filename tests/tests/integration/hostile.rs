@@ -139,6 +139,16 @@ fn attacks(partner: &str, admin: &str, project: &str) -> Vec<Attack> {
                 "{{ impact(filter: {{project: {}}}) {{ figures {{ value }} }} }}",
                 nested_not(60)
             )),
+            // The public may not filter figures by project at all (disclosure control).
+            &["FORBIDDEN"],
+        ),
+        as_key(
+            "60 nested not in impact's project filter, as an admin",
+            admin,
+            post(format!(
+                "{{ impact(filter: {{project: {}}}) {{ figures {{ value }} }} }}",
+                nested_not(60)
+            )),
             BAD,
         ),
         anyone(
