@@ -155,6 +155,16 @@ pub struct Run {
 }
 
 impl Run {
+    /// The first line it printed, trimmed (the secret `apikey create` prints, say).
+    pub fn first_line(&self) -> String {
+        self.stdout
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    }
+
     /// Panics with the output unless the command succeeded.
     pub fn ok(self) -> Self {
         assert!(

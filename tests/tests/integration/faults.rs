@@ -105,12 +105,7 @@ async fn a_postgres_restart_under_load_loses_no_request() {
         None,
     )
     .ok()
-    .stdout
-    .lines()
-    .next()
-    .unwrap()
-    .trim()
-    .to_owned();
+    .first_line();
     let mut served = Served::start(&url, &["--request-timeout", "10", "--rate-limit", "0"]).await;
     let base = served.base.clone();
     let client = b2h_tests::http_client();

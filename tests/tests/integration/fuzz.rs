@@ -21,12 +21,7 @@ both_backends!(
         let admin = db
             .b2h(&["apikey", "create", "--name", "fuzz", "--role", "admin"])
             .ok()
-            .stdout
-            .lines()
-            .next()
-            .unwrap()
-            .trim()
-            .to_owned();
+            .first_line();
         let mut served = Served::start(db.url(), &["--rate-limit", "0"]).await;
         let hooks = Path::new(env!("CARGO_MANIFEST_DIR")).join("interop");
         let url = format!("{}/graphql", served.base);

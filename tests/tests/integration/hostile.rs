@@ -367,14 +367,7 @@ both_backends!(
         let key = |args: &[&str]| {
             let mut all = vec!["apikey", "create", "--name", "hostile"];
             all.extend_from_slice(args);
-            db.b2h(&all)
-                .ok()
-                .stdout
-                .lines()
-                .next()
-                .unwrap()
-                .trim()
-                .to_owned()
+            db.b2h(&all).ok().first_line()
         };
         let partner = key(&["--role", "partner", "--organisation", &lead]);
         let admin = key(&["--role", "admin"]);
