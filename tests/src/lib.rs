@@ -541,6 +541,30 @@ impl TestApp {
         (status, body)
     }
 
+    /// POSTs a GraphQL multipart request uploading `file` as `variables.file` (with the key,
+    /// if any) and returns the status and the JSON body.
+    pub async fn upload(&self, query: &str, variables: JsonValue, file: &[u8]) -> (u16, JsonValue) {
+        let (content_type, body) = multipart_upload(query, variables, file);
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(key) = &self.key {
+            request = request.bearer_auth(key);
+        }
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST /graphql failed: {e}"));
+        let status = response.status().as_u16();
+        let body = response
+            .json::<JsonValue>()
+            .await
+            .unwrap_or_else(|e| panic!("not JSON: {e}"));
+        (status, body)
+    }
+
     /// The `data` of a query that must succeed.
     pub async fn data(&self, query: &str, variables: JsonValue) -> JsonValue {
         let (status, body) = self.graphql(query, variables).await;

@@ -163,28 +163,7 @@ both_backends!(
 
 /// POSTs a GraphQL multipart request (the upload specification) with one file.
 async fn upload(app: &TestApp, query: &str, variables: Value, file: &str) -> (u16, Value) {
-    let boundary = "b2hboundary7MA4YWxkTrZu0gW";
-    let operations = json!({"query": query, "variables": variables}).to_string();
-    let body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{operations}\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{{\"0\": [\"variables.file\"]}}\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"0\"; filename=\"outcomes.csv\"\r\nContent-Type: text/csv\r\n\r\n{file}\r\n\
-         --{boundary}--\r\n"
-    );
-    let mut request = app
-        .client
-        .post(format!("{}/graphql", app.base))
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body);
-    if let Some(key) = &app.key {
-        request = request.bearer_auth(key);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
+    app.upload(query, variables, file.as_bytes()).await
 }
 
 with_demo_app!(

@@ -2,26 +2,15 @@
 //! it: CSV line endings, ids in any case, strict ISO dates, the upload limit as a coded JSON
 //! error and the rows per file the README promises.
 
-use b2h_tests::{TestApp, multipart_upload, with_demo_app};
+use b2h_tests::{TestApp, with_demo_app};
 use serde_json::{Value, json};
 
 const IMPORT: &str = "mutation($file: Upload!, $dryRun: Boolean) { importOutcomes(file: $file, dryRun: $dryRun) { created dryRun } }";
 const HEADER: &str = "project_reference,measure_code,period_start,period_end,value,sample_size,baseline,target,data_source,evidence_strength,note";
 
 async fn upload(app: &TestApp, file: &[u8]) -> (u16, Value) {
-    let (content_type, body) =
-        multipart_upload(IMPORT, json!({"file": null, "dryRun": true}), file);
-    let mut request = app
-        .client
-        .post(format!("{}/graphql", app.base))
-        .header("content-type", content_type)
-        .body(body);
-    if let Some(key) = &app.key {
-        request = request.bearer_auth(key);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
+    app.upload(IMPORT, json!({"file": null, "dryRun": true}), file)
+        .await
 }
 
 /// Creates projects `OWN-B2H-01`… running since 2000 (so that any past period fits), as an
@@ -94,7 +83,7 @@ with_demo_app!(
             row("2011-03", "-5"),
             row("2011-04", "4"),
         ];
-        let dir = std::env::temp_dir().join(format!("b2h-lines-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("b2h-lines-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
         for (name, ending) in [("LF", "\n"), ("CRLF", "\r\n"), ("CR", "\r")] {
             let file = format!("{}{ending}", lines.join(ending));
