@@ -2,11 +2,14 @@
 //! upload (`importOutcomes`) is not, so each has its own bound. Over either, the answer is a
 //! 413 with a GraphQL error that carries a code, like every other refusal.
 
+use std::time::Duration;
+
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 
 /// The two bounds, in bytes.
 #[derive(Clone, Copy, Debug)]
@@ -53,6 +56,13 @@ fn size(bytes: usize) -> String {
     }
 }
 
+/// How much of a refused body is still read and thrown away, and for how long, so that a client
+/// that sends its whole body before reading (most do) reads the 413 instead of a reset
+/// connection: closing a socket with unread data makes the kernel reset it, and the reset can
+/// overtake the answer. Past either bound the connection is dropped.
+const DRAIN_BYTES: usize = 64 * 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(10);
+
 /// Refuses a body over its bound: from the declared length before reading anything, or as soon
 /// as a body without one (chunked) passes the bound while it is read.
 pub async fn limit_body(
@@ -66,13 +76,45 @@ pub async fn limit_body(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    let (parts, body) = request.into_parts();
+    let mut stream = body.into_data_stream();
     if declared.is_some_and(|n| n > limit as u64) {
+        drain(stream);
         return limits.refusal();
     }
-    let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
-        return limits.refusal();
-    };
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            // The client went away or sent a malformed body; there is no one to tell.
+            return (
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read",
+            )
+                .into_response();
+        };
+        if bytes.len() + chunk.len() > limit {
+            drain(stream);
+            return limits.refusal();
+        }
+        bytes.extend_from_slice(&chunk);
+    }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+/// Reads what is left of a refused body in the background, within `DRAIN_BYTES` and
+/// `DRAIN_TIME`, while the refusal is written.
+fn drain(mut stream: axum::body::BodyDataStream) {
+    tokio::spawn(async move {
+        let read = async {
+            let mut read = 0usize;
+            while let Some(Ok(chunk)) = stream.next().await {
+                read += chunk.len();
+                if read > DRAIN_BYTES {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(DRAIN_TIME, read).await;
+    });
 }
