@@ -174,16 +174,28 @@ impl RecordAccess {
 
 impl RecordAccess {
     /// Whether the caller sees a figure cell exact rather than as published: full record access
-    /// always; a partner or a funder when every project whose records make the cell is one whose
-    /// records it may read; the public never. The one rule for every aggregate.
-    pub fn sees_exact(self, cell_projects: &[Uuid], readable: &HashSet<Uuid>) -> bool {
+    /// always; a partner or a funder when the cell has records and every project whose records
+    /// make it (`all`) is one whose records it may read (`readable` of them); the public never.
+    /// The one rule for every aggregate.
+    pub fn sees_exact(self, readable: usize, all: usize) -> bool {
         match self {
             RecordAccess::All => true,
             RecordAccess::None => false,
             RecordAccess::OwnProjects(_) | RecordAccess::FundedProjects(_) => {
-                !cell_projects.is_empty() && cell_projects.iter().all(|p| readable.contains(p))
+                all > 0 && readable == all
             }
         }
+    }
+
+    /// The condition on `project` rows whose records this access reads; `None` for all.
+    pub fn project_condition(self) -> Option<Condition> {
+        let projects = match self {
+            RecordAccess::All => return None,
+            RecordAccess::OwnProjects(organisation) => own_projects(organisation),
+            RecordAccess::FundedProjects(funder) => funded_projects(funder),
+            RecordAccess::None => return Some(Condition::all().add(Expr::cust("1 = 0"))),
+        };
+        Some(Condition::all().add(Expr::cust("\"project\".\"id\"").in_subquery(projects)))
     }
 
     /// The projects whose records this access reads (empty for all and for none: see

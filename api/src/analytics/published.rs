@@ -613,6 +613,19 @@ impl ShownProgress {
     }
 }
 
+impl ShownProgress {
+    /// The headline (people supported and by beneficiary group) from live figures, for key
+    /// holders: it is exact for everyone, and keys read live.
+    pub fn live_headline(&mut self, live: &Progress) {
+        self.supported = live.supported;
+        self.by_beneficiary = live
+            .by_beneficiary
+            .iter()
+            .map(|(b, v)| (*b, Shown::exact(*v as f64)))
+            .collect();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

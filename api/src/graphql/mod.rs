@@ -5,6 +5,7 @@ pub mod body_limit;
 mod connection;
 pub mod documents;
 pub mod error;
+mod figures;
 mod filter;
 pub mod graphiql;
 pub mod http;

@@ -12,9 +12,7 @@ use super::types::funder::{Funder, FunderConnection, FunderFilter, FunderOrderFi
 use super::types::funder_summary::FunderImpactSummary;
 use super::types::geography::{Nation, Region};
 use super::types::grant::{Grant, GrantConnection, GrantFilter, GrantOrderField};
-use super::types::impact::{
-    ImpactDimension, ImpactFilter, ImpactGroup, Showing, groups as impact_groups,
-};
+use super::types::impact::{ImpactDimension, ImpactFilter, ImpactGroup};
 use super::types::measure::OutcomeMeasure;
 use super::types::organisation::{
     Organisation, OrganisationConnection, OrganisationFilter, OrganisationOrderField,
@@ -30,7 +28,7 @@ use crate::access::{
     AUDIT_FORBIDDEN, EXPORTS_FORBIDDEN, Principal, RECORDS_FORBIDDEN, RecordAccess,
 };
 use crate::analytics::impact::Dimension;
-use crate::analytics::published::{PublicRequest, Refused, ShownProgress};
+use crate::analytics::published::ShownProgress;
 use async_graphql::{Context, ID, Object};
 use b2h_entity::{
     audit_event, campaign, funder, grant, nation, organisation, outcome_measure, outcome_record,
@@ -155,7 +153,9 @@ pub(crate) fn record_access(ctx: &Context<'_>) -> RecordAccess {
 }
 
 /// The server's current publication of the public figures.
-fn current_publication(ctx: &Context<'_>) -> ApiResult<Arc<crate::analytics::published::Snapshot>> {
+pub(crate) fn current_publication(
+    ctx: &Context<'_>,
+) -> ApiResult<Arc<crate::analytics::published::Snapshot>> {
     ctx.data::<crate::publication::Publication>()?
         .current()
         .ok_or_else(|| {
@@ -305,14 +305,27 @@ impl Query {
         else {
             return Ok(None);
         };
+        let campaign_id = campaign.id;
         let published = current_publication(ctx)?;
         let readable = access.readable_projects(db).await.map_err(coded)?;
-        let progress = ShownProgress::published(
-            &published.progress(campaign.id),
+        let mut progress = ShownProgress::published(
+            &published.progress(campaign_id),
             campaign,
             published.published_at,
-            |projects| access.sees_exact(projects, &readable),
+            |projects| {
+                let own = projects.iter().filter(|p| readable.contains(p)).count();
+                access.sees_exact(own, projects.len())
+            },
         );
+        if access != RecordAccess::None {
+            // Key holders read the headline live (it is exact for everyone).
+            if let Some(live) = crate::analytics::progress::campaign_progress(db, Some(campaign_id))
+                .await
+                .map_err(coded)?
+            {
+                progress.live_headline(&live);
+            }
+        }
         Ok(Some(CampaignProgress {
             progress,
             reference,
@@ -320,8 +333,11 @@ impl Query {
     }
 
     /// Impact figures per group: for each measure, its records added up by the measure's
-    /// aggregation kind. Submitted and verified records only. Anonymous readers (and keys without
-    /// full record access) see figures below national level disclosure controlled.
+    /// aggregation kind. Submitted and verified records only. Anonymous readers see the last
+    /// publication, disclosure controlled, and may ask only by published dimensions; evaluators
+    /// and admins see live exact figures; a partner's or funder's key sees live cells made only of
+    /// records it may read exact and other cells as published (and, outside the published
+    /// dimensions, only the records it may read).
     async fn impact(
         &self,
         ctx: &Context<'_>,
@@ -330,108 +346,12 @@ impl Query {
         #[graphql(desc = "Dimensions to group by, in order; one group of everything when empty.")]
         group_by: Option<Vec<ImpactDimension>>,
     ) -> ApiResult<Vec<ImpactGroup>> {
-        let db = ctx.data::<DatabaseConnection>()?;
-        let reference = ctx.data::<Arc<Reference>>()?;
         let dimensions: Vec<Dimension> = group_by
             .unwrap_or_default()
             .into_iter()
             .map(Into::into)
             .collect();
-        let filter = filter.unwrap_or_default();
-        if filter
-            .status
-            .as_ref()
-            .is_some_and(|s| s.contains(&super::types::enums::RecordStatus::Draft))
-        {
-            return Err(coded(ApiError::BadUserInput(
-                "drafts never count in figures: filter by SUBMITTED and VERIFIED".into(),
-            )));
-        }
-        let access = record_access(ctx);
-        if access != RecordAccess::All {
-            // Everyone else: published dimensions only, from the last publication.
-            let request = PublicRequest::check(
-                filter.period_from.map(|d| d.0),
-                filter.period_to.map(|d| d.0),
-                filter.measure.clone().unwrap_or_default(),
-                dimensions,
-                filter.project.is_some()
-                    || filter.status.is_some()
-                    || filter.data_source.is_some()
-                    || filter.evidence_strength.is_some(),
-            )
-            .map_err(|why| {
-                coded(match why {
-                    Refused::Invalid(m) => ApiError::BadUserInput(m),
-                    Refused::NotPublished(m) => ApiError::Forbidden(m),
-                })
-            })?;
-            let published = current_publication(ctx)?;
-            let computed = published.impact(&request).map_err(coded)?;
-            let readable = access.readable_projects(db).await.map_err(coded)?;
-            let at = published.published_at;
-            return Ok(impact_groups(
-                computed.into_iter().map(|g| (g.key, g.figures)).collect(),
-                |f| {
-                    if access.sees_exact(&f.projects, &readable) {
-                        Showing::ExactPublished(at)
-                    } else {
-                        Showing::Published { key: f.key, at }
-                    }
-                },
-                |f| f.figure,
-                reference,
-            ));
-        }
-        let backend = db.get_database_backend();
-        let projects = filter
-            .project
-            .as_ref()
-            .map(|f| super::filter::bounded(|| f.condition(backend)))
-            .transpose()?;
-        let computed = crate::analytics::impact::impact(
-            db,
-            &crate::analytics::impact::ImpactFilter {
-                from: filter.period_from.map(|d| d.0),
-                to: filter.period_to.map(|d| d.0),
-                measures: filter.measure.clone().unwrap_or_default(),
-                statuses: filter
-                    .status
-                    .clone()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(Into::into)
-                    .collect(),
-                data_sources: filter
-                    .data_source
-                    .clone()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|d| b2h_entity::enums::DataSource::from(d).as_str().to_owned())
-                    .collect(),
-                evidence_strengths: filter
-                    .evidence_strength
-                    .clone()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|e| {
-                        b2h_entity::enums::EvidenceStrength::from(e)
-                            .as_str()
-                            .to_owned()
-                    })
-                    .collect(),
-                projects,
-            },
-            &dimensions,
-        )
-        .await
-        .map_err(coded)?;
-        Ok(impact_groups(
-            computed.into_iter().map(|g| (g.key, g.figures)).collect(),
-            |_| Showing::Exact,
-            |f| f,
-            reference,
-        ))
+        super::figures::impact_for_caller(ctx, filter.unwrap_or_default(), dimensions).await
     }
 
     /// The published Parquet snapshots, newest first, with their manifests (evaluator and admin

@@ -858,3 +858,174 @@ async fn attack_suite(backend: TestBackend) {
     );
     assert!(ratio >= 0.8, "the attack beats a guess: {attacks:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Key holders read live.
+
+with_demo_app!(
+    partners_and_funders_read_their_own_cells_live,
+    |mut app: TestApp| async move {
+        let conn = app.db.connect().await;
+        let one = |sql: String| {
+            let conn = conn.clone();
+            async move {
+                b2h_tests::rows(&conn, &sql).await[0]["v"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            }
+        };
+        // GB-NHS-RLT leads GEH-B2H-01; ASH-B2H-01 is another's. A funder of GEH-B2H-01.
+        let own = "GEH-B2H-01";
+        let funder = one(format!(
+            "SELECT CAST(g.funder_id AS TEXT) AS v FROM grant_allocation a
+             JOIN grant_award g ON g.id = a.grant_id JOIN project p ON p.id = a.project_id
+             WHERE p.reference = '{own}' AND a.archived_at IS NULL ORDER BY g.funder_id LIMIT 1"
+        ))
+        .await;
+        let month = one(format!(
+            "SELECT SUBSTR(CAST(MAX(r.period_end) AS TEXT), 1, 7) AS v FROM outcome_record r
+             JOIN project p ON p.id = r.project_id WHERE p.reference = '{own}'"
+        ))
+        .await;
+        // The month after its last records: free to record.
+        let month = {
+            let first =
+                chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").unwrap();
+            (first + chrono::Months::new(1)).format("%Y-%m").to_string()
+        };
+        let by_project = |reference: &str| {
+            format!(
+                "{{ impact(groupBy: [PROJECT, MONTH], filter: {{project: {{reference: {{eq: \"{reference}\"}}}},
+                   measure: [\"volunteer_hours\", \"patients_supported\"]}}) {{
+                   key {{ month }} {FIGURES} }} }}"
+            )
+        };
+        let cell = |data: &Value, month: &str, measure: &str| {
+            figures(data)
+                .into_iter()
+                .find(|(k, f)| {
+                    k["month"].as_str().is_some_and(|m| m.starts_with(month))
+                        && f["measure"]["code"] == measure
+                })
+                .map(|(_, f)| f)
+        };
+
+        // A partner asks what the public may not: its own project by month, live and exact.
+        app.authenticate(&["--role", "partner", "--organisation", "GB-NHS-RLT"]);
+        let partner = app.key.clone();
+        let before = app.data(&by_project(own), json!({})).await;
+        assert!(!figures(&before).is_empty(), "{before}");
+        for (_, f) in figures(&before) {
+            assert_eq!(
+                (f["perturbed"].clone(), f["publishedAt"].clone()),
+                (json!(false), Value::Null),
+                "{f}"
+            );
+        }
+        // Another's project: nothing of its records.
+        let other = app.data(&by_project("ASH-B2H-01"), json!({})).await;
+        assert_eq!(other["impact"], json!([]), "{other}");
+        let progress = "{ campaignProgress { supported byBeneficiary { beneficiary supported } } }";
+        let progress_before = app.data(progress, json!({})).await;
+        app.key = None;
+        let public_before = app.data(PROGRESS, json!({})).await;
+        let public_month = app
+            .data(
+                &impact_query("MONTH", "measure: [\"patients_supported\"]"),
+                json!({}),
+            )
+            .await;
+
+        // A submission shows to the partner at once, and not to the public.
+        app.key = partner.clone();
+        let hours = |data: &Value| {
+            cell(data, &month, "volunteer_hours").map_or(0.0, |f| f["value"].as_f64().unwrap())
+        };
+        let patients = |data: &Value| {
+            cell(data, &month, "patients_supported").map_or(0.0, |f| f["value"].as_f64().unwrap())
+        };
+        let mut batch = records(&[(own, 7.0, None)], "volunteer_hours", &month);
+        batch.as_array_mut().unwrap().extend(
+            records(&[(own, 3.0, None)], "patients_supported", &month)
+                .as_array()
+                .unwrap()
+                .clone(),
+        );
+        submit(&app, batch).await;
+        let after = app.data(&by_project(own), json!({})).await;
+        assert_eq!(hours(&after), hours(&before) + 7.0, "{after}");
+        assert_eq!(patients(&after), patients(&before) + 3.0, "{after}");
+        let progress_after = app.data(progress, json!({})).await;
+        assert_eq!(
+            progress_after["campaignProgress"]["supported"]
+                .as_i64()
+                .unwrap(),
+            progress_before["campaignProgress"]["supported"]
+                .as_i64()
+                .unwrap()
+                + 3
+        );
+        app.key = None;
+        assert_eq!(app.data(PROGRESS, json!({})).await, public_before);
+        assert_eq!(
+            app.data(
+                &impact_query("MONTH", "measure: [\"patients_supported\"]"),
+                json!({})
+            )
+            .await,
+            public_month
+        );
+
+        // In published dimensions the partner's cells mixed with others' are as published; the
+        // new month, made only of its record, is live and exact.
+        app.key = partner;
+        let national = figures(
+            &app.data(
+                &impact_query("MONTH", "measure: [\"patients_supported\"]"),
+                json!({}),
+            )
+            .await,
+        );
+        let (new, published): (Vec<_>, Vec<_>) = national
+            .into_iter()
+            .partition(|(k, _)| k["month"].as_str().is_some_and(|m| m.starts_with(&month)));
+        assert!(
+            published == figures(&public_month),
+            "mixed cells are as published"
+        );
+        assert_eq!(new.len(), 1);
+        assert_eq!(
+            (new[0].1["value"].clone(), new[0].1["perturbed"].clone()),
+            (json!(3.0), json!(false))
+        );
+
+        // A funder: its own funder group live and exact, the others as published.
+        app.authenticate(&["--role", "funder", "--funder", &funder]);
+        let by_funder = figures(
+            &app.data(
+                &impact_query("FUNDER", "measure: [\"volunteer_hours\"]"),
+                json!({}),
+            )
+            .await,
+        );
+        let (_, mine) = by_funder
+            .iter()
+            .find(|(k, _)| k["funder"]["id"] == funder.as_str())
+            .cloned()
+            .unwrap();
+        assert_eq!(
+            (mine["perturbed"].clone(), mine["publishedAt"].clone()),
+            (json!(false), Value::Null),
+            "{mine}"
+        );
+        assert!(
+            by_funder
+                .iter()
+                .any(|(k, f)| k["funder"]["id"] != funder.as_str() && f["perturbed"] == true)
+        );
+        // Its projects by month, live: the partner's submission is there.
+        let funded = app.data(&by_project(own), json!({})).await;
+        assert_eq!(hours(&funded), hours(&after), "{funded}");
+    }
+);

@@ -222,8 +222,6 @@ pub struct ImpactFigure {
 pub enum Showing {
     /// Live and exact (keys that may see it so).
     Exact,
-    /// Exact, from a publication (a partner's or funder's cell made of its own records).
-    ExactPublished(chrono::DateTime<chrono::Utc>),
     /// As published: perturbed or withheld by the cell's key and projects.
     Published {
         key: CellKey,
@@ -236,14 +234,10 @@ pub fn figure(f: impact::MeasureFigure, showing: Showing) -> ImpactFigure {
     let m = &f.measure;
     let kind = |v: f64| figure_kind(m, v, f.sample_size);
     let (shown, baseline, target, published_at) = match showing {
-        Showing::Exact | Showing::ExactPublished(_) => {
+        Showing::Exact => {
             let mut shown = Shown::exact_with(kind(f.value));
             shown.sample = f.sample_size;
-            let at = match showing {
-                Showing::ExactPublished(at) => Some(at),
-                _ => None,
-            };
-            (shown, f.baseline, f.target, at)
+            (shown, f.baseline, f.target, None)
         }
         Showing::Published { key, at } => {
             let shown = publish(kind(f.value), f.projects, key);
