@@ -7,7 +7,9 @@
 //! value (asking again reveals nothing), while two cells that differ by a few records get
 //! unrelated noise (subtracting them gives the difference plus the noise of both).
 //!
-//! - a cell of fewer than [`MIN_PROJECTS`] projects is withheld;
+//! - a cell of fewer than [`MIN_PROJECTS`] projects is withheld (and the published state leaves
+//!   out the records of groups that small, so that no difference of cells gives them back:
+//!   `published::Snapshot::keep_small_groups_out`);
 //! - people: 0 is shown as it is, 1-7 are withheld, 8 or more get whole-number noise of at most
 //!   ±min([`PEOPLE_NOISE`], value), never zero, zero on average;
 //! - hours, money and other sums: multiplied by 1 ± at most [`RELATIVE_NOISE`] (never 1);
@@ -149,10 +151,15 @@ fn shuffled() -> &'static [u8; 256] {
 /// column for a value holds each of ±1…±b (b = min(PEOPLE_NOISE, value)) about equally often,
 /// a half of the keys mirroring the other: zero mean, never zero, never below −value.
 pub fn people_noise(value: i64, key: CellKey) -> i64 {
-    let bound = value.clamp(1, PEOPLE_NOISE);
+    let bound = people_noise_bound(value);
     let slot = i64::from(shuffled()[usize::from(key.0)]);
     let magnitude = 1 + (slot % 128) % bound;
     if slot < 128 { magnitude } else { -magnitude }
+}
+
+/// The largest noise on a count of `value` people: min(value, PEOPLE_NOISE), at least 1.
+pub fn people_noise_bound(value: i64) -> i64 {
+    value.clamp(1, PEOPLE_NOISE)
 }
 
 /// The relative table: the factor − 1 for hours, money and means, in ±(1/64 … 1) ×

@@ -3,7 +3,7 @@
 //! the public may make. Publications are made at start and on a schedule (`publication`), so a
 //! write between two publications changes nothing public.
 
-use super::disclosure::{CellKey, Figure, Shown, publish};
+use super::disclosure::{CellKey, Figure, MIN_PROJECTS, Shown, publish};
 use super::impact::{Dimension, ImpactError, KeyPart, MeasureFigure, time_part};
 use super::progress::{BENEFICIARIES, Progress, every, project};
 use super::totals::Totals;
@@ -12,7 +12,7 @@ use b2h_entity::{campaign, outcome_measure};
 use b2h_migration::ImpactGrain;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Statement};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use uuid::Uuid;
 
 /// What the public may ask of `impact`, said when it asks for more.
@@ -115,6 +115,12 @@ struct Fact {
     baseline: Option<f64>,
     target: Option<f64>,
     key: i16,
+    /// Whether the record is in public cells at all (it always counts in the exact headline):
+    /// see [`Snapshot::keep_small_groups_out`].
+    public: bool,
+    /// Which of its project's funders' cells it is in, bit `i` for `funders[i]` (bit 0 for the
+    /// group without a funder when the project has none).
+    funder_cells: u32,
 }
 
 /// The records as they stood at one publication.
@@ -322,14 +328,104 @@ impl Snapshot {
                 baseline: row.try_get("", "baseline")?,
                 target: row.try_get("", "target")?,
                 key: row.try_get("", "record_key")?,
+                public: true,
+                funder_cells: u32::MAX,
             });
         }
-        Ok(Snapshot {
+        let mut snapshot = Snapshot {
             published_at: Utc::now(),
             measures,
             projects,
             facts,
-        })
+        };
+        snapshot.keep_small_groups_out();
+        Ok(snapshot)
+    }
+
+    /// A cell of fewer than [`MIN_PROJECTS`] projects is withheld, but withholding alone is
+    /// undone by differencing (a month's total minus its other regions is the withheld region).
+    /// So, for each month and measure, the records of projects in a stage or area (or the whole
+    /// month) with fewer than [`MIN_PROJECTS`] contributing projects are left out of every
+    /// public cell, repeatedly until every stage and area left has none or enough; and a funder
+    /// with too few of the remaining projects has no cell that month (a project's funders are
+    /// not a partition, so its records stay in the others). Every public cell of a month, and
+    /// so of any longer period, is then made of none or at least [`MIN_PROJECTS`] projects, and
+    /// no difference of public cells contains a left-out record. Only the exact headline counts
+    /// them. Which records are left out follows from how many projects report, which is public.
+    fn keep_small_groups_out(&mut self) {
+        let enough = MIN_PROJECTS as usize;
+        let mut start = 0;
+        while start < self.facts.len() {
+            let month = month_of(self.facts[start].end);
+            let end = start + self.facts[start..].partition_point(|f| month_of(f.end) == month);
+            let mut by_measure: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
+            for i in start..end {
+                by_measure.entry(self.facts[i].measure).or_default().push(i);
+            }
+            for facts in by_measure.values() {
+                let mut kept: BTreeSet<u32> =
+                    facts.iter().map(|i| self.facts[*i].project).collect();
+                loop {
+                    let mut stages: HashMap<PathwayStage, usize> = HashMap::new();
+                    let mut areas: HashMap<&str, usize> = HashMap::new();
+                    for p in &kept {
+                        let p = &self.projects[*p as usize];
+                        *stages.entry(p.stage).or_default() += 1;
+                        *areas.entry(p.area.as_str()).or_default() += 1;
+                    }
+                    let few = kept.len() < enough;
+                    let out: Vec<u32> = kept
+                        .iter()
+                        .copied()
+                        .filter(|p| {
+                            let p = &self.projects[*p as usize];
+                            let count = |n: Option<&usize>| n.copied().unwrap_or(0);
+                            few || count(stages.get(&p.stage)) < enough
+                                || count(areas.get(p.area.as_str())) < enough
+                        })
+                        .collect();
+                    if out.is_empty() {
+                        break;
+                    }
+                    for p in out {
+                        kept.remove(&p);
+                    }
+                }
+                let mut funded: HashMap<Option<Uuid>, usize> = HashMap::new();
+                for p in &kept {
+                    for funder in self.funder_groups(*p) {
+                        *funded.entry(funder).or_default() += 1;
+                    }
+                }
+                for i in facts {
+                    let project = self.facts[*i].project;
+                    let public = kept.contains(&project);
+                    let mut cells = 0u32;
+                    if public {
+                        for (bit, funder) in self.funder_groups(project).into_iter().enumerate() {
+                            if bit < 32 && funded.get(&funder).is_some_and(|n| *n >= enough) {
+                                cells |= 1 << bit;
+                            }
+                        }
+                    }
+                    let fact = &mut self.facts[*i];
+                    fact.public = public;
+                    fact.funder_cells = cells;
+                }
+            }
+            start = end;
+        }
+    }
+
+    /// The funder groups a project's records fall in: each funder with a live allocation, or
+    /// the group without a funder.
+    fn funder_groups(&self, project: u32) -> Vec<Option<Uuid>> {
+        let funders = &self.projects[project as usize].funders;
+        if funders.is_empty() {
+            vec![None]
+        } else {
+            funders.iter().copied().map(Some).collect()
+        }
     }
 
     /// Projects whose counted records of the target measures differ from `other`'s: a
@@ -377,21 +473,26 @@ impl Snapshot {
         let first = request
             .from
             .map_or(0, |from| self.facts.partition_point(|f| f.end < from));
+        let by_funder = request.dimensions.contains(&Dimension::Funder);
         for f in &self.facts[first..] {
             if request.to.is_some_and(|to| f.end > to) {
                 break;
             }
-            if !wanted.is_empty() && !wanted.contains(&f.measure) {
+            if !f.public || (!wanted.is_empty() && !wanted.contains(&f.measure)) {
                 continue;
             }
             let p = &self.projects[f.project as usize];
-            let funders: Vec<Option<Uuid>> = if p.funders.is_empty() {
-                vec![None]
+            let funders: Vec<Option<Uuid>> = if by_funder {
+                self.funder_groups(f.project)
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(bit, _)| *bit < 32 && f.funder_cells & (1 << bit) != 0)
+                    .map(|(_, funder)| funder)
+                    .collect()
             } else {
-                p.funders.iter().copied().map(Some).collect()
+                vec![None]
             };
-            let by_funder = request.dimensions.contains(&Dimension::Funder);
-            for funder in funders.iter().take(if by_funder { usize::MAX } else { 1 }) {
+            for funder in &funders {
                 let mut key = Vec::with_capacity(request.dimensions.len());
                 for d in &request.dimensions {
                     key.push(match d {
@@ -460,6 +561,9 @@ impl Snapshot {
             let people = f.value.round() as i64;
             supported += people;
             *by_beneficiary.entry(m.beneficiary).or_default() += people;
+            if !f.public {
+                continue;
+            }
             for cell in [
                 stages.entry(p.stage).or_default(),
                 areas.entry(p.area.clone()).or_default(),
