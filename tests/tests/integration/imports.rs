@@ -616,6 +616,35 @@ both_backends!(
             );
             assert_eq!(rows(&conn, GRANT_ROWS).await, from_json);
         }
+        // A sheet with a stray cell in its last cell (XFD1048576) is read cell by cell, not as
+        // a grid of seventeen billion cells.
+        let far = dir.join("far.xlsx");
+        {
+            let mut book = rust_xlsxwriter::Workbook::new();
+            let sheet = book.add_worksheet();
+            for (column, title) in FLAT_HEADER.iter().enumerate() {
+                sheet.write_string(0, column as u16, *title).unwrap();
+            }
+            for (row, cells) in flat_rows().iter().enumerate() {
+                for (column, cell) in cells.iter().enumerate() {
+                    sheet
+                        .write_string(row as u32 + 1, column as u16, *cell)
+                        .unwrap();
+                }
+            }
+            sheet.write_string(1_048_575, 16_383, "stray").unwrap();
+            book.save(&far).unwrap();
+        }
+        let run = db
+            .b2h(&[
+                "import",
+                "grants",
+                &far.display().to_string(),
+                "--no-progress",
+            ])
+            .ok();
+        assert!(run.stdout.contains("3 unchanged"), "{}", run.stdout);
+
         // A sheet's problems name the spreadsheet row and column.
         let bad = write_file(
             &dir,

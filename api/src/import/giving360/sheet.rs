@@ -37,6 +37,8 @@ pub enum SheetError {
     Csv { row: u64, reason: String },
     #[error("cannot read the XLSX workbook: {0}")]
     Xlsx(String),
+    #[error("the workbook unpacks to more than {} MiB: not a spreadsheet of grants", MAX_UNPACKED_BYTES / (1024 * 1024))]
+    Unpacked,
     #[error("the workbook has no worksheet")]
     NoSheet,
     #[error(
@@ -89,37 +91,98 @@ pub fn read_csv(bytes: &[u8]) -> Result<Vec<SheetRow>, SheetError> {
     finish(rows)
 }
 
-/// Reads the first worksheet of an XLSX workbook of the flattened form.
+/// Most bytes an XLSX workbook may hold once unpacked: a spreadsheet of [`MAX_ROWS`] grants is
+/// far smaller, and a "zip bomb" of a few kilobytes would otherwise unpack to gigabytes.
+pub const MAX_UNPACKED_BYTES: u64 = 512 * 1024 * 1024;
+
+/// The widest sheet Excel makes (column XFD).
+const MAX_COLUMNS: usize = 16_384;
+
+/// Reads the first worksheet of an XLSX workbook of the flattened form, cell by cell (a sheet
+/// with one cell in A1 and one in XFD1048576 is two cells, not a grid of billions).
 pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<SheetRow>, SheetError> {
     use calamine::{Reader, Xlsx};
-    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
-        .map_err(|e: calamine::XlsxError| SheetError::Xlsx(e.to_string()))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or(SheetError::NoSheet)?
-        .map_err(|e| SheetError::Xlsx(e.to_string()))?;
-    let first_row = range.start().map_or(0, |(row, _)| u64::from(row));
-    let first_column = range.start().map_or(0, |(_, column)| column as usize);
-    let mut lines = range.rows();
-    let Some(header) = lines.next() else {
-        return Err(SheetError::NoColumns);
-    };
-    // Columns left of the used range are empty: pad so positions match the header's.
-    fn pad(first_column: usize, cells: &[calamine::Data]) -> impl Iterator<Item = Cell> + '_ {
-        std::iter::repeat_n(Cell::Empty, first_column).chain(cells.iter().map(Cell::from_xlsx))
-    }
-    let header: Vec<String> = pad(first_column, header)
-        .map(|c| c.text().unwrap_or_default())
-        .collect();
-    let columns = Header::new(&header)?;
+    check_unpacked_size(bytes)?;
+    let xlsx = |e: calamine::XlsxError| SheetError::Xlsx(e.to_string());
+    let mut workbook: Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(xlsx)?;
+    let name = workbook
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or(SheetError::NoSheet)?;
+    let mut reader = workbook.worksheet_cells_reader(&name).map_err(xlsx)?;
+    let mut columns: Option<Header> = None;
     let mut rows = Vec::new();
-    for (at, cells) in lines.enumerate() {
-        let row = first_row + at as u64 + 2;
-        if let Some(sheet_row) = columns.row(row, pad(first_column, cells)) {
-            push(&mut rows, sheet_row)?;
+    let mut line: Option<(u32, Vec<Cell>)> = None;
+    loop {
+        let next = reader.next_cell().map_err(xlsx)?;
+        let at = next.as_ref().map(|c| c.get_position());
+        // A row is complete when a cell of a later row (or the end) comes.
+        if line
+            .as_ref()
+            .is_some_and(|(row, _)| at.is_none_or(|(r, _)| r != *row))
+        {
+            if let Some((row, cells)) = line.take() {
+                let number = u64::from(row) + 1;
+                match &columns {
+                    None => {
+                        let header: Vec<String> =
+                            cells.iter().map(|c| c.text().unwrap_or_default()).collect();
+                        columns = Some(Header::new(&header)?);
+                    }
+                    Some(columns) => {
+                        if let Some(sheet_row) = columns.row(number, cells.into_iter()) {
+                            push(&mut rows, sheet_row)?;
+                        }
+                    }
+                }
+            }
         }
+        let Some(cell) = next else { break };
+        let (row, column) = cell.get_position();
+        let column = column as usize;
+        if column >= MAX_COLUMNS {
+            return Err(SheetError::Xlsx(format!(
+                "row {}: a cell beyond column XFD, the widest Excel sheet",
+                u64::from(row) + 1
+            )));
+        }
+        let (_, cells) = line.get_or_insert_with(|| (row, Vec::new()));
+        if cells.len() <= column {
+            cells.resize(column + 1, Cell::Empty);
+        }
+        cells[column] = Cell::from_xlsx(&calamine::Data::from(cell.get_value().clone()));
+    }
+    if columns.is_none() {
+        return Err(SheetError::NoColumns);
     }
     finish(rows)
+}
+
+/// Refuses a workbook that unpacks to more than [`MAX_UNPACKED_BYTES`], by unpacking it into
+/// nothing (the sizes an archive declares can lie).
+fn check_unpacked_size(bytes: &[u8]) -> Result<(), SheetError> {
+    check_unpacked_within(bytes, MAX_UNPACKED_BYTES)
+}
+
+fn check_unpacked_within(bytes: &[u8], limit: u64) -> Result<(), SheetError> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| SheetError::Xlsx(e.to_string()))?;
+    let mut left = limit;
+    for i in 0..archive.len() {
+        let entry = archive
+            .by_index(i)
+            .map_err(|e| SheetError::Xlsx(e.to_string()))?;
+        let read = std::io::copy(&mut entry.take(left + 1), &mut std::io::sink())
+            .map_err(|e| SheetError::Xlsx(e.to_string()))?;
+        if read > left {
+            return Err(SheetError::Unpacked);
+        }
+        left -= read;
+    }
+    Ok(())
 }
 
 fn push(rows: &mut Vec<SheetRow>, row: SheetRow) -> Result<(), SheetError> {
@@ -287,6 +350,25 @@ mod tests {
     use serde_json::json;
 
     const HEADER: &str = "Identifier,Title,Currency,Amount Awarded,Award Date,Recipient Org:Identifier,Recipient Org:Name,Funding Org:Identifier,Funding Org:Name,Other";
+
+    #[test]
+    fn a_workbook_that_unpacks_too_far_is_refused() {
+        use std::io::Write;
+        let mut packed = std::io::Cursor::new(Vec::new());
+        let mut zip = zip::ZipWriter::new(&mut packed);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("xl/sharedStrings.xml", options).unwrap();
+        zip.write_all(&vec![b' '; 2 * 1024 * 1024]).unwrap();
+        zip.finish().unwrap();
+        let bytes = packed.into_inner();
+        assert!(bytes.len() < 64 * 1024, "{} bytes packed", bytes.len());
+        assert!(matches!(
+            check_unpacked_within(&bytes, 1024 * 1024),
+            Err(SheetError::Unpacked)
+        ));
+        assert!(check_unpacked_within(&bytes, 4 * 1024 * 1024).is_ok());
+    }
 
     #[test]
     fn a_csv_becomes_nested_grants() {
