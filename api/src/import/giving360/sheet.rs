@@ -119,22 +119,20 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<SheetRow>, SheetError> {
         let next = reader.next_cell().map_err(xlsx)?;
         let at = next.as_ref().map(|c| c.get_position());
         // A row is complete when a cell of a later row (or the end) comes.
-        if line
+        let done = line
             .as_ref()
-            .is_some_and(|(row, _)| at.is_none_or(|(r, _)| r != *row))
-        {
-            if let Some((row, cells)) = line.take() {
-                let number = u64::from(row) + 1;
-                match &columns {
-                    None => {
-                        let header: Vec<String> =
-                            cells.iter().map(|c| c.text().unwrap_or_default()).collect();
-                        columns = Some(Header::new(&header)?);
-                    }
-                    Some(columns) => {
-                        if let Some(sheet_row) = columns.row(number, cells.into_iter()) {
-                            push(&mut rows, sheet_row)?;
-                        }
+            .is_some_and(|(row, _)| at.is_none_or(|(r, _)| r != *row));
+        if done && let Some((row, cells)) = line.take() {
+            let number = u64::from(row) + 1;
+            match &columns {
+                None => {
+                    let header: Vec<String> =
+                        cells.iter().map(|c| c.text().unwrap_or_default()).collect();
+                    columns = Some(Header::new(&header)?);
+                }
+                Some(columns) => {
+                    if let Some(sheet_row) = columns.row(number, cells.into_iter()) {
+                        push(&mut rows, sheet_row)?;
                     }
                 }
             }
