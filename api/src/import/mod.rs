@@ -4,6 +4,7 @@ pub mod dates;
 pub mod giving360;
 pub mod grants;
 pub mod outcomes;
+pub mod text;
 
 /// How far an import has got, for a progress bar.
 #[derive(Clone, Copy, Debug)]

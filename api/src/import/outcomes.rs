@@ -91,8 +91,9 @@ pub type Parsed = (Vec<(u64, RecordInput)>, Vec<Problem>);
 /// Reads the file into records, each with its line, and the problems of rows that cannot be
 /// read (those rows left out).
 pub fn parse(bytes: &[u8]) -> Result<Parsed, WriteError> {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let bytes = super::lf_line_endings(bytes);
+    let text = super::text::decode(bytes)
+        .map_err(|e| WriteError::Invalid(vec![located(1, "file", e.to_string())]))?;
+    let bytes = super::lf_line_endings(text.as_bytes());
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(true)

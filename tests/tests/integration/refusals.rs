@@ -87,11 +87,16 @@ with_demo_app!(
         std::fs::create_dir_all(&dir).unwrap();
         for (name, ending) in [("LF", "\n"), ("CRLF", "\r\n"), ("CR", "\r")] {
             let file = format!("{}{ending}", lines.join(ending));
-            let (_, body) = upload(&app, file.as_bytes()).await;
-            let problems = &body["errors"][0]["extensions"]["problems"];
-            assert_eq!(problems.as_array().map(Vec::len), Some(1), "{name}: {body}");
-            assert_eq!(problems[0]["line"], 4, "{name}: {body}");
-            assert_eq!(problems[0]["field"], "value", "{name}: {body}");
+            // As UTF-8, and as UTF-16 with its byte order mark (Excel's "Unicode Text").
+            let mut utf16 = b"\xFF\xFE".to_vec();
+            utf16.extend(file.encode_utf16().flat_map(u16::to_le_bytes));
+            for bytes in [file.as_bytes(), &utf16[..]] {
+                let (_, body) = upload(&app, bytes).await;
+                let problems = &body["errors"][0]["extensions"]["problems"];
+                assert_eq!(problems.as_array().map(Vec::len), Some(1), "{name}: {body}");
+                assert_eq!(problems[0]["line"], 4, "{name}: {body}");
+                assert_eq!(problems[0]["field"], "value", "{name}: {body}");
+            }
             // The command line reads files the same way.
             let path = dir.join(format!("{name}.csv"));
             std::fs::write(&path, &file).unwrap();
@@ -105,6 +110,32 @@ with_demo_app!(
                 ])
                 .fails_with("line 4, value");
         }
+        // Windows-1252 (Excel's plain CSV) is read; bytes that are no text are refused whole.
+        let latin: Vec<u8> = format!("{HEADER}\n{}£\n", row("2011-05", "1"))
+            .chars()
+            .map(|c| c as u32 as u8)
+            .collect();
+        let (_, body) = upload(&app, &latin).await;
+        assert_eq!(
+            body["data"]["importOutcomes"],
+            json!({"created": 1, "dryRun": true}),
+            "{body}"
+        );
+        let (_, body) = upload(&app, b"project\x81\x8d\n").await;
+        let problem = &body["errors"][0]["extensions"]["problems"][0];
+        assert_eq!(
+            (problem["line"].clone(), problem["field"].clone()),
+            (json!(1), json!("file")),
+            "{body}"
+        );
+        assert!(
+            problem["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Windows-1252"),
+            "{body}"
+        );
+
         // A NUL in a cell is refused with its line and column.
         let nul = format!(
             "{HEADER}\n{}\nOWN-B2H-01,volunteer_hours,2011-06-01,2011-06-28,3,,,,estimate,weak,a\0b\n",

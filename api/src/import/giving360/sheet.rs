@@ -1,10 +1,8 @@
 //! The flattened form's files, CSV and XLSX, read into nested grant objects (see [`super::flat`])
 //! with the spreadsheet row each came from.
 //!
-//! CSVs come from Excel and funders' systems: UTF-8 with or without a byte order mark, or
-//! Windows-1252 (`£` as the byte 0xA3), with LF, CRLF or CR line ends. A file that is not UTF-8
-//! is read as Windows-1252 only when every byte is one Windows-1252 defines; otherwise it is
-//! refused rather than guessed at.
+//! CSVs come from Excel and funders' systems, in any encoding `import::text` reads, with LF,
+//! CRLF or CR line ends.
 
 use super::flat::{self, Column};
 use chrono::NaiveDate;
@@ -12,8 +10,6 @@ use serde_json::{Map, Number, Value};
 
 /// Most grants one file may hold.
 pub const MAX_ROWS: usize = 100_000;
-
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// A data row of a sheet: its spreadsheet row number (the header is row 1 in a CSV) and the
 /// grant it holds.
@@ -29,10 +25,8 @@ pub struct SheetRow {
 /// Why a sheet cannot be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum SheetError {
-    #[error(
-        "the file is neither UTF-8 nor Windows-1252 text (byte 0x{byte:02X} at offset {offset})"
-    )]
-    Encoding { byte: u8, offset: usize },
+    #[error(transparent)]
+    Encoding(#[from] crate::import::text::TextError),
     #[error("row {row}: cannot read the CSV: {reason}")]
     Csv { row: u64, reason: String },
     #[error("cannot read the XLSX workbook: {0}")]
@@ -59,7 +53,7 @@ pub enum SheetError {
 
 /// Reads a CSV of the flattened form.
 pub fn read_csv(bytes: &[u8]) -> Result<Vec<SheetRow>, SheetError> {
-    let text = decode(bytes)?;
+    let text = crate::import::text::decode(bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(false)
@@ -312,36 +306,6 @@ fn excel_date(serial: f64) -> Option<NaiveDate> {
     epoch.checked_add_days(chrono::Days::new(serial.floor() as u64))
 }
 
-/// The file as text: UTF-8 (a byte order mark dropped), else Windows-1252.
-fn decode(bytes: &[u8]) -> Result<String, SheetError> {
-    let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        return Ok(text.to_owned());
-    }
-    bytes
-        .iter()
-        .enumerate()
-        .map(|(offset, &byte)| windows_1252(byte).ok_or(SheetError::Encoding { byte, offset }))
-        .collect()
-}
-
-/// A Windows-1252 byte as a character; `None` for the five bytes it leaves undefined.
-fn windows_1252(byte: u8) -> Option<char> {
-    const HIGH: [u16; 32] = [
-        0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039,
-        0x0152, 0, 0x017D, 0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC,
-        0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
-    ];
-    match byte {
-        0x80..=0x9F => match HIGH[usize::from(byte - 0x80)] {
-            0 => None,
-            code => char::from_u32(u32::from(code)),
-        },
-        // ASCII and Latin-1 agree with Windows-1252 elsewhere.
-        _ => Some(char::from(byte)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,10 +358,12 @@ mod tests {
         let body = "360G-x-1,A grant,GBP,\u{a3}5,2014-03-17,GB-CHC-1,Caf\u{e9},GB-CHC-2,F,";
         for line_end in ["\n", "\r\n", "\r"] {
             let csv = format!("{HEADER}{line_end}{body}{line_end}");
-            let mut with_bom = UTF8_BOM.to_vec();
+            let mut with_bom = b"\xEF\xBB\xBF".to_vec();
             with_bom.extend_from_slice(csv.as_bytes());
             let latin: Vec<u8> = csv.chars().map(|c| c as u32 as u8).collect();
-            for bytes in [csv.as_bytes().to_vec(), with_bom, latin] {
+            let mut utf16 = b"\xFF\xFE".to_vec();
+            utf16.extend(csv.encode_utf16().flat_map(u16::to_le_bytes));
+            for bytes in [csv.as_bytes().to_vec(), with_bom, latin, utf16] {
                 let rows = read_csv(&bytes).unwrap();
                 assert_eq!(rows.len(), 1, "{line_end:?}");
                 assert_eq!(rows[0].grant["amountAwarded"], json!("£5"));
@@ -407,10 +373,11 @@ mod tests {
                 );
             }
         }
-        assert_eq!(windows_1252(0x80), Some('€'));
         assert!(matches!(
             read_csv(b"Identifier\n\x81\n"),
-            Err(SheetError::Encoding { byte: 0x81, .. })
+            Err(SheetError::Encoding(
+                crate::import::text::TextError::NotText { byte: 0x81, .. }
+            ))
         ));
     }
 
