@@ -40,7 +40,7 @@ pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, TextError> {
 }
 
 fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, TextError> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(TextError::BadUtf16 {
             reason: "an odd number of bytes",
             offset: bytes.len() + 1,
