@@ -194,6 +194,13 @@ pub static TABLES: &[Table] = &[
                 "Org-ID identifier (org-id.guide), e.g. GB-CHC-1234567; null when unknown.",
             ),
             col(
+                "other_identifier",
+                Text,
+                "t.other_identifier",
+                true,
+                "An identifier that is not an Org-ID, kept as a 360Giving file gave it (e.g. 360G-dulverton).",
+            ),
+            col(
                 "ods_code",
                 Text,
                 "t.ods_code",
@@ -265,6 +272,13 @@ pub static TABLES: &[Table] = &[
                 "t.org_id",
                 true,
                 "Org-ID identifier of the funder.",
+            ),
+            col(
+                "other_identifier",
+                Text,
+                "t.other_identifier",
+                true,
+                "An identifier of the funder that is not an Org-ID, kept as a 360Giving file gave it.",
             ),
             col("website", Text, "t.website", true, "Web site address."),
             col(
@@ -340,6 +354,13 @@ pub static TABLES: &[Table] = &[
                 "Day the grant was awarded.",
             ),
             col(
+                "award_date_precision",
+                Category,
+                "t.award_date_precision",
+                false,
+                "How precisely the file gave `award_date`: day, month (stored as the month's first or last day) or year.",
+            ),
+            col(
                 "planned_start_date",
                 Date,
                 "t.planned_start_date",
@@ -347,11 +368,25 @@ pub static TABLES: &[Table] = &[
                 "Planned start of the funded work.",
             ),
             col(
+                "planned_start_date_precision",
+                Category,
+                "t.planned_start_date_precision",
+                false,
+                "How precisely the file gave `planned_start_date`: day, month (stored as the month's first or last day) or year.",
+            ),
+            col(
                 "planned_end_date",
                 Date,
                 "t.planned_end_date",
                 true,
                 "Planned end of the funded work.",
+            ),
+            col(
+                "planned_end_date_precision",
+                Category,
+                "t.planned_end_date_precision",
+                false,
+                "How precisely the file gave `planned_end_date`: day, month (stored as the month's first or last day) or year.",
             ),
             col(
                 "grant_programme",

@@ -9,9 +9,10 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// What every snapshot says about who may see it.
 pub const NOTICE: &str = "Record-level outcome data for evaluators. It is NOT disclosure-controlled: \
-small numbers are not suppressed or rounded. Apply the campaign's disclosure rules (people counts \
-of 1-7 withheld, others rounded to 5; means over fewer than 8 people withheld) before publishing \
-any figure from it.";
+small numbers are neither withheld nor perturbed. Before publishing any figure from it, apply the \
+campaign's disclosure rules (README, Disclosure control for analysts): cells of fewer than three \
+projects left out, 1-7 people and means over a sample under 8 withheld, other cells perturbed by \
+their cell key.";
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
