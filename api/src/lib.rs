@@ -16,6 +16,7 @@ pub mod import;
 pub mod migrate;
 pub mod progress;
 pub mod publication;
+pub mod record_keys;
 pub mod seed;
 pub mod server;
 pub mod stats;

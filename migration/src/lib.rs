@@ -25,10 +25,6 @@ pub use m20261124_000008_progress_rollup::rebuild_progress_rollup;
 pub use m20261124_000009_impact_rollup::{
     IMPACT_ALL_STAGES, IMPACT_TOTALS, ImpactGrain, rebuild_impact_rollup,
 };
-pub use m20261201_000011_disclosure_keys::{
-    RECORD_KEY_RANGE, fill_missing_record_keys, hmac_sha256, insert_record_keys,
-    installation_secret, record_key, set_installation_secret,
-};
 
 /// Fixed identifiers of the reference rows the migrations insert, so that every database agrees.
 pub mod reference {

@@ -1,7 +1,7 @@
 //! Disclosure control for public figures (DESIGN.md, "The rules behind every figure"): the
 //! cell-key method statistical agencies use for flexible table builders.
 //!
-//! Every outcome record has a secret key, 0-255 (`b2h_migration::record_key`); a cell's key is
+//! Every outcome record has a secret key, 0-255 (`record_keys::record_key`); a cell's key is
 //! the sum of its records' keys modulo 256. A published value is the exact value plus noise read
 //! from a fixed table by the cell's value and key, so the same records always publish the same
 //! value (asking again reveals nothing), while two cells that differ by a few records get
@@ -31,7 +31,7 @@ pub const PEOPLE_NOISE: i64 = 25;
 /// Largest relative noise on hours, money and the two parts of a mean.
 pub const RELATIVE_NOISE: f64 = 0.05;
 /// Cell keys run from 0 to `KEY_RANGE - 1`.
-pub const KEY_RANGE: u32 = b2h_migration::RECORD_KEY_RANGE;
+pub const KEY_RANGE: u32 = crate::record_keys::RECORD_KEY_RANGE;
 
 /// A cell's key: the sum of its records' keys modulo [`KEY_RANGE`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -298,15 +298,15 @@ mod tests {
     #[test]
     fn hmac_matches_rfc_4231() {
         // Test case 2 of RFC 4231: the record keys are the first byte of this.
-        let mac = b2h_migration::hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        let mac = crate::digest::hmac_sha256(b"Jefe", b"what do ya want for nothing?");
         assert_eq!(
             crate::digest::hex(&mac),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
         let id = uuid::Uuid::nil();
         assert_eq!(
-            b2h_migration::record_key(b"secret", id),
-            b2h_migration::record_key(b"secret", id)
+            crate::record_keys::record_key(b"secret", id),
+            crate::record_keys::record_key(b"secret", id)
         );
     }
 }

@@ -254,7 +254,7 @@ impl Snapshot {
     /// Reads the counted records (submitted and verified, live) with their keys, giving a key to
     /// any record without one first.
     pub async fn load(db: &DatabaseConnection) -> Result<Snapshot, DbErr> {
-        b2h_migration::fill_missing_record_keys(db).await?;
+        crate::record_keys::fill_missing_record_keys(db).await?;
         let backend = db.get_database_backend();
         let query = |sql: &str| db.query_all_raw(Statement::from_string(backend, sql));
         let measures = outcome_measure::Entity::find().all(db).await?;

@@ -541,7 +541,7 @@ const KEY_COLUMNS: [&str; 2] = ["record_id", "record_key"];
 fn key_row(secret: &[u8], id: Uuid) -> Vec<Cell> {
     vec![
         Cell::Uuid(id),
-        Cell::Int(i64::from(b2h_migration::record_key(secret, id))),
+        Cell::Int(i64::from(crate::record_keys::record_key(secret, id))),
     ]
 }
 

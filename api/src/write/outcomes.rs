@@ -584,8 +584,8 @@ pub async fn write_batch(
     }
     // Every new record gets its disclosure key with it.
     if !created.is_empty() {
-        let secret = b2h_migration::installation_secret(&txn).await?;
-        b2h_migration::insert_record_keys(&txn, &secret, &created).await?;
+        let secret = crate::record_keys::installation_secret(&txn).await?;
+        crate::record_keys::insert_record_keys(&txn, &secret, &created).await?;
     }
     // New records are drafts and count for nothing yet; a changed submitted one stops counting.
     if !replaced.is_empty() {
