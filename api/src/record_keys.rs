@@ -98,4 +98,3 @@ pub async fn fill_missing_record_keys(db: &impl ConnectionTrait) -> Result<usize
     insert_record_keys(db, &secret, &ids).await?;
     Ok(ids.len())
 }
-
