@@ -180,6 +180,9 @@ pub struct PeopleCell {
     pub people: i64,
     pub key: CellKey,
     pub projects: Vec<Uuid>,
+    /// Whether records of the cell were left out of public cells (so an empty cell is withheld,
+    /// not a known zero).
+    pub left_out: bool,
 }
 
 /// Campaign progress at a publication, exact, cell by cell.
@@ -548,9 +551,11 @@ impl Snapshot {
     /// A campaign's progress at this publication.
     pub fn progress(&self, campaign: Uuid) -> PublishedProgress {
         let mut by_beneficiary: BTreeMap<Beneficiary, i64> = BTreeMap::new();
-        let mut stages: BTreeMap<PathwayStage, (i64, CellKey, BTreeMap<u32, ()>)> = BTreeMap::new();
-        let mut areas: BTreeMap<String, (i64, CellKey, BTreeMap<u32, ()>)> = BTreeMap::new();
-        let mut months: BTreeMap<NaiveDate, (i64, CellKey, BTreeMap<u32, ()>)> = BTreeMap::new();
+        // People, key, projects and whether records were left out, per cell.
+        type Acc = (i64, CellKey, BTreeMap<u32, ()>, bool);
+        let mut stages: BTreeMap<PathwayStage, Acc> = BTreeMap::new();
+        let mut areas: BTreeMap<String, Acc> = BTreeMap::new();
+        let mut months: BTreeMap<NaiveDate, Acc> = BTreeMap::new();
         let mut supported = 0;
         for f in &self.facts {
             let m = &self.measures[usize::from(f.measure)];
@@ -561,27 +566,32 @@ impl Snapshot {
             let people = f.value.round() as i64;
             supported += people;
             *by_beneficiary.entry(m.beneficiary).or_default() += people;
-            if !f.public {
-                continue;
-            }
-            for cell in [
+            let cells = [
                 stages.entry(p.stage).or_default(),
                 areas.entry(p.area.clone()).or_default(),
                 months.entry(month_of(f.end)).or_default(),
-            ] {
+            ];
+            if !f.public {
+                for cell in cells {
+                    cell.3 = true;
+                }
+                continue;
+            }
+            for cell in cells {
                 cell.0 += people;
                 cell.1 = cell.1.with(f.key);
                 cell.2.insert(f.project, ());
             }
         }
-        let cell = |c: Option<&(i64, CellKey, BTreeMap<u32, ()>)>| {
-            c.map(|(people, key, projects)| PeopleCell {
+        let cell = |c: Option<&Acc>| {
+            c.map(|(people, key, projects, left_out)| PeopleCell {
                 people: *people,
                 key: *key,
                 projects: projects
                     .keys()
                     .map(|i| self.projects[*i as usize].id)
                     .collect(),
+                left_out: *left_out,
             })
             .unwrap_or_default()
         };
@@ -620,8 +630,8 @@ pub struct ShownProgress {
     pub by_beneficiary: Vec<(Beneficiary, Shown)>,
     pub by_stage: Vec<(PathwayStage, Shown)>,
     pub by_area: Vec<(String, Shown)>,
-    /// Each month with its people and the running total of what is shown (`None` from the
-    /// first withheld month on).
+    /// Each month with its people and the running total: live, or counted back from the
+    /// published headline by the months shown (`None` up to the last withheld month).
     pub by_month: Vec<(NaiveDate, Shown, Option<i64>)>,
     pub projected_target_date: Option<NaiveDate>,
     /// When the figures were published; `None` for live ones.
@@ -675,27 +685,40 @@ impl ShownProgress {
                 )
             }
         };
-        let mut running = Some(0i64);
-        let by_month: Vec<(NaiveDate, Shown, Option<i64>)> = p
+        let shown: Vec<(NaiveDate, Shown)> = p
             .by_month
             .iter()
             .map(|(m, c)| {
-                // A month without records is a known zero.
-                let shown = if c.projects.is_empty() {
+                // A month without records is a known zero (one whose records were all left out
+                // is withheld).
+                let shown = if c.projects.is_empty() && !c.left_out {
                     Shown::exact(0.0)
                 } else {
                     show(c)
                 };
-                running = running.zip(shown.value).map(|(r, v)| r + v.round() as i64);
-                (*m, shown, running)
+                (*m, shown)
             })
             .collect();
-        let months: Option<Vec<(NaiveDate, i64, i64)>> = by_month
-            .iter()
-            .map(|(m, s, c)| Some((*m, s.value?.round() as i64, (*c)?)))
+        // The running total is counted back from the exact headline by the months shown after
+        // each month, so that it ends at the headline and is known up to the last withheld
+        // month (left-out records of later months count in it).
+        let mut running = Some(p.supported);
+        let mut cumulative = vec![None; shown.len()];
+        for (i, (_, s)) in shown.iter().enumerate().rev() {
+            cumulative[i] = running;
+            running = running.zip(s.value).map(|(r, v)| r - v.round() as i64);
+        }
+        let by_month: Vec<(NaiveDate, Shown, Option<i64>)> = shown
+            .into_iter()
+            .zip(cumulative)
+            .map(|((m, s), c)| (m, s, c))
             .collect();
-        let projected_target_date =
-            months.and_then(|months| project(&months, campaign.target_people));
+        // The projection follows the months whose people and running total are both shown.
+        let months: Vec<(NaiveDate, i64, i64)> = by_month
+            .iter()
+            .filter_map(|(m, s, c)| Some((*m, s.value?.round() as i64, (*c)?)))
+            .collect();
+        let projected_target_date = project(&months, campaign.target_people);
         Self {
             supported: p.supported,
             by_beneficiary: p

@@ -351,7 +351,13 @@ impl Query {
             .into_iter()
             .map(Into::into)
             .collect();
-        super::figures::impact_for_caller(ctx, filter.unwrap_or_default(), dimensions).await
+        // Boxed: the answer's future is large, and it would sit in this resolver's frame.
+        Box::pin(super::figures::impact_for_caller(
+            ctx,
+            filter.unwrap_or_default(),
+            dimensions,
+        ))
+        .await
     }
 
     /// The published Parquet snapshots, newest first, with their manifests (evaluator and admin

@@ -16,8 +16,11 @@ use std::collections::HashMap;
 
 /// Deepest nesting of brackets (`{`, `[`, `(`) in the query text, and of lists and objects in
 /// the variables. Selections are limited further by the schema's depth limit; this bound is
-/// what keeps every recursive step (parsing, coercion, filters, SQL) well inside a stack.
-pub const MAX_NESTING: usize = 64;
+/// what keeps every recursive step (parsing, coercion, filters, SQL) well inside a stack: the
+/// parser's and async-graphql's input coercion recurse once per level, and 60 levels of nested
+/// input objects overflowed a runtime thread's 2 MiB in a debug build. Nothing the schema
+/// accepts needs more (selections are at most 16 deep, filters 8).
+pub const MAX_NESTING: usize = 32;
 /// Most field selections a document expands to with its fragments inlined.
 pub const MAX_EXPANDED_FIELDS: usize = 5_000;
 /// Longest chain of fragments spreading one another.

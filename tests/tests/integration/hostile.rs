@@ -126,28 +126,28 @@ fn attacks(partner: &str, admin: &str, project: &str) -> Vec<Attack> {
             LIMIT,
         ),
         anyone(
-            "60 nested not (within the text's bound)",
+            "28 nested not (within the text's bound)",
             post(format!(
                 "{{ projects(filter: {}) {{ totalCount }} }}",
-                nested_not(60)
+                nested_not(28)
             )),
             BAD,
         ),
         anyone(
-            "60 nested not in impact's project filter",
+            "28 nested not in impact's project filter",
             post(format!(
                 "{{ impact(filter: {{project: {}}}) {{ figures {{ value }} }} }}",
-                nested_not(60)
+                nested_not(28)
             )),
             // The public may not filter figures by project at all (disclosure control).
             &["FORBIDDEN"],
         ),
         as_key(
-            "60 nested not in impact's project filter, as an admin",
+            "28 nested not in impact's project filter, as an admin",
             admin,
             post(format!(
                 "{{ impact(filter: {{project: {}}}) {{ figures {{ value }} }} }}",
-                nested_not(60)
+                nested_not(28)
             )),
             BAD,
         ),

@@ -75,8 +75,9 @@ pub struct RegionProgress {
 pub struct MonthProgress {
     /// The month's first day.
     pub month: Date,
-    /// People supported up to the end of this month: for the public, the sum of the months as
-    /// shown (so not the headline), null from the first withheld month on.
+    /// People supported up to the end of this month: for the public, counted back from the
+    /// published headline by the months shown after it (so the last month's is the headline),
+    /// null up to the last withheld month.
     pub cumulative: Option<i64>,
     #[graphql(flatten)]
     pub cell: SupportedCell,
