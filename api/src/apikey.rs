@@ -4,6 +4,7 @@
 //! of the whole key is stored. A fast hash is right here: the secret is 256 random bits, so there
 //! is nothing to guess that a slow hash would protect.
 
+use crate::changes::{Changes, Entity};
 use crate::digest::{hex, sha256_hex};
 use crate::write::WriteError;
 use crate::write::audit::{self, Change};
@@ -235,7 +236,7 @@ pub async fn create(db: &DatabaseConnection, new: NewKey<'_>) -> Result<CreatedK
     .insert(&txn)
     .await?;
     audit(&txn, new.actor, "apikey.create", &key, None).await?;
-    txn.commit().await?;
+    crate::changes::commit(txn, &Changes::one(Entity::ApiKey, key.id)).await?;
     Ok(CreatedKey { key, secret })
 }
 
@@ -273,7 +274,7 @@ pub async fn revoke(
     active.revoked_at = Set(Some(Utc::now()));
     let key = active.update(&txn).await?;
     audit(&txn, actor, "apikey.revoke", &key, Some(before)).await?;
-    txn.commit().await?;
+    crate::changes::commit(txn, &Changes::one(Entity::ApiKey, key.id)).await?;
     Ok(key)
 }
 

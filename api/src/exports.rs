@@ -1,6 +1,7 @@
 //! Exports requested over the API: a job row in `export_job` per request, run in the server's
 //! background; the snapshots themselves are listed from their manifests at the destination.
 
+use crate::changes::{Changes, Entity};
 use crate::exporter::error_chain;
 use b2h_entity::enums::ExportStatus;
 use b2h_entity::export_job;
@@ -8,7 +9,7 @@ use b2h_export::{Destination, ExportError, Manifest, Options};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
+    Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -87,9 +88,8 @@ impl Exports {
             updated_at: Set(now),
             version: Set(1),
             archived_at: Set(None),
-        }
-        .insert(db)
-        .await?;
+        };
+        let job = save(db, job, true).await?;
         tokio::spawn(supervise(db.clone(), destination, job.clone()));
         Ok(job)
     }
@@ -121,7 +121,7 @@ async fn supervise(db: DatabaseConnection, destination: Destination, job: export
             updated_at: Set(Utc::now()),
             ..Default::default()
         };
-        if let Err(e) = failed.update(&db).await {
+        if let Err(e) = save(&db, failed, false).await {
             tracing::error!(job = %id, error = %e, "cannot record a failed export job");
         }
     }
@@ -135,7 +135,7 @@ async fn run(db: DatabaseConnection, destination: Destination, job: export_job::
     row.started_at = Set(Some(Utc::now()));
     row.updated_at = Set(Utc::now());
     row.version = Set(2);
-    let job = match row.update(&db).await {
+    let job = match save(&db, row, false).await {
         Ok(job) => job,
         Err(e) => {
             tracing::error!(job = %id, error = %e, "cannot start an export job");
@@ -163,9 +163,25 @@ async fn run(db: DatabaseConnection, destination: Destination, job: export_job::
             row.error = Set(Some(public_reason(&e, id)));
         }
     }
-    if let Err(e) = row.update(&db).await {
+    if let Err(e) = save(&db, row, false).await {
         tracing::error!(job = %id, error = %e, "cannot record the end of an export job");
     }
+}
+
+/// Writes a job's row with its entry on the change feed (watchers of the job follow it).
+async fn save(
+    db: &DatabaseConnection,
+    row: export_job::ActiveModel,
+    insert: bool,
+) -> Result<export_job::Model, DbErr> {
+    let txn = db.begin().await?;
+    let job = if insert {
+        row.insert(&txn).await?
+    } else {
+        row.update(&txn).await?
+    };
+    crate::changes::commit(txn, &Changes::one(Entity::ExportJob, job.id)).await?;
+    Ok(job)
 }
 
 /// What a client is told about a failed export: the kind of failure, never internal detail.
@@ -181,6 +197,14 @@ fn public_reason(e: &ExportError, job: Uuid) -> String {
 /// Marks jobs a stopped server left queued or running as failed (called at start).
 pub async fn fail_interrupted(db: &DatabaseConnection) -> Result<u64, DbErr> {
     let now = Utc::now();
+    let txn = db.begin().await?;
+    let unfinished: Vec<Uuid> = export_job::Entity::find()
+        .filter(export_job::Column::Status.is_in([ExportStatus::Queued, ExportStatus::Running]))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|j| j.id)
+        .collect();
     let result = export_job::Entity::update_many()
         .col_expr(
             export_job::Column::Status,
@@ -198,8 +222,11 @@ pub async fn fail_interrupted(db: &DatabaseConnection) -> Result<u64, DbErr> {
             export_job::Column::UpdatedAt,
             sea_orm::sea_query::Expr::value(now),
         )
-        .filter(export_job::Column::Status.is_in([ExportStatus::Queued, ExportStatus::Running]))
-        .exec(db)
+        .filter(export_job::Column::Id.is_in(unfinished.clone()))
+        .exec(&txn)
         .await?;
+    let mut changes = Changes::default();
+    changes.extend(Entity::ExportJob, unfinished);
+    crate::changes::commit(txn, &changes).await?;
     Ok(result.rows_affected)
 }

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod analytics;
 pub mod apikey;
+pub mod changes;
 pub mod cli;
 pub mod dates;
 pub mod db;

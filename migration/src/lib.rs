@@ -20,6 +20,7 @@ mod m20261124_000008_progress_rollup;
 mod m20261124_000009_impact_rollup;
 mod m20261201_000010_grant_file_details;
 mod m20261201_000011_disclosure_keys;
+mod m20261202_000012_change_feed;
 
 pub use m20261124_000008_progress_rollup::rebuild_progress_rollup;
 pub use m20261124_000009_impact_rollup::{
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000009_impact_rollup::Migration),
             Box::new(m20261201_000010_grant_file_details::Migration),
             Box::new(m20261201_000011_disclosure_keys::Migration),
+            Box::new(m20261202_000012_change_feed::Migration),
         ]
     }
 }

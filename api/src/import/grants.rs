@@ -10,7 +10,7 @@ use super::Progress;
 use super::giving360::{self, AmbiguousAt, Form, OrgRef, Rejected, name_key};
 use crate::write::edit;
 use crate::write::entities::{AdminEdited, GrantFields};
-use crate::write::{Actor, WriteError, begin, new_id};
+use crate::write::{Actor, Changes, Entity, WriteError, begin, commit, new_id};
 use b2h_entity::{funder, grant, organisation};
 use chrono::Utc;
 use sea_orm::{
@@ -346,6 +346,9 @@ pub async fn import(
     let mut rejected = parsed.rejected.clone();
     let total = parsed.accepted.len() as u64;
     let txn = begin(db).await?;
+    // What the import touched: its grants, and the funders and recipients they name (a superset
+    // of those it created).
+    let mut changes = Changes::default();
     for (done, (index, row)) in parsed.accepted.iter().enumerate() {
         let reject = |reason: String| Rejected {
             index: *index,
@@ -432,6 +435,11 @@ pub async fn import(
             }
             Err(e) => return Err(e.into()),
         };
+        let touched = [
+            (Entity::Grant, model.id),
+            (Entity::Funder, funder.id),
+            (Entity::Organisation, recipient.id),
+        ];
         match existing {
             None => {
                 edit::insert::<grant::Entity>(&grant_txn, actor, model).await?;
@@ -444,6 +452,9 @@ pub async fn import(
             }
         }
         grant_txn.commit().await.map_err(WriteError::from)?;
+        for (entity, id) in touched {
+            changes.add(entity, id);
+        }
         progress(Progress {
             done: done as u64 + 1,
             total,
@@ -464,7 +475,7 @@ pub async fn import(
     if options.dry_run {
         txn.rollback().await.map_err(WriteError::from)?;
     } else {
-        txn.commit().await.map_err(WriteError::from)?;
+        commit(txn, changes).await?;
     }
     Ok(summary)
 }

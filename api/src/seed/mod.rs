@@ -220,6 +220,10 @@ pub async fn seed(db: &DatabaseConnection, options: SeedOptions) -> Result<SeedS
             .execute("ANALYZE progress_rollup, impact_rollup")
             .await?;
     }
+    // One bulk entry on the change feed: followers reload everything.
+    for statement in crate::changes::bulk_entry_statements(postgres) {
+        loader.execute_owned(statement).await?;
+    }
     loader.commit().await?;
     if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
         // Fresh statistics for the query planner; harmless if it fails.

@@ -17,6 +17,8 @@ where
 {
     /// The entity's name in messages and the audit trail (`organisation`).
     const NAME: &'static str;
+    /// What the change feed calls it.
+    const CHANGE: crate::changes::Entity;
     fn id_column() -> Self::Column;
     fn version_column() -> Self::Column;
     fn id(row: &Self::Model) -> Uuid;
@@ -28,9 +30,10 @@ where
 }
 
 macro_rules! editable {
-    ($module:ident, $name:literal) => {
+    ($module:ident, $name:literal, $change:ident) => {
         impl Editable for $module::Entity {
             const NAME: &'static str = $name;
+            const CHANGE: crate::changes::Entity = crate::changes::Entity::$change;
             fn id_column() -> Self::Column {
                 $module::Column::Id
             }
@@ -57,12 +60,12 @@ macro_rules! editable {
     };
 }
 
-editable!(organisation, "organisation");
-editable!(funder, "funder");
-editable!(project, "project");
-editable!(grant, "grant");
-editable!(grant_allocation, "grant allocation");
-editable!(outcome_record, "outcome record");
+editable!(organisation, "organisation", Organisation);
+editable!(funder, "funder", Funder);
+editable!(project, "project", Project);
+editable!(grant, "grant", Grant);
+editable!(grant_allocation, "grant allocation", GrantAllocation);
+editable!(outcome_record, "outcome record", OutcomeRecord);
 
 /// The row to change, when it exists and is at the version the caller saw (when it says).
 pub async fn load<E>(

@@ -9,6 +9,7 @@ use super::{
     Actor, MAX_NAME, MAX_TEXT, Problem, WriteError, begin, check, new_id, optional_text,
     required_text,
 };
+use super::{Changes, Entity, commit};
 use crate::access::{ADMIN_ONLY, WRITE_FORBIDDEN, WriteAccess, writes_as};
 use b2h_entity::enums::{
     DatePrecision, OrganisationKind, PartnerRole, PathwayStage, ProjectSetting, ProjectStatus,
@@ -676,7 +677,7 @@ pub async fn create_project(
     whole.project = edit::plain_insert::<project::Entity>(&txn, whole.project.clone()).await?;
     write_children(&txn, &whole).await?;
     audit_project(&txn, actor, "project.create", None, &whole).await?;
-    txn.commit().await?;
+    commit(txn, Changes::one(Entity::Project, whole.project.id)).await?;
     Ok(whole)
 }
 
@@ -729,7 +730,7 @@ pub async fn update_project(
         write_children(&txn, &after).await?;
     }
     audit_project(&txn, actor, "project.update", Some(&before), &after).await?;
-    txn.commit().await?;
+    commit(txn, Changes::one(Entity::Project, after.project.id)).await?;
     Ok(after)
 }
 
@@ -755,7 +756,7 @@ pub async fn archive_project(
         ..before.clone()
     };
     audit_project(&txn, actor, "project.archive", Some(&before), &after).await?;
-    txn.commit().await?;
+    commit(txn, Changes::one(Entity::Project, after.project.id)).await?;
     Ok(after)
 }
 
@@ -1076,7 +1077,7 @@ where
     let txn = begin(db).await?;
     let row = E::checked(&txn, E::blank(new_id()?, Utc::now()), fields, true).await?;
     let row = edit::insert::<E>(&txn, actor, row).await?;
-    txn.commit().await?;
+    commit(txn, Changes::one(E::CHANGE, E::id(&row))).await?;
     Ok(row)
 }
 
@@ -1098,7 +1099,7 @@ where
     let before = edit::load_live::<E>(&txn, id, Some(version)).await?;
     let after = E::checked(&txn, before.clone(), fields, false).await?;
     let row = edit::save::<E>(&txn, actor, "update", &before, after).await?;
-    txn.commit().await?;
+    commit(txn, Changes::one(E::CHANGE, E::id(&row))).await?;
     Ok(row)
 }
 
@@ -1245,6 +1246,6 @@ where
     let txn = begin(db).await?;
     let before = load::<E>(&txn, id, version).await?;
     let row = edit::archive::<E>(&txn, actor, before).await?;
-    txn.commit().await?;
+    commit(txn, Changes::one(E::CHANGE, E::id(&row))).await?;
     Ok(row)
 }

@@ -8,6 +8,7 @@ pub mod outcomes;
 pub mod rollup;
 
 use crate::access::Principal;
+pub use crate::changes::{Changes, Entity};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr};
 use sea_orm::{SqlErr, TransactionTrait};
 use uuid::Uuid;
@@ -164,6 +165,11 @@ pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, Write
             .await?;
     }
     Ok(txn)
+}
+
+/// Appends the write's changes to the change feed and commits: every write path ends here.
+pub async fn commit(txn: DatabaseTransaction, changes: Changes) -> Result<Option<i64>, WriteError> {
+    Ok(crate::changes::commit(txn, &changes).await?)
 }
 
 /// Checks a text field: trimmed, not blank, at most `max` characters. Returns the trimmed text.

@@ -3,7 +3,10 @@
 
 use super::edit;
 use super::rollup::Delta;
-use super::{Actor, MAX_BATCH, Problem, WriteError, begin, check, new_id, optional_text};
+use super::{
+    Actor, Changes, Entity, MAX_BATCH, Problem, WriteError, begin, check, commit, new_id,
+    optional_text,
+};
 use crate::access::{ADMIN_ONLY, WRITE_FORBIDDEN, WriteAccess, own_projects};
 use b2h_entity::enums::{Aggregation, DataSource, EvidenceStrength, MeasureUnit, RecordStatus};
 use b2h_entity::{outcome_measure, outcome_record, project};
@@ -597,7 +600,13 @@ pub async fn write_batch(
     if dry_run {
         txn.rollback().await?;
     } else {
-        txn.commit().await?;
+        let mut changes = Changes::default();
+        changes.extend(Entity::OutcomeRecord, created);
+        changes.extend(
+            Entity::OutcomeRecord,
+            replaced.iter().map(|(_, after)| after.id),
+        );
+        commit(txn, changes).await?;
     }
     Ok(summary)
 }
@@ -785,7 +794,12 @@ pub async fn change_status(
     let pairs: Vec<_> = moved.iter().map(|(b, a)| (Some(b), Some(a))).collect();
     delta.records(&txn, &pairs).await?;
     delta.write(&txn).await?;
-    txn.commit().await?;
+    let mut changes = Changes::default();
+    changes.extend(
+        Entity::OutcomeRecord,
+        moved.iter().map(|(_, after)| after.id),
+    );
+    commit(txn, changes).await?;
     Ok(out)
 }
 
