@@ -274,6 +274,19 @@ fn postgres_target(url: &DatabaseUrl) -> String {
     }
 }
 
+/// Another handle on the same pool, without the metric callback `db` may carry: for the
+/// background work that follows the change feed, which is not any request's.
+pub fn background(db: &DatabaseConnection) -> DatabaseConnection {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(
+            db.get_postgres_connection_pool().clone(),
+        ),
+        _ => sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(
+            db.get_sqlite_connection_pool().clone(),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

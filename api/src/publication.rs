@@ -5,8 +5,8 @@
 //! exact headline would be one or two projects' figures.
 
 use crate::analytics::disclosure::MIN_PROJECTS;
+use crate::analytics::engine::{EngineError, Figures};
 use crate::analytics::published::Snapshot;
-use sea_orm::{DatabaseConnection, DbErr};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -25,14 +25,15 @@ pub enum Published {
 /// The current publication, shared by the server's requests.
 #[derive(Clone)]
 pub struct Publication {
-    db: DatabaseConnection,
+    figures: Figures,
     current: Arc<RwLock<Option<Arc<Snapshot>>>>,
 }
 
 impl Publication {
-    pub fn new(db: DatabaseConnection) -> Self {
+    /// Publications of the engine's figures.
+    pub fn new(figures: Figures) -> Self {
         Self {
-            db,
+            figures,
             current: Arc::default(),
         }
     }
@@ -43,8 +44,9 @@ impl Publication {
     }
 
     /// Takes a publication now, unless too few projects have moved since the last.
-    pub async fn publish(&self) -> Result<Published, DbErr> {
-        let next = Snapshot::load(&self.db).await?;
+    pub async fn publish(&self) -> Result<Published, EngineError> {
+        self.figures.catch_up().await?;
+        let next = Snapshot::new(self.figures.store()?);
         let changed = self
             .current()
             .map_or(usize::MAX, |last| next.projects_changed_since(&last));
@@ -61,10 +63,19 @@ impl Publication {
         })
     }
 
-    /// Publishes every `every` in the background (the first publication is the caller's).
+    /// Publishes in the background: as soon as the figures are loaded, then every `every`.
     pub fn refresh_every(&self, every: Duration) {
         let publication = self.clone();
         tokio::spawn(async move {
+            while publication.current().is_none() {
+                match publication.publish().await {
+                    Ok(_) => tracing::info!("published the public figures"),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "cannot publish the public figures yet");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                }
+            }
             let mut ticks = tokio::time::interval(every);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             ticks.tick().await;

@@ -1,10 +1,13 @@
 //! The HTTP server: `/graphql`, `/healthz`, `/readyz`, request ids, tracing, CORS, timeouts and
 //! graceful shutdown.
 
+use crate::analytics::engine::Figures;
+use crate::changes::Feed;
 use crate::graphql::documents::Documents;
 use crate::graphql::limits::RateLimiter;
 use crate::graphql::reference::Reference;
 use crate::graphql::{self, B2hSchema};
+use crate::publication::Publication;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
@@ -74,13 +77,19 @@ pub struct AppState {
     pub rate_limiter: Arc<RateLimiter>,
     /// Longest a GraphQL request may execute.
     pub request_timeout: Duration,
+    /// The figure engine.
+    pub figures: Figures,
+    /// The public figures' current publication.
+    pub publication: Publication,
 }
 
 /// A bound, not yet running server (bind to port 0 in tests, then read [`Application::port`]).
 pub struct Application {
     listener: TcpListener,
     router: Router,
-    publication: crate::publication::Publication,
+    publication: Publication,
+    figures: Figures,
+    feed: Feed,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,13 +121,17 @@ impl Application {
             Err(e) => tracing::warn!(error = %e, "cannot check for interrupted export jobs"),
         }
         let exports = crate::exports::Exports::new(config.export_destination.clone());
-        // The public figures: published now, then on schedule.
-        let publication = crate::publication::Publication::new(db.clone());
-        if let Err(e) = publication.publish().await {
-            tracing::warn!(error = %e, "cannot publish the public figures; retrying on schedule");
-        }
+        // The change feed, followed by the figure engine (loaded in the background: `/readyz`
+        // says when), whose figures are published once loaded, then on schedule.
+        let background = crate::db::background(&db);
+        let feed = Feed::new(crate::changes::current(&background).await.unwrap_or(0));
+        feed.follow(background.clone(), crate::changes::DEFAULT_RETENTION);
+        let figures = Figures::new(background);
+        figures.follow(&feed);
+        let publication = Publication::new(figures.clone());
         publication.refresh_every(config.publish_every);
-        let schema = graphql::build_schema(db.clone(), exports, publication.clone());
+        let schema =
+            graphql::build_schema(db.clone(), exports, publication.clone(), figures.clone());
         // Without it (a database not yet migrated, say) nations and regions are simply queried.
         let reference = Reference::load(&db).await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "cannot read nations and regions; they will be queried");
@@ -131,18 +144,32 @@ impl Application {
             reference: Arc::new(reference),
             rate_limiter: Arc::new(RateLimiter::new(config.rate_limit_per_minute)),
             request_timeout: config.request_timeout,
+            figures: figures.clone(),
+            publication: publication.clone(),
         };
         let router = app(state, config)?;
         Ok(Self {
             listener,
             router,
             publication,
+            figures,
+            feed,
         })
     }
 
     /// The server's publication of the public figures (tests publish on demand).
-    pub fn publication(&self) -> crate::publication::Publication {
+    pub fn publication(&self) -> Publication {
         self.publication.clone()
+    }
+
+    /// The server's figure engine.
+    pub fn figures(&self) -> Figures {
+        self.figures.clone()
+    }
+
+    /// The change feed as this server follows it.
+    pub fn feed(&self) -> Feed {
+        self.feed.clone()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -262,6 +289,13 @@ async fn outcome_template() -> impl IntoResponse {
 
 async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
+        Ok(Ok(())) if !state.figures.is_loaded() => {
+            (StatusCode::SERVICE_UNAVAILABLE, "loading the figures")
+        }
+        Ok(Ok(())) if state.publication.current().is_none() => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "publishing the public figures",
+        ),
         Ok(Ok(())) => (StatusCode::OK, "ready"),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check failed");

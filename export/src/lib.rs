@@ -27,7 +27,8 @@ pub use write::{FILE_ROWS, ROW_GROUP_ROWS, hex};
 
 use arrow_array::RecordBatch;
 use local::LocalTarget;
-use read::{BatchSink, Snapshot};
+use read::Snapshot;
+pub use read::{BATCH_ROWS, BatchSink, Snapshot as ConsistentRead};
 use sea_orm::DatabaseConnection;
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -132,6 +132,16 @@ impl Snapshot {
         .map_err(ExportError::database)
     }
 
+    /// A whole number read in the snapshot (`None` when the query gives no row or null).
+    pub async fn scalar(&mut self, sql: &'static str) -> Result<Option<i64>, ExportError> {
+        match self {
+            Snapshot::Postgres(tx) => sqlx::query_scalar(sql).fetch_optional(&mut *tx).await,
+            Snapshot::Sqlite(tx) => sqlx::query_scalar(sql).fetch_optional(&mut **tx).await,
+        }
+        .map(Option::flatten)
+        .map_err(ExportError::database)
+    }
+
     /// How many rows `table` will have.
     pub async fn count(&mut self, table: &Table) -> Result<u64, ExportError> {
         let sql = sqlx::AssertSqlSafe(count_sql(table));

@@ -21,11 +21,7 @@ mod m20261124_000009_impact_rollup;
 mod m20261201_000010_grant_file_details;
 mod m20261201_000011_disclosure_keys;
 mod m20261202_000012_change_feed;
-
-pub use m20261124_000008_progress_rollup::rebuild_progress_rollup;
-pub use m20261124_000009_impact_rollup::{
-    IMPACT_ALL_STAGES, IMPACT_TOTALS, ImpactGrain, rebuild_impact_rollup,
-};
+mod m20261202_000013_retire_rollups;
 
 /// Fixed identifiers of the reference rows the migrations insert, so that every database agrees.
 pub mod reference {
@@ -51,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_grant_file_details::Migration),
             Box::new(m20261201_000011_disclosure_keys::Migration),
             Box::new(m20261202_000012_change_feed::Migration),
+            Box::new(m20261202_000013_retire_rollups::Migration),
         ]
     }
 }

@@ -11,7 +11,6 @@
 //! rows instead of grouping millions of records.
 
 use crate::dialect::{Dialect, drop_tables, run};
-use chrono::{Datelike, Months, NaiveDate};
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
@@ -48,36 +47,6 @@ impl ImpactGrain {
             ImpactGrain::All => "all",
         }
     }
-
-    /// The first day of the bucket holding `day` (as [`Self::bucket_sql`] computes it).
-    pub fn bucket_start(self, day: NaiveDate) -> NaiveDate {
-        let first = |year, month| NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(NaiveDate::MIN);
-        match self {
-            ImpactGrain::Month => first(day.year(), day.month()),
-            ImpactGrain::Quarter => first(day.year(), (day.month() - 1) / 3 * 3 + 1),
-            ImpactGrain::Year => first(day.year(), 1),
-            ImpactGrain::FinancialYear if day.month() >= 4 => first(day.year(), 4),
-            ImpactGrain::FinancialYear => first(day.year() - 1, 4),
-            ImpactGrain::All => Self::ALL_START,
-        }
-    }
-
-    /// The first day of the bucket after the one starting on `start` (`None` for all time).
-    pub fn next_start(self, start: NaiveDate) -> Option<NaiveDate> {
-        let months = match self {
-            ImpactGrain::Month => 1,
-            ImpactGrain::Quarter => 3,
-            ImpactGrain::Year | ImpactGrain::FinancialYear => 12,
-            ImpactGrain::All => return None,
-        };
-        start.checked_add_months(Months::new(months))
-    }
-
-    /// The `bucket_start` of the one bucket of [`ImpactGrain::All`].
-    pub const ALL_START: NaiveDate = match NaiveDate::from_ymd_opt(1, 1, 1) {
-        Some(d) => d,
-        None => NaiveDate::MIN,
-    };
 
     /// SQL for the bucket holding `r.period_end`: its first day, as a timestamp on PostgreSQL
     /// (cheap to compare while sorting) and as `YYYY-MM-DD` text on SQLite.

@@ -481,6 +481,15 @@ impl TestApp {
         tokio::spawn(app.run_until(async {
             let _ = stopped.await;
         }));
+        // Ready once the figures are loaded and published.
+        let client = http_client();
+        for _ in 0..600 {
+            let ready = client.get(format!("{base}/readyz")).send().await;
+            if ready.is_ok_and(|r| r.status().is_success()) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         Self {
             db,
             base,
@@ -655,6 +664,15 @@ impl Served {
                 .await
                 .is_ok()
             {
+                // Then, for a while, until the figures are loaded (a server whose database is
+                // away stays unready: fault tests start those too).
+                for _ in 0..200 {
+                    let ready = client.get(format!("{}/readyz", served.base)).send().await;
+                    if ready.is_ok_and(|r| r.status().is_success()) {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
                 return served;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -1,7 +1,8 @@
 //! A funder's impact summary: its grants and allocations, the projects they pay for, the people
 //! those projects supported in a window, the cost per person supported and outcome highlights.
 
-use super::impact::{self, Dimension, ImpactError, ImpactFilter, KeyPart};
+use super::engine::Store;
+use super::impact::{self, Dimension, Group, ImpactError, ImpactFilter, KeyPart, Reader};
 use super::progress::{BENEFICIARIES, every};
 use crate::access::funded_projects;
 use b2h_entity::enums::{Beneficiary, PathwayStage};
@@ -42,6 +43,7 @@ fn funded(funder: Uuid) -> Condition {
 /// Reads the summary; `None` when no funder has the id.
 pub async fn summary(
     db: &DatabaseConnection,
+    store: &Store,
     funder_id: Uuid,
     from: NaiveDate,
     to: NaiveDate,
@@ -96,15 +98,23 @@ pub async fn summary(
         projects: Some(projects),
         ..ImpactFilter::default()
     };
+    let figures = |filter: ImpactFilter, dimensions: &'static [Dimension]| async move {
+        impact::impact(db, store, &filter, dimensions, Reader::default()).await
+    };
+    let measure_figures = |groups: Vec<Group>| {
+        groups
+            .into_iter()
+            .flat_map(|g| g.figures.into_iter().map(|f| f.figure))
+            .collect::<Vec<_>>()
+    };
     // People supported, by beneficiary and by primary stage.
-    let people = impact::impact(db, &window(funded(funder_id), target_codes.clone()), &[]).await?;
+    let people = figures(window(funded(funder_id), target_codes.clone()), &[]).await?;
     let mut by_beneficiary: BTreeMap<Beneficiary, i64> = BTreeMap::new();
-    for f in people.iter().flat_map(|g| &g.figures) {
+    for f in measure_figures(people) {
         *by_beneficiary.entry(f.measure.beneficiary).or_default() += f.value.round() as i64;
     }
-    let stages = impact::impact(
-        db,
-        &window(funded(funder_id), target_codes.clone()),
+    let stages = figures(
+        window(funded(funder_id), target_codes.clone()),
         &[Dimension::PathwayStage],
     )
     .await?;
@@ -114,7 +124,7 @@ pub async fn summary(
             *by_stage.entry(*stage).or_default() += g
                 .figures
                 .iter()
-                .map(|f| f.value.round() as i64)
+                .map(|f| f.figure.value.round() as i64)
                 .sum::<i64>();
         }
     }
@@ -123,18 +133,15 @@ pub async fn summary(
     let supported_by_active = if active.is_empty() {
         0
     } else {
-        impact::impact(db, &window(active_condition, target_codes), &[])
-            .await?
+        measure_figures(figures(window(active_condition, target_codes), &[]).await?)
             .iter()
-            .flat_map(|g| &g.figures)
             .map(|f| f.value.round() as i64)
             .sum()
     };
     // Highlights: every measure whose records give a baseline or a target.
-    let all = impact::impact(db, &window(funded(funder_id), Vec::new()), &[]).await?;
-    let highlights = all
+    let all = figures(window(funded(funder_id), Vec::new()), &[]).await?;
+    let highlights = measure_figures(all)
         .into_iter()
-        .flat_map(|g| g.figures)
         .filter(|f| f.baseline.is_some() || f.target.is_some())
         .collect();
     Ok(Some(Summary {

@@ -2,6 +2,7 @@
 //! DESIGN.md ("The rules behind every figure"), with disclosure control for anonymous readers.
 
 pub mod disclosure;
+pub mod engine;
 pub mod funder;
 pub mod impact;
 pub mod progress;

@@ -1,14 +1,14 @@
 //! Campaign progress: people supported (the measures that count toward the target, submitted and
 //! verified records only) against the target, broken down by beneficiary group, primary pathway
-//! stage, region (nations outside England) and month of `period_end`, read from the rollup
-//! that every write keeps exact.
+//! stage, region (nations outside England) and month of `period_end`, by the figure engine.
 
+use super::disclosure::CellKey;
+use super::engine::{self, Scan, Store};
+use super::impact::{Dimension, KeyPart, Reader};
 use b2h_entity::campaign;
 use b2h_entity::enums::{Beneficiary, PathwayStage};
 use chrono::{Datelike, NaiveDate};
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryOrder, Statement,
-};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QueryOrder};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -37,6 +37,31 @@ pub struct Progress {
     pub projected_target_date: Option<NaiveDate>,
 }
 
+/// People supported in one cell of campaign progress, with what disclosure control needs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PeopleCell {
+    pub people: i64,
+    pub key: CellKey,
+    /// Projects whose records make the cell, and how many of them the reader may read.
+    pub projects: i64,
+    pub readable: i64,
+    /// Whether records of the cell were left out of public cells (so an empty cell is withheld,
+    /// not a known zero).
+    pub left_out: bool,
+}
+
+/// Campaign progress cell by cell: the headline exact (every counted record), the breakdowns
+/// as the reader's scan makes them.
+#[derive(Clone, Debug)]
+pub struct ProgressCells {
+    pub supported: i64,
+    pub by_beneficiary: Vec<(Beneficiary, i64)>,
+    pub by_stage: Vec<(PathwayStage, PeopleCell)>,
+    pub by_area: Vec<(String, PeopleCell)>,
+    /// Every month from the first with figures (or left-out records) to the last.
+    pub by_month: Vec<(NaiveDate, PeopleCell)>,
+}
+
 /// The campaign named, or the earliest campaign; `None` when there is none.
 pub async fn find_campaign(
     db: &DatabaseConnection,
@@ -54,10 +79,6 @@ pub async fn find_campaign(
     }
 }
 
-fn month_start(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(&format!("{}-01", text.get(..7)?), "%Y-%m-%d").ok()
-}
-
 fn next_month(d: NaiveDate) -> NaiveDate {
     d.checked_add_months(chrono::Months::new(1)).unwrap_or(d)
 }
@@ -66,62 +87,142 @@ fn month_end(d: NaiveDate) -> NaiveDate {
     next_month(d).pred_opt().unwrap_or(d)
 }
 
-/// Reads a campaign's progress in one grouped query.
+fn people(totals: &super::totals::Totals) -> i64 {
+    totals.sum_value.round() as i64
+}
+
+/// A campaign's progress cells from `store`: people are the values of the target measures'
+/// counted records added up.
+pub fn cells(store: &Store, campaign: Uuid, reader: Reader<'_>) -> ProgressCells {
+    let projects: Vec<bool> = store
+        .projects
+        .rows
+        .iter()
+        .map(|p| p.campaign == campaign)
+        .collect();
+    let targets: Vec<bool> = store
+        .measures
+        .iter()
+        .map(|m| m.counts_toward_target)
+        .collect();
+    let base = Scan {
+        measures: Some(targets),
+        projects: Some(&projects),
+        ..Scan::counted(&[])
+    };
+    let run = |scan: Scan| engine::scan(store, &scan).unwrap_or_default();
+    // The headline: exact for everyone, every counted record in it.
+    let mut by_beneficiary: BTreeMap<Beneficiary, i64> = BTreeMap::new();
+    let mut supported = 0;
+    for cell in run(base.clone()) {
+        if let Some(m) = cell
+            .measure
+            .and_then(|m| store.measures.get(usize::from(m)))
+        {
+            supported += people(&cell.totals);
+            *by_beneficiary.entry(m.beneficiary).or_default() += people(&cell.totals);
+        }
+    }
+    let breakdown = |dimension: Dimension| -> Vec<(KeyPart, PeopleCell)> {
+        let dimensions = [dimension];
+        run(Scan {
+            dimensions: &dimensions,
+            pool_measures: true,
+            readable: reader.readable,
+            left_out: reader.left_out,
+            ..base.clone()
+        })
+        .into_iter()
+        .filter_map(|cell| {
+            let part = cell.key.into_iter().next()?;
+            Some((
+                part,
+                PeopleCell {
+                    people: people(&cell.totals),
+                    key: cell.cell_key,
+                    projects: cell.totals.projects,
+                    readable: cell.readable,
+                    left_out: cell.left_out > 0,
+                },
+            ))
+        })
+        .collect()
+    };
+    let stages: BTreeMap<PathwayStage, PeopleCell> = breakdown(Dimension::PathwayStage)
+        .into_iter()
+        .filter_map(|(k, c)| match k {
+            KeyPart::Stage(s) => Some((s, c)),
+            _ => None,
+        })
+        .collect();
+    let mut by_area: Vec<(String, PeopleCell)> = breakdown(Dimension::Region)
+        .into_iter()
+        .filter_map(|(k, c)| match k {
+            KeyPart::Area(a) => Some((a, c)),
+            _ => None,
+        })
+        .collect();
+    by_area.sort_by(|a, b| a.0.cmp(&b.0));
+    let months: BTreeMap<NaiveDate, PeopleCell> = breakdown(Dimension::Month)
+        .into_iter()
+        .filter_map(|(k, c)| match k {
+            KeyPart::Month(m) => Some((m, c)),
+            _ => None,
+        })
+        .collect();
+    let mut by_month = Vec::new();
+    if let (Some(first), Some(last)) = (months.keys().next(), months.keys().next_back()) {
+        let mut month = *first;
+        while month <= *last {
+            by_month.push((month, months.get(&month).cloned().unwrap_or_default()));
+            match month.checked_add_months(chrono::Months::new(1)) {
+                Some(next) => month = next,
+                None => break,
+            }
+        }
+    }
+    ProgressCells {
+        supported,
+        by_beneficiary: every(&BENEFICIARIES, &by_beneficiary),
+        by_stage: PathwayStage::ALL
+            .iter()
+            .map(|s| (*s, stages.get(s).cloned().unwrap_or_default()))
+            .collect(),
+        by_area,
+        by_month,
+    }
+}
+
+/// A campaign's progress, live and exact; `None` when there is no such campaign.
 pub async fn campaign_progress(
     db: &DatabaseConnection,
+    store: &Store,
     campaign_id: Option<Uuid>,
 ) -> Result<Option<Progress>, DbErr> {
     let Some(campaign) = find_campaign(db, campaign_id).await? else {
         return Ok(None);
     };
-    // The rollup every write keeps exact (migration 8): a few thousand rows at national scale.
-    let backend = db.get_database_backend();
-    let id = match backend {
-        DbBackend::Postgres => "$1",
-        _ => "?",
-    };
-    let sql = format!(
-        "SELECT beneficiary, primary_stage AS stage, area_code AS area, month, supported
-         FROM progress_rollup WHERE campaign_id = {id} AND supported <> 0"
-    );
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [campaign.id.into()],
-        ))
-        .await?;
-    let mut by_beneficiary: BTreeMap<Beneficiary, i64> = BTreeMap::new();
-    let mut by_stage: BTreeMap<PathwayStage, i64> = BTreeMap::new();
-    let mut by_area: BTreeMap<String, i64> = BTreeMap::new();
-    let mut by_month: BTreeMap<NaiveDate, i64> = BTreeMap::new();
-    let mut supported = 0i64;
-    for row in rows {
-        let beneficiary: String = row.try_get("", "beneficiary")?;
-        let stage: String = row.try_get("", "stage")?;
-        let area: String = row.try_get("", "area")?;
-        let month: String = row.try_get("", "month")?;
-        let people: i64 = row.try_get("", "supported")?;
-        supported += people;
-        if let Some(b) = Beneficiary::parse(&beneficiary) {
-            *by_beneficiary.entry(b).or_default() += people;
-        }
-        if let Some(s) = PathwayStage::parse(&stage) {
-            *by_stage.entry(s).or_default() += people;
-        }
-        *by_area.entry(area).or_default() += people;
-        if let Some(m) = month_start(&month) {
-            *by_month.entry(m).or_default() += people;
-        }
-    }
-    let months = fill_months(&by_month);
-    let projected_target_date = project(&months, campaign.target_people);
+    let cells = cells(store, campaign.id, Reader::default());
+    let mut cumulative = 0;
+    let by_month: Vec<(NaiveDate, i64, i64)> = cells
+        .by_month
+        .iter()
+        .map(|(m, c)| {
+            cumulative += c.people;
+            (*m, c.people, cumulative)
+        })
+        .collect();
+    let projected_target_date = project(&by_month, campaign.target_people);
     Ok(Some(Progress {
-        supported,
-        by_beneficiary: every(&BENEFICIARIES, &by_beneficiary),
-        by_stage: every(PathwayStage::ALL, &by_stage),
-        by_area: by_area.into_iter().collect(),
-        by_month: months,
+        supported: cells.supported,
+        by_beneficiary: cells.by_beneficiary,
+        by_stage: cells.by_stage.iter().map(|(s, c)| (*s, c.people)).collect(),
+        by_area: cells
+            .by_area
+            .iter()
+            .map(|(a, c)| (a.clone(), c.people))
+            .collect(),
+        by_month,
         projected_target_date,
         campaign,
     }))
@@ -132,23 +233,6 @@ pub fn every<K: Ord + Copy>(all: &[K], people: &BTreeMap<K, i64>) -> Vec<(K, i64
     all.iter()
         .map(|k| (*k, people.get(k).copied().unwrap_or(0)))
         .collect()
-}
-
-/// Every month from the first to the last with figures (gaps as zero), with running totals.
-fn fill_months(by_month: &BTreeMap<NaiveDate, i64>) -> Vec<(NaiveDate, i64, i64)> {
-    let (Some(first), Some(last)) = (by_month.keys().next(), by_month.keys().next_back()) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let mut month = *first;
-    let mut cumulative = 0;
-    while month <= *last {
-        let people = by_month.get(&month).copied().unwrap_or(0);
-        cumulative += people;
-        out.push((month, people, cumulative));
-        month = next_month(month);
-    }
-    out
 }
 
 /// When the target is (or was) reached: the month's end when the running total crossed it, or
@@ -177,21 +261,6 @@ mod tests {
 
     fn d(y: i32, m: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, 1).unwrap()
-    }
-
-    #[test]
-    fn months_are_filled_and_summed() {
-        let mut by = BTreeMap::new();
-        by.insert(d(2024, 1), 10);
-        by.insert(d(2024, 3), 5);
-        assert_eq!(
-            fill_months(&by),
-            vec![
-                (d(2024, 1), 10, 10),
-                (d(2024, 2), 0, 10),
-                (d(2024, 3), 5, 15)
-            ]
-        );
     }
 
     #[test]

@@ -3,16 +3,17 @@
 //! the public may make. Publications are made at start and on a schedule (`publication`), so a
 //! write between two publications changes nothing public.
 
-use super::disclosure::{CellKey, Figure, MIN_PROJECTS, Shown, publish};
-use super::impact::{Dimension, ImpactError, KeyPart, MeasureFigure, time_part};
-use super::progress::{BENEFICIARIES, Progress, every, project};
-use super::totals::Totals;
+use super::disclosure::{Figure, MIN_PROJECTS, Shown, publish};
+use super::engine::scan::{FxBuild, Month, NO_FUNDER, month_number};
+use super::engine::{LeftOut, Store, date_of};
+use super::impact::{self, Dimension, Group, ImpactError, ImpactFilter, Reader};
+use super::progress::{PeopleCell, Progress, ProgressCells, cells, project};
 use b2h_entity::enums::{Beneficiary, MeasureUnit, PathwayStage};
 use b2h_entity::{campaign, outcome_measure};
-use b2h_migration::ImpactGrain;
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Statement};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use sea_orm::ConnectionTrait;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// What the public may ask of `impact`, said when it asks for more.
@@ -83,74 +84,33 @@ impl PublicRequest {
 fn whole_bucket(from: Option<NaiveDate>, to: Option<NaiveDate>) -> bool {
     match (from, to) {
         (None, None) => true,
-        (Some(from), Some(to)) => ImpactGrain::EVERY.iter().any(|g| {
-            *g != ImpactGrain::All
-                && g.bucket_start(from) == from
-                && g.next_start(from).and_then(|n| n.pred_opt()) == Some(to)
-        }),
+        (Some(from), Some(to)) => {
+            let month = from.month();
+            let starts = [
+                (1, true),
+                (3, (month - 1) % 3 == 0),
+                (12, month == 1 || month == 4),
+            ];
+            from.day() == 1
+                && starts.iter().any(|(months, aligned)| {
+                    *aligned
+                        && from
+                            .checked_add_months(Months::new(*months))
+                            .and_then(|n| n.pred_opt())
+                            == Some(to)
+                })
+        }
         _ => false,
     }
 }
 
-/// A project as the published figures see it.
-#[derive(Clone, Debug)]
-struct ProjectFacts {
-    id: Uuid,
-    campaign: Uuid,
-    stage: PathwayStage,
-    /// Region code, or nation code outside England.
-    area: String,
-    /// Funders with a live allocation to it.
-    funders: Vec<Uuid>,
-}
-
-/// One counted record's figures.
-#[derive(Clone, Debug)]
-struct Fact {
-    project: u32,
-    measure: u16,
-    end: NaiveDate,
-    value: f64,
-    sample: Option<i64>,
-    baseline: Option<f64>,
-    target: Option<f64>,
-    key: i16,
-    /// Whether the record is in public cells at all (it always counts in the exact headline):
-    /// see [`Snapshot::keep_small_groups_out`].
-    public: bool,
-    /// Which of its project's funders' cells it is in, bit `i` for `funders[i]` (bit 0 for the
-    /// group without a funder when the project has none).
-    funder_cells: u32,
-}
-
-/// The records as they stood at one publication.
+/// The counted records as they stood at one publication (a store of the figure engine, kept
+/// as it was), with what the public figures leave out of it.
 #[derive(Debug, Default)]
 pub struct Snapshot {
     pub published_at: DateTime<Utc>,
-    measures: Vec<outcome_measure::Model>,
-    projects: Vec<ProjectFacts>,
-    /// By period end.
-    facts: Vec<Fact>,
-}
-
-/// One measure's figure in one public cell, exact, with what publishing it needs.
-#[derive(Clone, Debug)]
-pub struct PublishedFigure {
-    pub figure: MeasureFigure,
-    pub key: CellKey,
-    /// The projects whose records make the cell.
-    pub projects: Vec<Uuid>,
-}
-
-impl PublishedFigure {
-    /// The figure for the rules.
-    pub fn kind(&self) -> Figure {
-        figure_kind(
-            &self.figure.measure,
-            self.figure.value,
-            self.figure.sample_size,
-        )
-    }
+    pub store: Arc<Store>,
+    left_out: LeftOut,
 }
 
 /// What a value of `measure` is, for the disclosure rules.
@@ -167,459 +127,174 @@ pub fn figure_kind(measure: &outcome_measure::Model, value: f64, sample: Option<
     }
 }
 
-/// One group of a public impact answer.
-#[derive(Clone, Debug)]
-pub struct PublishedGroup {
-    pub key: Vec<KeyPart>,
-    pub figures: Vec<PublishedFigure>,
-}
-
-/// People supported in one public cell of campaign progress.
-#[derive(Clone, Debug, Default)]
-pub struct PeopleCell {
-    pub people: i64,
-    pub key: CellKey,
-    pub projects: Vec<Uuid>,
-    /// Whether records of the cell were left out of public cells (so an empty cell is withheld,
-    /// not a known zero).
-    pub left_out: bool,
-}
-
-/// Campaign progress at a publication, exact, cell by cell.
-#[derive(Clone, Debug)]
-pub struct PublishedProgress {
-    pub supported: i64,
-    pub by_beneficiary: Vec<(Beneficiary, i64)>,
-    pub by_stage: Vec<(PathwayStage, PeopleCell)>,
-    pub by_area: Vec<(String, PeopleCell)>,
-    /// Every month from the first with figures to the last.
-    pub by_month: Vec<(NaiveDate, PeopleCell)>,
-}
-
-/// One project's records of one measure in one cell: their totals, the latest aside.
-#[derive(Default)]
-struct Partial {
-    totals: Totals,
-    last: Option<(NaiveDate, f64, Option<f64>, Option<f64>)>,
-}
-
-impl Partial {
-    fn add(&mut self, f: &Fact) {
-        let t = &mut self.totals;
-        t.records += 1;
-        t.sum_value += f.value;
-        if let Some(s) = f.sample {
-            t.weighted += f.value * s as f64;
-            t.sample += s;
-            t.samples += 1;
-        }
-        if let Some(b) = f.baseline {
-            t.base_sum += b;
-            t.base_n += 1;
-            if let Some(s) = f.sample {
-                t.base_weighted += b * s as f64;
-                t.base_sample += s;
-            }
-        }
-        if let Some(g) = f.target {
-            t.target_sum += g;
-            t.target_n += 1;
-            if let Some(s) = f.sample {
-                t.target_weighted += g * s as f64;
-                t.target_sample += s;
-            }
-        }
-        if self.last.is_none_or(|l| f.end > l.0) {
-            self.last = Some((f.end, f.value, f.baseline, f.target));
-        }
-    }
-
-    fn into_totals(self) -> Totals {
-        let mut totals = self.totals;
-        if let Some((_, value, baseline, target)) = self.last {
-            totals.set_latest(value, baseline, target);
-        }
-        totals
-    }
-}
-
-#[derive(Default)]
-struct CellAcc {
-    projects: BTreeMap<u32, Partial>,
-    key: CellKey,
-}
-
-fn month_of(day: NaiveDate) -> NaiveDate {
-    day.with_day(1).unwrap_or(day)
-}
-
 impl Snapshot {
-    /// Reads the counted records (submitted and verified, live) with their keys, giving a key to
-    /// any record without one first.
-    pub async fn load(db: &DatabaseConnection) -> Result<Snapshot, DbErr> {
-        crate::record_keys::fill_missing_record_keys(db).await?;
-        let backend = db.get_database_backend();
-        let query = |sql: &str| db.query_all_raw(Statement::from_string(backend, sql));
-        let measures = outcome_measure::Entity::find().all(db).await?;
-        let measure_index: HashMap<Uuid, u16> = measures
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (m.id, i as u16))
-            .collect();
-        let mut projects = Vec::new();
-        let mut project_index: HashMap<Uuid, u32> = HashMap::new();
-        for row in query(
-            "SELECT id, campaign_id, primary_stage, COALESCE(region_code, nation_code) AS area
-             FROM project ORDER BY id",
-        )
-        .await?
-        {
-            let id: Uuid = row.try_get("", "id")?;
-            let stage: String = row.try_get("", "primary_stage")?;
-            let Some(stage) = PathwayStage::parse(&stage) else {
-                continue;
-            };
-            project_index.insert(id, projects.len() as u32);
-            projects.push(ProjectFacts {
-                id,
-                campaign: row.try_get("", "campaign_id")?,
-                stage,
-                area: row.try_get("", "area")?,
-                funders: Vec::new(),
-            });
-        }
-        for row in query(
-            "SELECT DISTINCT a.project_id AS project_id, g.funder_id AS funder_id
-             FROM grant_allocation a JOIN grant_award g ON g.id = a.grant_id
-             WHERE a.archived_at IS NULL ORDER BY 1, 2",
-        )
-        .await?
-        {
-            let project: Uuid = row.try_get("", "project_id")?;
-            if let Some(i) = project_index.get(&project) {
-                projects[*i as usize]
-                    .funders
-                    .push(row.try_get("", "funder_id")?);
-            }
-        }
-        let mut facts = Vec::new();
-        for row in query(
-            "SELECT r.project_id AS project_id, r.measure_id AS measure_id,
-                    r.period_end AS period_end, r.value AS value, r.sample_size AS sample_size,
-                    r.baseline AS baseline, r.target AS target, k.record_key AS record_key
-             FROM outcome_record r JOIN outcome_record_key k ON k.record_id = r.id
-             WHERE r.status IN ('submitted', 'verified') AND r.archived_at IS NULL
-             ORDER BY r.period_end, r.id",
-        )
-        .await?
-        {
-            let project: Uuid = row.try_get("", "project_id")?;
-            let measure: Uuid = row.try_get("", "measure_id")?;
-            let (Some(project), Some(measure)) =
-                (project_index.get(&project), measure_index.get(&measure))
-            else {
-                continue;
-            };
-            facts.push(Fact {
-                project: *project,
-                measure: *measure,
-                end: row.try_get("", "period_end")?,
-                value: row.try_get("", "value")?,
-                sample: row
-                    .try_get::<Option<i32>>("", "sample_size")?
-                    .map(i64::from),
-                baseline: row.try_get("", "baseline")?,
-                target: row.try_get("", "target")?,
-                key: row.try_get("", "record_key")?,
-                public: true,
-                funder_cells: u32::MAX,
-            });
-        }
-        let mut snapshot = Snapshot {
+    /// A publication of `store` now.
+    pub fn new(store: Arc<Store>) -> Self {
+        let left_out = left_out(&store);
+        Snapshot {
             published_at: Utc::now(),
-            measures,
-            projects,
-            facts,
+            store,
+            left_out,
+        }
+    }
+
+    /// Public impact cells, exact, each with its key and projects (and how many of them
+    /// `readable` holds).
+    pub async fn impact(
+        &self,
+        db: &impl ConnectionTrait,
+        request: &PublicRequest,
+        readable: Option<&[bool]>,
+    ) -> Result<Vec<Group>, ImpactError> {
+        let filter = ImpactFilter {
+            from: request.from,
+            to: request.to,
+            measures: request.measures.clone(),
+            ..ImpactFilter::default()
         };
-        snapshot.keep_small_groups_out();
-        Ok(snapshot)
+        let reader = Reader {
+            readable,
+            left_out: Some(&self.left_out),
+            within: None,
+        };
+        impact::impact(db, &self.store, &filter, &request.dimensions, reader).await
     }
 
-    /// A cell of fewer than [`MIN_PROJECTS`] projects is withheld, but withholding alone is
-    /// undone by differencing (a month's total minus its other regions is the withheld region).
-    /// So, for each month and measure, the records of projects in a stage or area (or the whole
-    /// month) with fewer than [`MIN_PROJECTS`] contributing projects are left out of every
-    /// public cell, repeatedly until every stage and area left has none or enough; and a funder
-    /// with too few of the remaining projects has no cell that month (a project's funders are
-    /// not a partition, so its records stay in the others). Every public cell of a month, and
-    /// so of any longer period, is then made of none or at least [`MIN_PROJECTS`] projects, and
-    /// no difference of public cells contains a left-out record. Only the exact headline counts
-    /// them. Which records are left out follows from how many projects report, which is public.
-    fn keep_small_groups_out(&mut self) {
-        let enough = MIN_PROJECTS as usize;
-        let mut start = 0;
-        while start < self.facts.len() {
-            let month = month_of(self.facts[start].end);
-            let end = start + self.facts[start..].partition_point(|f| month_of(f.end) == month);
-            let mut by_measure: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
-            for i in start..end {
-                by_measure.entry(self.facts[i].measure).or_default().push(i);
-            }
-            for facts in by_measure.values() {
-                let mut kept: BTreeSet<u32> =
-                    facts.iter().map(|i| self.facts[*i].project).collect();
-                loop {
-                    let mut stages: HashMap<PathwayStage, usize> = HashMap::new();
-                    let mut areas: HashMap<&str, usize> = HashMap::new();
-                    for p in &kept {
-                        let p = &self.projects[*p as usize];
-                        *stages.entry(p.stage).or_default() += 1;
-                        *areas.entry(p.area.as_str()).or_default() += 1;
-                    }
-                    let few = kept.len() < enough;
-                    let out: Vec<u32> = kept
-                        .iter()
-                        .copied()
-                        .filter(|p| {
-                            let p = &self.projects[*p as usize];
-                            let count = |n: Option<&usize>| n.copied().unwrap_or(0);
-                            few || count(stages.get(&p.stage)) < enough
-                                || count(areas.get(p.area.as_str())) < enough
-                        })
-                        .collect();
-                    if out.is_empty() {
-                        break;
-                    }
-                    for p in out {
-                        kept.remove(&p);
-                    }
-                }
-                let mut funded: HashMap<Option<Uuid>, usize> = HashMap::new();
-                for p in &kept {
-                    for funder in self.funder_groups(*p) {
-                        *funded.entry(funder).or_default() += 1;
-                    }
-                }
-                for i in facts {
-                    let project = self.facts[*i].project;
-                    let public = kept.contains(&project);
-                    let mut cells = 0u32;
-                    if public {
-                        for (bit, funder) in self.funder_groups(project).into_iter().enumerate() {
-                            if bit < 32 && funded.get(&funder).is_some_and(|n| *n >= enough) {
-                                cells |= 1 << bit;
-                            }
-                        }
-                    }
-                    let fact = &mut self.facts[*i];
-                    fact.public = public;
-                    fact.funder_cells = cells;
-                }
-            }
-            start = end;
-        }
-    }
-
-    /// The funder groups a project's records fall in: each funder with a live allocation, or
-    /// the group without a funder.
-    fn funder_groups(&self, project: u32) -> Vec<Option<Uuid>> {
-        let funders = &self.projects[project as usize].funders;
-        if funders.is_empty() {
-            vec![None]
-        } else {
-            funders.iter().copied().map(Some).collect()
-        }
+    /// A campaign's progress at this publication, cell by cell.
+    pub fn progress(&self, campaign: Uuid, readable: Option<&[bool]>) -> ProgressCells {
+        let reader = Reader {
+            readable,
+            left_out: Some(&self.left_out),
+            within: None,
+        };
+        cells(&self.store, campaign, reader)
     }
 
     /// Projects whose counted records of the target measures differ from `other`'s: a
     /// publication waits until at least three projects have moved.
     pub fn projects_changed_since(&self, other: &Snapshot) -> usize {
-        let prints = |s: &Snapshot| {
-            let mut by: BTreeMap<Uuid, (i64, u64, u32)> = BTreeMap::new();
-            for f in &s.facts {
-                if s.measures[usize::from(f.measure)].counts_toward_target {
-                    let e = by.entry(s.projects[f.project as usize].id).or_default();
-                    e.0 += 1;
-                    e.1 = e.1.wrapping_add(f.value.to_bits());
-                    e.2 = e.2.wrapping_add(u32::from(f.key.unsigned_abs()));
+        let (a, b) = (&self.store, &other.store);
+        let print = |store: &Store, p: u32| {
+            let chunk = store.chunk(p);
+            let mut print = (0i64, 0u64, 0u32);
+            for i in 0..chunk.len() {
+                let m = &store.measures[usize::from(chunk.measure[i])];
+                if m.counts_toward_target {
+                    print.0 += 1;
+                    print.1 = print.1.wrapping_add(chunk.value[i].to_bits());
+                    print.2 = print.2.wrapping_add(u32::from(chunk.key[i]));
                 }
             }
-            by
+            print
         };
-        let (a, b) = (prints(self), prints(other));
-        let mut changed = a.iter().filter(|(id, p)| b.get(id) != Some(p)).count();
-        changed += b.keys().filter(|id| !a.contains_key(id)).count();
+        let same_chunk = |p: u32, q: u32| match (a.chunks.get(p as usize), b.chunks.get(q as usize))
+        {
+            (Some(x), Some(y)) => Arc::ptr_eq(x, y),
+            _ => false,
+        };
+        let mut changed = 0;
+        for (p, row) in a.projects.rows.iter().enumerate() {
+            let p = p as u32;
+            match b.projects.index.get(&row.id) {
+                Some(q) if same_chunk(p, *q) || print(a, p) == print(b, *q) => {}
+                Some(_) => changed += 1,
+                None if print(a, p).0 > 0 => changed += 1,
+                None => {}
+            }
+        }
+        for (q, row) in b.projects.rows.iter().enumerate() {
+            if !a.projects.index.contains_key(&row.id) && print(b, q as u32).0 > 0 {
+                changed += 1;
+            }
+        }
         changed
     }
+}
 
-    fn measure(&self, code: &str) -> Option<u16> {
-        self.measures
-            .iter()
-            .position(|m| m.code == code)
-            .map(|i| i as u16)
-    }
-
-    /// Public impact cells, exact, each with its key and projects.
-    pub fn impact(&self, request: &PublicRequest) -> Result<Vec<PublishedGroup>, ImpactError> {
-        let mut wanted = Vec::new();
-        for code in &request.measures {
-            match self.measure(code) {
-                Some(m) => wanted.push(m),
-                None => {
-                    return Err(ImpactError::Invalid(format!(
-                        "no measure has the code '{code}'"
-                    )));
+/// A cell of fewer than [`MIN_PROJECTS`] projects is withheld, but withholding alone is undone
+/// by differencing (a month's total minus its other regions is the withheld region). So, for
+/// each month and measure, the records of projects in a stage or area (or the whole month) with
+/// fewer than [`MIN_PROJECTS`] contributing projects are left out of every public cell,
+/// repeatedly until every stage and area left has none or enough; and a funder with too few of
+/// the remaining projects has no cell that month (a project's funders are not a partition, so
+/// its records stay in the others). Every public cell of a month, and so of any longer period,
+/// is then made of none or at least [`MIN_PROJECTS`] projects, and no difference of public cells
+/// contains a left-out record. Only the exact headline counts them. Which records are left out
+/// follows from how many projects report, which is public.
+fn left_out(store: &Store) -> LeftOut {
+    let enough = MIN_PROJECTS as usize;
+    let projects = &store.projects;
+    // (month, measure) → the projects with records of it, in index order.
+    let mut reporting: BTreeMap<(Month, u16), Vec<u32>> = BTreeMap::new();
+    for p in 0..projects.len() as u32 {
+        let chunk = store.chunk(p);
+        let mut last: Option<(i32, Month, u16)> = None;
+        for i in 0..chunk.len() {
+            let (end, measure) = (chunk.end[i], chunk.measure[i]);
+            let month = match last {
+                Some((e, month, _)) if e == end => month,
+                _ => month_number(date_of(end)),
+            };
+            if last.is_none_or(|(_, m, me)| m != month || me != measure) {
+                let reported = reporting.entry((month, measure)).or_default();
+                if reported.last() != Some(&p) {
+                    reported.push(p);
                 }
             }
+            last = Some((end, month, measure));
         }
-        let mut cells: BTreeMap<(Vec<KeyPart>, u16), CellAcc> = BTreeMap::new();
-        let first = request
-            .from
-            .map_or(0, |from| self.facts.partition_point(|f| f.end < from));
-        let by_funder = request.dimensions.contains(&Dimension::Funder);
-        for f in &self.facts[first..] {
-            if request.to.is_some_and(|to| f.end > to) {
+    }
+    let mut out = LeftOut {
+        projects: vec![false; projects.len()],
+        ..LeftOut::default()
+    };
+    for ((month, measure), reported) in reporting {
+        let mut kept: BTreeSet<u32> = reported.into_iter().collect();
+        loop {
+            let mut stages: HashMap<PathwayStage, usize> = HashMap::new();
+            let mut areas: HashMap<u16, usize> = HashMap::new();
+            for p in &kept {
+                let row = &projects.rows[*p as usize];
+                *stages.entry(row.stage).or_default() += 1;
+                *areas.entry(row.area).or_default() += 1;
+            }
+            let few = kept.len() < enough;
+            let out_now: Vec<u32> = kept
+                .iter()
+                .copied()
+                .filter(|p| {
+                    let row = &projects.rows[*p as usize];
+                    let count = |n: Option<&usize>| n.copied().unwrap_or(0);
+                    few || count(stages.get(&row.stage)) < enough
+                        || count(areas.get(&row.area)) < enough
+                })
+                .collect();
+            if out_now.is_empty() {
                 break;
             }
-            if !f.public || (!wanted.is_empty() && !wanted.contains(&f.measure)) {
-                continue;
-            }
-            let p = &self.projects[f.project as usize];
-            let funders: Vec<Option<Uuid>> = if by_funder {
-                self.funder_groups(f.project)
-                    .into_iter()
-                    .enumerate()
-                    .filter(|(bit, _)| *bit < 32 && f.funder_cells & (1 << bit) != 0)
-                    .map(|(_, funder)| funder)
-                    .collect()
-            } else {
-                vec![None]
-            };
-            for funder in &funders {
-                let mut key = Vec::with_capacity(request.dimensions.len());
-                for d in &request.dimensions {
-                    key.push(match d {
-                        Dimension::PathwayStage => KeyPart::Stage(p.stage),
-                        Dimension::Region => KeyPart::Area(p.area.clone()),
-                        Dimension::Funder => KeyPart::Funder(*funder),
-                        Dimension::Measure => {
-                            KeyPart::Measure(self.measures[usize::from(f.measure)].id)
-                        }
-                        Dimension::Project => KeyPart::Project(p.id),
-                        Dimension::Organisation => continue,
-                        time => time_part(*time, month_of(f.end)),
-                    });
-                }
-                let cell = cells.entry((key, f.measure)).or_default();
-                cell.key = cell.key.with(f.key);
-                cell.projects.entry(f.project).or_default().add(f);
+            for p in out_now {
+                kept.remove(&p);
+                out.records.insert((p, measure, month));
+                out.projects[p as usize] = true;
             }
         }
-        let mut groups: BTreeMap<Vec<KeyPart>, Vec<PublishedFigure>> = BTreeMap::new();
-        for ((key, measure), cell) in cells {
-            let measure = &self.measures[usize::from(measure)];
-            let projects = cell
-                .projects
-                .keys()
-                .map(|i| self.projects[*i as usize].id)
-                .collect();
-            let mut totals = Totals::default();
-            for partial in cell.projects.into_values() {
-                totals.add(&partial.into_totals(), 1);
+        let mut funded: HashMap<u32, usize, FxBuild> = HashMap::default();
+        for p in &kept {
+            let funders = &projects.rows[*p as usize].funders;
+            if funders.is_empty() {
+                *funded.entry(NO_FUNDER).or_default() += 1;
             }
-            groups.entry(key).or_default().push(PublishedFigure {
-                figure: totals.figure(measure),
-                key: cell.key,
-                projects,
-            });
-            if groups.len() > super::impact::MAX_GROUPS {
-                return Err(ImpactError::Invalid(format!(
-                    "more than {} groups: group by fewer dimensions or filter",
-                    super::impact::MAX_GROUPS
-                )));
+            for f in funders {
+                *funded.entry(*f).or_default() += 1;
             }
         }
-        Ok(groups
-            .into_iter()
-            .map(|(key, mut figures)| {
-                figures.sort_by(|a, b| a.figure.measure.code.cmp(&b.figure.measure.code));
-                PublishedGroup { key, figures }
-            })
-            .collect())
-    }
-
-    /// A campaign's progress at this publication.
-    pub fn progress(&self, campaign: Uuid) -> PublishedProgress {
-        let mut by_beneficiary: BTreeMap<Beneficiary, i64> = BTreeMap::new();
-        // People, key, projects and whether records were left out, per cell.
-        type Acc = (i64, CellKey, BTreeMap<u32, ()>, bool);
-        let mut stages: BTreeMap<PathwayStage, Acc> = BTreeMap::new();
-        let mut areas: BTreeMap<String, Acc> = BTreeMap::new();
-        let mut months: BTreeMap<NaiveDate, Acc> = BTreeMap::new();
-        let mut supported = 0;
-        for f in &self.facts {
-            let m = &self.measures[usize::from(f.measure)];
-            let p = &self.projects[f.project as usize];
-            if !m.counts_toward_target || p.campaign != campaign {
-                continue;
+        for (funder, n) in funded {
+            if n < enough {
+                out.funders.insert((funder, measure, month));
             }
-            let people = f.value.round() as i64;
-            supported += people;
-            *by_beneficiary.entry(m.beneficiary).or_default() += people;
-            let cells = [
-                stages.entry(p.stage).or_default(),
-                areas.entry(p.area.clone()).or_default(),
-                months.entry(month_of(f.end)).or_default(),
-            ];
-            if !f.public {
-                for cell in cells {
-                    cell.3 = true;
-                }
-                continue;
-            }
-            for cell in cells {
-                cell.0 += people;
-                cell.1 = cell.1.with(f.key);
-                cell.2.insert(f.project, ());
-            }
-        }
-        let cell = |c: Option<&Acc>| {
-            c.map(|(people, key, projects, left_out)| PeopleCell {
-                people: *people,
-                key: *key,
-                projects: projects
-                    .keys()
-                    .map(|i| self.projects[*i as usize].id)
-                    .collect(),
-                left_out: *left_out,
-            })
-            .unwrap_or_default()
-        };
-        let mut by_month = Vec::new();
-        if let (Some(first), Some(last)) = (months.keys().next(), months.keys().next_back()) {
-            let mut month = *first;
-            while month <= *last {
-                by_month.push((month, cell(months.get(&month))));
-                match month.checked_add_months(chrono::Months::new(1)) {
-                    Some(next) => month = next,
-                    None => break,
-                }
-            }
-        }
-        PublishedProgress {
-            supported,
-            by_beneficiary: every(&BENEFICIARIES, &by_beneficiary),
-            by_stage: PathwayStage::ALL
-                .iter()
-                .map(|s| (*s, cell(stages.get(s))))
-                .collect(),
-            by_area: areas
-                .keys()
-                .map(|a| (a.clone(), cell(areas.get(a))))
-                .collect(),
-            by_month,
         }
     }
+    out
 }
 
 /// Campaign progress as one reader sees it.
@@ -667,22 +342,18 @@ impl ShownProgress {
     }
 
     /// From a publication: the headline exact, every other cell published, or exact where
-    /// `exact_for` its projects says so (the access rule).
+    /// `exact_for(readable, all)` of its projects says so (the access rule).
     pub fn published(
-        p: &PublishedProgress,
+        p: &ProgressCells,
         campaign: campaign::Model,
         published_at: DateTime<Utc>,
-        exact_for: impl Fn(&[Uuid]) -> bool,
+        exact_for: impl Fn(i64, i64) -> bool,
     ) -> Self {
         let show = |c: &PeopleCell| {
-            if exact_for(&c.projects) {
+            if exact_for(c.readable, c.projects) {
                 Shown::exact(c.people as f64)
             } else {
-                publish(
-                    Figure::People(c.people as f64),
-                    c.projects.len() as i64,
-                    c.key,
-                )
+                publish(Figure::People(c.people as f64), c.projects, c.key)
             }
         };
         let shown: Vec<(NaiveDate, Shown)> = p
@@ -691,7 +362,7 @@ impl ShownProgress {
             .map(|(m, c)| {
                 // A month without records is a known zero (one whose records were all left out
                 // is withheld).
-                let shown = if c.projects.is_empty() && !c.left_out {
+                let shown = if c.projects == 0 && !c.left_out {
                     Shown::exact(0.0)
                 } else {
                     show(c)

@@ -1,11 +1,9 @@
 //! A measure's counted records added up over a set of projects: everything each aggregation kind
 //! needs (sums for flows, each project's latest record for stocks, sample-weighted sums for
-//! means). Every field adds up over projects, so totals of disjoint sets of projects add up and
-//! a write can apply its change as a difference. The columns of `impact_rollup` are these fields.
+//! means). Every field adds up over projects, so totals of disjoint sets of projects add up.
 
 use b2h_entity::enums::Aggregation;
-use b2h_entity::{outcome_measure, outcome_record};
-use sea_orm::{DbErr, QueryResult};
+use b2h_entity::outcome_measure;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Totals {
@@ -47,56 +45,37 @@ pub struct MeasureFigure {
 }
 
 impl Totals {
-    /// The fields, by column name, in one order used for reading and writing.
-    pub const COLUMNS: [&'static str; 19] = b2h_migration::IMPACT_TOTALS;
-
-    /// The SQL type of a column: whole numbers are counts and sample sizes.
-    pub fn column_type(column: &str) -> &'static str {
-        let float = column.ends_with("value")
-            || column.ends_with("weighted")
-            || column.ends_with("_sum")
-            || matches!(column, "latest_base" | "latest_target");
-        if float { "double precision" } else { "bigint" }
-    }
-
-    /// One project's records of one measure (in one bucket): their totals.
-    pub fn of_project<'a>(records: impl IntoIterator<Item = &'a outcome_record::Model>) -> Totals {
-        let mut t = Totals::default();
-        let mut latest: Option<&outcome_record::Model> = None;
-        for r in records {
-            t.records += 1;
-            t.sum_value += r.value;
-            let sample = r.sample_size.map(i64::from);
+    /// Adds one record's figures (not its latest: see [`Self::set_latest`]).
+    pub fn add_record(
+        &mut self,
+        value: f64,
+        sample: Option<i64>,
+        baseline: Option<f64>,
+        target: Option<f64>,
+    ) {
+        self.records += 1;
+        self.sum_value += value;
+        if let Some(s) = sample {
+            self.weighted += value * s as f64;
+            self.sample += s;
+            self.samples += 1;
+        }
+        if let Some(b) = baseline {
+            self.base_sum += b;
+            self.base_n += 1;
             if let Some(s) = sample {
-                t.weighted += r.value * s as f64;
-                t.sample += s;
-                t.samples += 1;
-            }
-            if let Some(b) = r.baseline {
-                t.base_sum += b;
-                t.base_n += 1;
-                if let Some(s) = sample {
-                    t.base_weighted += b * s as f64;
-                    t.base_sample += s;
-                }
-            }
-            if let Some(g) = r.target {
-                t.target_sum += g;
-                t.target_n += 1;
-                if let Some(s) = sample {
-                    t.target_weighted += g * s as f64;
-                    t.target_sample += s;
-                }
-            }
-            if latest.is_none_or(|l| r.period_end > l.period_end) {
-                latest = Some(r);
+                self.base_weighted += b * s as f64;
+                self.base_sample += s;
             }
         }
-        if let Some(l) = latest {
-            t.projects = 1;
-            t.set_latest(l.value, l.baseline, l.target);
+        if let Some(g) = target {
+            self.target_sum += g;
+            self.target_n += 1;
+            if let Some(s) = sample {
+                self.target_weighted += g * s as f64;
+                self.target_sample += s;
+            }
         }
-        t
     }
 
     /// Makes these one project's totals whose latest record has these figures.
@@ -131,66 +110,6 @@ impl Totals {
         self.latest_base_n += sign * other.latest_base_n;
         self.latest_target += f * other.latest_target;
         self.latest_target_n += sign * other.latest_target_n;
-    }
-
-    pub fn is_zero(&self) -> bool {
-        *self == Totals::default()
-    }
-
-    /// The fields in [`Self::COLUMNS`] order, as values to bind.
-    pub fn values(&self) -> [sea_orm::Value; 19] {
-        [
-            self.records.into(),
-            self.projects.into(),
-            self.sum_value.into(),
-            self.weighted.into(),
-            self.sample.into(),
-            self.samples.into(),
-            self.base_sum.into(),
-            self.base_n.into(),
-            self.base_weighted.into(),
-            self.base_sample.into(),
-            self.target_sum.into(),
-            self.target_n.into(),
-            self.target_weighted.into(),
-            self.target_sample.into(),
-            self.latest_value.into(),
-            self.latest_base.into(),
-            self.latest_base_n.into(),
-            self.latest_target.into(),
-            self.latest_target_n.into(),
-        ]
-    }
-
-    /// Reads the fields from a row whose columns are named as in [`Self::COLUMNS`] (null as 0).
-    pub fn from_row(row: &QueryResult) -> Result<Totals, DbErr> {
-        let whole = |name: &str| -> Result<i64, DbErr> {
-            Ok(row.try_get::<Option<i64>>("", name)?.unwrap_or(0))
-        };
-        let float = |name: &str| -> Result<f64, DbErr> {
-            Ok(row.try_get::<Option<f64>>("", name)?.unwrap_or(0.0))
-        };
-        Ok(Totals {
-            records: whole("records")?,
-            projects: whole("projects")?,
-            sum_value: float("sum_value")?,
-            weighted: float("weighted")?,
-            sample: whole("sample")?,
-            samples: whole("samples")?,
-            base_sum: float("base_sum")?,
-            base_n: whole("base_n")?,
-            base_weighted: float("base_weighted")?,
-            base_sample: whole("base_sample")?,
-            target_sum: float("target_sum")?,
-            target_n: whole("target_n")?,
-            target_weighted: float("target_weighted")?,
-            target_sample: whole("target_sample")?,
-            latest_value: float("latest_value")?,
-            latest_base: float("latest_base")?,
-            latest_base_n: whole("latest_base_n")?,
-            latest_target: float("latest_target")?,
-            latest_target_n: whole("latest_target_n")?,
-        })
     }
 
     /// The measure's figure from these totals, by its aggregation kind.

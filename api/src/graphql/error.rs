@@ -102,6 +102,18 @@ impl From<crate::analytics::impact::ImpactError> for ApiError {
                 ApiError::BadUserInput(message)
             }
             crate::analytics::impact::ImpactError::Db(e) => e.into(),
+            crate::analytics::impact::ImpactError::Engine(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::analytics::engine::EngineError> for ApiError {
+    fn from(e: crate::analytics::engine::EngineError) -> Self {
+        use crate::analytics::engine::EngineError;
+        match e {
+            EngineError::NotLoaded => ApiError::Unavailable(e.to_string()),
+            EngineError::Db(e) => e.into(),
+            other => ApiError::Internal(other.to_string()),
         }
     }
 }

@@ -8,14 +8,41 @@ use super::reference::Reference;
 use super::types::enums::RecordStatus;
 use super::types::impact::{ImpactFilter, ImpactGroup, Showing, groups};
 use crate::access::RecordAccess;
-use crate::analytics::impact::{self, Dimension, KeyPart, MeasureFigure};
+use crate::analytics::engine::{Figures, Store};
+use crate::analytics::impact::{self, Dimension, KeyPart, MeasureFigure, Reader, projects_where};
 use crate::analytics::published::{PublicRequest, Refused};
 use async_graphql::Context;
 use b2h_entity::enums::{DataSource, EvidenceStrength};
-use sea_orm::{Condition, DatabaseConnection};
-use std::collections::{BTreeMap, HashMap};
+use sea_orm::DatabaseConnection;
+use std::collections::BTreeMap;
 use std::sync::Arc;
-use uuid::Uuid;
+
+/// The store of figures this request reads (taken once per request, so that all its answers
+/// reflect one change sequence).
+pub fn store(ctx: &Context<'_>) -> ApiResult<Arc<Store>> {
+    match ctx.data_opt::<Arc<Store>>() {
+        Some(store) => Ok(Arc::clone(store)),
+        None => ctx
+            .data::<Figures>()?
+            .store()
+            .map_err(|e| coded(ApiError::Unavailable(e.to_string()))),
+    }
+}
+
+/// The projects whose records the caller may read, as a mask over the store's projects (`None`
+/// for every project).
+pub async fn readable(
+    db: &DatabaseConnection,
+    store: &Store,
+    access: RecordAccess,
+) -> ApiResult<Option<Vec<bool>>> {
+    match access.project_condition() {
+        Some(condition) => Ok(Some(
+            store.project_mask(projects_where(db, condition).await.map_err(coded)?),
+        )),
+        None => Ok(None),
+    }
+}
 
 /// The answer to `impact(filter, groupBy)` for the caller.
 pub async fn impact_for_caller(
@@ -39,12 +66,13 @@ pub async fn impact_for_caller(
         groups(
             computed.into_iter().map(|g| (g.key, g.figures)).collect(),
             |_| Showing::Exact,
-            |f| f,
+            |f| f.figure,
             reference,
         )
     };
+    let store = store(ctx)?;
     if access == RecordAccess::All {
-        return Ok(exact(live(db, &filter, None, &dimensions).await?));
+        return Ok(exact(live(db, &store, &filter, None, &dimensions).await?));
     }
     let request = PublicRequest::check(
         filter.period_from.map(|d| d.0),
@@ -64,13 +92,15 @@ pub async fn impact_for_caller(
         }
         // Outside the published dimensions a key reads only the records it may read, exact.
         (Err(Refused::NotPublished(_)), _) => {
-            let own = live(db, &filter, access.project_condition(), &dimensions).await?;
-            return Ok(exact(own));
+            let own = readable(db, &store, access).await?;
+            return Ok(exact(
+                live(db, &store, &filter, own.as_deref(), &dimensions).await?,
+            ));
         }
     };
     let published = current_publication(ctx)?;
     let at = published.published_at;
-    let public = published.impact(&request).map_err(coded)?;
+    let public = published.impact(db, &request, None).await.map_err(coded)?;
     let as_published = |key| Showing::Published { key, at };
     if access == RecordAccess::None {
         return Ok(groups(
@@ -81,19 +111,20 @@ pub async fn impact_for_caller(
         ));
     }
     // A key that reads some projects' records: live cells made only of them, exact; the rest
-    // as published. Comparing the cell's projects with and without the key's restriction tells
-    // which cells those are.
-    let everyone = live(db, &filter, None, &dimensions).await?;
-    let own = live(db, &filter, access.project_condition(), &dimensions).await?;
-    let contributing: HashMap<(Vec<KeyPart>, Uuid), i64> = everyone
-        .into_iter()
-        .flat_map(|g| {
-            let key = g.key;
-            g.figures
-                .into_iter()
-                .map(move |f| ((key.clone(), f.measure.id), f.projects))
-        })
-        .collect();
+    // as published. Each live cell counts how many of its projects the key may read.
+    let own = readable(db, &store, access).await?;
+    let everyone = impact::impact(
+        db,
+        &store,
+        &live_filter(db, &filter)?,
+        &dimensions,
+        Reader {
+            readable: own.as_deref(),
+            ..Reader::default()
+        },
+    )
+    .await
+    .map_err(coded)?;
     let mut cells: BTreeMap<Vec<KeyPart>, BTreeMap<String, (MeasureFigure, Showing)>> =
         BTreeMap::new();
     for g in public {
@@ -105,17 +136,13 @@ pub async fn impact_for_caller(
             );
         }
     }
-    for g in own {
+    for g in everyone {
         for f in g.figures {
-            let all = contributing
-                .get(&(g.key.clone(), f.measure.id))
-                .copied()
-                .unwrap_or(0);
-            if access.sees_exact(count(f.projects), count(all)) {
+            if access.sees_exact(count(f.readable), count(f.figure.projects)) {
                 cells
                     .entry(g.key.clone())
                     .or_default()
-                    .insert(f.measure.code.clone(), (f, Showing::Exact));
+                    .insert(f.figure.measure.code.clone(), (f.figure, Showing::Exact));
             }
         }
     }
@@ -138,42 +165,45 @@ fn list<T: Clone>(values: &Option<Vec<T>>) -> Vec<T> {
     values.clone().unwrap_or_default()
 }
 
-/// Live figures of the records the filter takes, within `readable` (a condition on projects).
-async fn live(
-    db: &DatabaseConnection,
-    filter: &ImpactFilter,
-    readable: Option<Condition>,
-    dimensions: &[Dimension],
-) -> ApiResult<Vec<impact::Group>> {
+/// The engine's filter for the API's.
+fn live_filter(db: &DatabaseConnection, filter: &ImpactFilter) -> ApiResult<impact::ImpactFilter> {
     let backend = db.get_database_backend();
-    let asked = filter
+    let projects = filter
         .project
         .as_ref()
         .map(|f| super::filter::bounded(|| f.condition(backend)))
         .transpose()?;
-    let projects = match (asked, readable) {
-        (Some(asked), Some(readable)) => Some(Condition::all().add(asked).add(readable)),
-        (asked, readable) => asked.or(readable),
+    Ok(impact::ImpactFilter {
+        from: filter.period_from.map(|d| d.0),
+        to: filter.period_to.map(|d| d.0),
+        measures: list(&filter.measure),
+        statuses: list(&filter.status).into_iter().map(Into::into).collect(),
+        data_sources: list(&filter.data_source)
+            .into_iter()
+            .map(DataSource::from)
+            .collect(),
+        evidence_strengths: list(&filter.evidence_strength)
+            .into_iter()
+            .map(EvidenceStrength::from)
+            .collect(),
+        projects,
+    })
+}
+
+/// Live figures of the records the filter takes, within `readable` (a mask over projects).
+async fn live(
+    db: &DatabaseConnection,
+    store: &Store,
+    filter: &ImpactFilter,
+    readable: Option<&[bool]>,
+    dimensions: &[Dimension],
+) -> ApiResult<Vec<impact::Group>> {
+    let filter = live_filter(db, filter)?;
+    let reader = Reader {
+        within: readable,
+        ..Reader::default()
     };
-    impact::impact(
-        db,
-        &impact::ImpactFilter {
-            from: filter.period_from.map(|d| d.0),
-            to: filter.period_to.map(|d| d.0),
-            measures: list(&filter.measure),
-            statuses: list(&filter.status).into_iter().map(Into::into).collect(),
-            data_sources: list(&filter.data_source)
-                .into_iter()
-                .map(|d| DataSource::from(d).as_str().to_owned())
-                .collect(),
-            evidence_strengths: list(&filter.evidence_strength)
-                .into_iter()
-                .map(|e| EvidenceStrength::from(e).as_str().to_owned())
-                .collect(),
-            projects,
-        },
-        dimensions,
-    )
-    .await
-    .map_err(coded)
+    impact::impact(db, store, &filter, dimensions, reader)
+        .await
+        .map_err(coded)
 }

@@ -289,16 +289,17 @@ async fn execute(
         copy.set_parsed_query(ExecutableDocument::clone(&document));
         copy
     });
+    // Every figure of the request comes from one store, one change sequence.
+    let store = state.figures.current();
     let run = |request: async_graphql::Request| {
-        super::execute(
-            &state.schema,
-            &state.db,
-            &state.reference,
-            request
-                .data(principal.clone())
-                .data(std::sync::Arc::clone(&state.reference))
-                .data(super::mutation::RequestId(request_id.clone())),
-        )
+        let mut request = request
+            .data(principal.clone())
+            .data(std::sync::Arc::clone(&state.reference))
+            .data(super::mutation::RequestId(request_id.clone()));
+        if let Some(store) = &store {
+            request = request.data(std::sync::Arc::clone(store));
+        }
+        super::execute(&state.schema, &state.db, &state.reference, request)
     };
     let executed = tokio::time::timeout(state.request_timeout, async {
         let response = run(request).await;
@@ -317,7 +318,7 @@ async fn execute(
     })
     .await;
     // Stopping drops the execution: a write transaction not yet committed rolls back.
-    let Ok(response) = executed else {
+    let Ok(mut response) = executed else {
         return error_response(
             media,
             StatusCode::SERVICE_UNAVAILABLE,
@@ -329,6 +330,25 @@ async fn execute(
             ),
         );
     };
+    // The change sequence the answer reflects; a write's figures are applied before it answers
+    // (read-your-writes), so its answer says the sequence that includes it.
+    let sequence = if read_only {
+        store.as_ref().map(|s| s.sequence)
+    } else {
+        match state.figures.catch_up().await {
+            Ok(sequence) => Some(sequence),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot apply a write to the figures");
+                state.figures.current().map(|s| s.sequence)
+            }
+        }
+    };
+    if let Some(sequence) = sequence {
+        response.extensions.insert(
+            CHANGE_SEQUENCE.to_owned(),
+            async_graphql::Value::from(sequence),
+        );
+    }
     if unavailable(&response) {
         // One line per failed request, however many fields failed.
         tracing::warn!(request_id, "request failed: the database is unavailable");
@@ -375,6 +395,9 @@ async fn execute(
     };
     json_response(status, media, &body)
 }
+
+/// The response extension that says which change sequence an answer reflects.
+pub const CHANGE_SEQUENCE: &str = "changeSequence";
 
 /// Whether the response failed because the database was away.
 fn unavailable(response: &async_graphql::Response) -> bool {

@@ -42,8 +42,14 @@ pub fn build_schema(
     db: DatabaseConnection,
     exports: crate::exports::Exports,
     publication: crate::publication::Publication,
+    figures: crate::analytics::engine::Figures,
 ) -> B2hSchema {
-    builder().data(db).data(exports).data(publication).finish()
+    builder()
+        .data(db)
+        .data(exports)
+        .data(publication)
+        .data(figures)
+        .finish()
 }
 
 /// The schema's SDL, fields and enum values sorted: what `schema.graphql` holds.

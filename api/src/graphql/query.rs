@@ -152,6 +152,10 @@ pub(crate) fn record_access(ctx: &Context<'_>) -> RecordAccess {
         .map_or(RecordAccess::None, Principal::record_access)
 }
 
+fn count(projects: i64) -> usize {
+    usize::try_from(projects).unwrap_or(0)
+}
+
 /// The server's current publication of the public figures.
 pub(crate) fn current_publication(
     ctx: &Context<'_>,
@@ -290,8 +294,9 @@ impl Query {
         let reference = Arc::clone(ctx.data::<Arc<Reference>>()?);
         let access = record_access(ctx);
         // Full record access reads live and exact; everyone else the last publication.
+        let store = super::figures::store(ctx)?;
         if access == RecordAccess::All {
-            let progress = crate::analytics::progress::campaign_progress(db, id)
+            let progress = crate::analytics::progress::campaign_progress(db, &store, id)
                 .await
                 .map_err(coded)?;
             return Ok(progress.map(|p| CampaignProgress {
@@ -307,21 +312,19 @@ impl Query {
         };
         let campaign_id = campaign.id;
         let published = current_publication(ctx)?;
-        let readable = access.readable_projects(db).await.map_err(coded)?;
+        let readable = super::figures::readable(db, &published.store, access).await?;
         let mut progress = ShownProgress::published(
-            &published.progress(campaign_id),
+            &published.progress(campaign_id, readable.as_deref()),
             campaign,
             published.published_at,
-            |projects| {
-                let own = projects.iter().filter(|p| readable.contains(p)).count();
-                access.sees_exact(own, projects.len())
-            },
+            |own, all| access.sees_exact(count(own), count(all)),
         );
         if access != RecordAccess::None {
             // Key holders read the headline live (it is exact for everyone).
-            if let Some(live) = crate::analytics::progress::campaign_progress(db, Some(campaign_id))
-                .await
-                .map_err(coded)?
+            if let Some(live) =
+                crate::analytics::progress::campaign_progress(db, &store, Some(campaign_id))
+                    .await
+                    .map_err(coded)?
             {
                 progress.live_headline(&live);
             }
@@ -409,10 +412,16 @@ impl Query {
             return Err(coded(ApiError::Forbidden(RECORDS_FORBIDDEN.into())));
         }
         let db = ctx.data::<DatabaseConnection>()?;
-        let mut rows =
-            crate::analytics::returns::missing_returns(db, period.start.0, period.end.0, access)
-                .await
-                .map_err(coded)?;
+        let store = super::figures::store(ctx)?;
+        let mut rows = crate::analytics::returns::missing_returns(
+            db,
+            &store,
+            period.start.0,
+            period.end.0,
+            access,
+        )
+        .await
+        .map_err(coded)?;
         // By project reference, then measure code.
         let ids: std::collections::HashSet<uuid::Uuid> =
             rows.iter().map(|r| r.project_id).collect();
@@ -471,7 +480,8 @@ impl Query {
             )));
         }
         let db = ctx.data::<DatabaseConnection>()?;
-        let summary = crate::analytics::funder::summary(db, id, from.0, to.0)
+        let store = super::figures::store(ctx)?;
+        let summary = crate::analytics::funder::summary(db, &store, id, from.0, to.0)
             .await
             .map_err(coded)?;
         Ok(summary.map(FunderImpactSummary))

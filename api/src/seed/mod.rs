@@ -203,22 +203,10 @@ pub async fn seed(db: &DatabaseConnection, options: SeedOptions) -> Result<SeedS
         elapsed: Duration::ZERO,
     };
     write_audit_event(&mut loader, &plan, &summary).await?;
-    // The rollups, built once from the loaded records, with statistics of those first (the
-    // grouping plans depend on them) and of the rollups after.
+    // Fresh statistics for the query planner.
     let postgres = matches!(loader, Loader::Postgres(_));
     if postgres {
         loader.execute("ANALYZE").await?;
-    }
-    let rollups = b2h_migration::rebuild_progress_rollup(postgres)
-        .into_iter()
-        .chain(b2h_migration::rebuild_impact_rollup(postgres));
-    for statement in rollups {
-        loader.execute_owned(statement).await?;
-    }
-    if postgres {
-        loader
-            .execute("ANALYZE progress_rollup, impact_rollup")
-            .await?;
     }
     // One bulk entry on the change feed: followers reload everything.
     for statement in crate::changes::bulk_entry_statements(postgres) {

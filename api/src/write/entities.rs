@@ -722,9 +722,6 @@ pub async fn update_project(
     let project =
         edit::guarded_update::<project::Entity>(&txn, &before.project, after.project.clone())
             .await?;
-    let mut delta = super::rollup::Delta::default();
-    delta.project_moved(&txn, &before.project, &project).await?;
-    delta.write(&txn).await?;
     let after = ProjectWhole { project, ..after };
     if children_change {
         write_children(&txn, &after).await?;

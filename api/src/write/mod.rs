@@ -5,7 +5,6 @@ pub mod audit;
 pub mod edit;
 pub mod entities;
 pub mod outcomes;
-pub mod rollup;
 
 use crate::access::Principal;
 pub use crate::changes::{Changes, Entity};

@@ -2,7 +2,6 @@
 //! checked, and moved between draft, submitted and verified.
 
 use super::edit;
-use super::rollup::Delta;
 use super::{
     Actor, Changes, Entity, MAX_BATCH, Problem, WriteError, begin, check, commit, new_id,
     optional_text,
@@ -590,13 +589,6 @@ pub async fn write_batch(
         let secret = crate::record_keys::installation_secret(&txn).await?;
         crate::record_keys::insert_record_keys(&txn, &secret, &created).await?;
     }
-    // New records are drafts and count for nothing yet; a changed submitted one stops counting.
-    if !replaced.is_empty() {
-        let mut delta = Delta::default();
-        let pairs: Vec<_> = replaced.iter().map(|(b, a)| (Some(b), Some(a))).collect();
-        delta.records(&txn, &pairs).await?;
-        delta.write(&txn).await?;
-    }
     if dry_run {
         txn.rollback().await?;
     } else {
@@ -790,10 +782,6 @@ pub async fn change_status(
         moved.push((before, saved.clone()));
         out.push(saved);
     }
-    let mut delta = Delta::default();
-    let pairs: Vec<_> = moved.iter().map(|(b, a)| (Some(b), Some(a))).collect();
-    delta.records(&txn, &pairs).await?;
-    delta.write(&txn).await?;
     let mut changes = Changes::default();
     changes.extend(
         Entity::OutcomeRecord,

@@ -1,6 +1,7 @@
 //! Impact figures over HTTP: campaign progress on the demo seed (the published totals), drafts
 //! left out, disclosure control for the public below national level.
 
+use crate::figures::{assert_all_same, wait_for_feed};
 use b2h_tests::{TestApp, with_demo_app};
 use serde_json::{Value, json};
 
@@ -791,95 +792,12 @@ async fn funder_summary(backend: b2h_tests::TestBackend) {
     assert_eq!(none["funderImpactSummary"], Value::Null);
 }
 
-/// Groupings the impact rollup answers (with the period filter each needs, if any).
-const ROLLUP_CASES: [(&str, &str); 6] = [
-    ("[REGION, PATHWAY_STAGE, MEASURE, MONTH]", "{}"),
-    ("[REGION, QUARTER]", "{}"),
-    ("[PATHWAY_STAGE, YEAR]", "{}"),
-    ("[FINANCIAL_YEAR]", "{periodFrom: \"2023-04-01\"}"),
-    ("[]", "{}"),
-    (
-        "[REGION]",
-        "{periodFrom: \"2024-01-01\", periodTo: \"2024-03-31\"}",
-    ),
-];
-
-/// Every source: the same records, but a filter the rollup does not hold, so the figures are
-/// grouped from the records themselves.
-const EVERY_SOURCE: &str =
-    "dataSource: [ESTIMATE, SURVEY, TRUST_SYSTEM, VOLUNTEER_MANAGEMENT_SYSTEM]";
-
-/// Whether two answers agree, floating-point figures to 1e-9 relative.
-fn same_figures(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
-            (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0)
-        }
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_figures(x, y))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| same_figures(v, w)))
-        }
-        _ => a == b,
-    }
-}
-
-/// The rollup's answers equal the records' for every case, and are not empty.
-async fn assert_rollup_exact(app: &TestApp, step: &str) {
-    let fields = "key { pathwayStage region { code } measure { code } month quarter year financialYear }
-      figures { measure { code } aggregation value records projects sampleSize baseline target suppressed rounded }";
-    for (group, filter) in ROLLUP_CASES {
-        let from_rollup = app
-            .data(
-                &format!("{{ impact(groupBy: {group}, filter: {filter}) {{ {fields} }} }}"),
-                json!({}),
-            )
-            .await;
-        let inner = filter.trim_start_matches('{').trim_end_matches('}');
-        let sep = if inner.is_empty() { "" } else { ", " };
-        let from_records = app
-            .data(
-                &format!("{{ impact(groupBy: {group}, filter: {{{inner}{sep}{EVERY_SOURCE}}}) {{ {fields} }} }}"),
-                json!({}),
-            )
-            .await;
-        assert!(
-            !from_rollup["impact"].as_array().unwrap().is_empty(),
-            "{step}, {group}: no groups"
-        );
-        assert!(
-            same_figures(&from_rollup, &from_records),
-            "{step}, {group} {filter}: the rollup says\n{from_rollup}\nthe records say\n{from_records}"
-        );
-    }
-}
-
-/// The impact rollup's rows, in key order.
-async fn rollup_rows(app: &TestApp) -> Value {
-    let conn = app.db.connect().await;
-    let rows = b2h_tests::rows(
-        &conn,
-        "SELECT grain, bucket_start, area_code, primary_stage, measure_id, records, projects,
-                sum_value, weighted, sample, samples, base_sum, base_n, base_weighted, base_sample,
-                target_sum, target_n, target_weighted, target_sample, latest_value, latest_base,
-                latest_base_n, latest_target, latest_target_n
-         FROM impact_rollup ORDER BY grain, bucket_start, area_code, primary_stage, measure_id",
-    )
-    .await;
-    conn.close().await.ok();
-    Value::Array(rows)
-}
-
 with_demo_app!(
-    impact_rollup_stays_exact_under_every_write_path,
+    figures_stay_exact_under_every_write_path,
     |mut app: TestApp| async move {
         app.authenticate(&["--role", "admin"]);
-        // Built by the seed.
-        assert_rollup_exact(&app, "after the seed").await;
+        // Loaded at start.
+        assert_all_same(&app, "after the seed").await;
 
         // A new record counts once submitted; changed figures send it back to draft.
         let record = "mutation($r: [OutcomeRecordInput!]!) { recordOutcomes(records: $r) { records { id version } } }";
@@ -894,25 +812,25 @@ with_demo_app!(
         let submit = "mutation($ids: [ID!]!) { submitOutcomes(ids: $ids) { id version } }";
         let submitted =
             app.data(submit, json!({"ids": [made["id"]]})).await["submitOutcomes"][0].clone();
-        assert_rollup_exact(&app, "after a submit").await;
+        assert_all_same(&app, "after a submit").await;
         let changed = app
             .data(record, input(70.25, submitted["version"].as_i64()))
             .await["recordOutcomes"]["records"][0]
             .clone();
-        assert_rollup_exact(&app, "after a change to a submitted record").await;
+        assert_all_same(&app, "after a change to a submitted record").await;
         app.data(submit, json!({"ids": [changed["id"]]})).await;
         app.data(
             "mutation($ids: [ID!]!) { verifyOutcomes(ids: $ids) { id } }",
             json!({"ids": [changed["id"]]}),
         )
         .await;
-        assert_rollup_exact(&app, "after a verify").await;
+        assert_all_same(&app, "after a verify").await;
         app.data(
             "mutation($ids: [ID!]!) { reopenOutcomes(ids: $ids, reason: \"recount\") { id } }",
             json!({"ids": [changed["id"]]}),
         )
         .await;
-        assert_rollup_exact(&app, "after a reopen").await;
+        assert_all_same(&app, "after a reopen").await;
 
         // A project moving region and stage takes its figures along.
         let project = app
@@ -935,7 +853,7 @@ with_demo_app!(
             json!({"id": project["id"], "v": project["version"], "r": region, "s": stage}),
         )
         .await;
-        assert_rollup_exact(&app, "after a project moved").await;
+        assert_all_same(&app, "after a project moved").await;
 
         // An outcome file changing a submitted record's figures (it stops counting until
         // submitted again) and adding one.
@@ -948,7 +866,7 @@ with_demo_app!(
             .await["outcomeRecords"]["nodes"][0]
             .clone();
         let dir =
-            std::env::temp_dir().join(format!("b2h-rollup-{}", uuid::Uuid::new_v4().simple()));
+            std::env::temp_dir().join(format!("b2h-figures-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("returns.csv");
         std::fs::write(
@@ -973,9 +891,10 @@ with_demo_app!(
                 "--no-progress",
             ])
             .ok();
-        assert_rollup_exact(&app, "after an import").await;
+        wait_for_feed(&app).await;
+        assert_all_same(&app, "after an import").await;
         app.data(submit, json!({"ids": [old["id"]]})).await;
-        assert_rollup_exact(&app, "after the imported record was submitted").await;
+        assert_all_same(&app, "after the imported record was submitted").await;
         std::fs::remove_dir_all(&dir).ok();
 
         // Writers racing on one project's stock measure: six of its records reopened, then
@@ -1009,7 +928,7 @@ with_demo_app!(
         .await;
         let one = |i: usize| app.data(submit, json!({"ids": [ids[i]]}));
         let _ = tokio::join!(one(0), one(1), one(2), one(3), one(4), one(5));
-        assert_rollup_exact(&app, "after racing submits").await;
+        assert_all_same(&app, "after racing submits").await;
 
         // Two batches racing on one project, each adding a record (which refers to the project)
         // and changing a submitted one: both go through, neither waits on the other for good.
@@ -1048,24 +967,6 @@ with_demo_app!(
             )
         };
         let _ = tokio::join!(batch(0, "2024-09"), batch(1, "2024-10"));
-        assert_rollup_exact(&app, "after racing batches").await;
-
-        // Below the API: the cells kept by every write equal the cells rebuilt from scratch.
-        let kept = rollup_rows(&app).await;
-        let conn = app.db.connect().await;
-        for sql in b2h_migration::rebuild_impact_rollup(b2h_tests::is_postgres(&conn)) {
-            use sea_orm::ConnectionTrait;
-            conn.execute_unprepared(&sql).await.unwrap();
-        }
-        conn.close().await.ok();
-        let rebuilt = rollup_rows(&app).await;
-        assert_eq!(
-            kept.as_array().unwrap().len(),
-            rebuilt.as_array().unwrap().len()
-        );
-        assert!(
-            same_figures(&kept, &rebuilt),
-            "kept and rebuilt cells differ"
-        );
+        assert_all_same(&app, "after racing batches").await;
     }
 );

@@ -10,6 +10,7 @@ mod constraints;
 mod disclosure;
 mod export;
 mod faults;
+mod figures;
 mod fuzz;
 mod graphql;
 mod hostile;

@@ -18,10 +18,10 @@ const TABLES: [&str; 19] = [
     "api_key",
     "audit_event",
     "export_job",
-    "progress_rollup",
-    "impact_rollup",
     "installation",
     "outcome_record_key",
+    "change_counter",
+    "change_log",
 ];
 
 async fn tables(db: &TestDb) -> Vec<String> {
