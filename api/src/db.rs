@@ -274,16 +274,32 @@ fn postgres_target(url: &DatabaseUrl) -> String {
     }
 }
 
-/// Another handle on the same pool, without the metric callback `db` may carry: for the
-/// background work that follows the change feed, which is not any request's.
+/// Connections of their own, of the same settings as `db`'s, for the background work that
+/// follows the change feed (the listener, polling, the figure engine's catch-up): it never takes
+/// a request's connection, and its statements are no request's. Opened lazily.
 pub fn background(db: &DatabaseConnection) -> DatabaseConnection {
+    const CONNECTIONS: u32 = 4;
     match db.get_database_backend() {
-        sea_orm::DbBackend::Postgres => sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(
-            db.get_postgres_connection_pool().clone(),
-        ),
-        _ => sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(
-            db.get_sqlite_connection_pool().clone(),
-        ),
+        sea_orm::DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            let options = PgPoolOptions::new()
+                .max_connections(CONNECTIONS)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_lazy_with((*pool.connect_options()).clone());
+            SqlxPostgresConnector::from_sqlx_postgres_pool(options)
+        }
+        _ => {
+            let pool = db.get_sqlite_connection_pool();
+            // An in-memory database is only the pool's own.
+            if pool.connect_options().get_filename() == std::path::Path::new(":memory:") {
+                return SqlxSqliteConnector::from_sqlx_sqlite_pool(pool.clone());
+            }
+            let options = SqlitePoolOptions::new()
+                .max_connections(CONNECTIONS)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_lazy_with((*pool.connect_options()).clone());
+            SqlxSqliteConnector::from_sqlx_sqlite_pool(options)
+        }
     }
 }
 

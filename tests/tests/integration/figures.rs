@@ -481,3 +481,485 @@ pub async fn assert_all_same(app: &TestApp, step: &str) {
         assert_same(app, &ask, step).await;
     }
 }
+
+/// A small deterministic generator (xorshift), so that a failing sequence can be replayed with
+/// `B2H_PROPERTY_SEED`.
+pub struct Dice(u64);
+
+impl Dice {
+    pub fn new(seed: u64) -> Self {
+        Dice(seed.max(1))
+    }
+
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// 0..n
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+
+    /// A random non-empty subset, in order.
+    pub fn some<T: Clone>(&mut self, items: &[T]) -> Vec<T> {
+        loop {
+            let out: Vec<T> = items.iter().filter(|_| self.chance(50)).cloned().collect();
+            if !out.is_empty() {
+                return out;
+            }
+        }
+    }
+}
+
+const DIMENSIONS: [&str; 10] = [
+    "PATHWAY_STAGE",
+    "REGION",
+    "FUNDER",
+    "PROJECT",
+    "ORGANISATION",
+    "MEASURE",
+    "MONTH",
+    "QUARTER",
+    "YEAR",
+    "FINANCIAL_YEAR",
+];
+
+/// What the random questions choose from.
+pub struct World {
+    pub regions: Vec<String>,
+    pub funders: Vec<String>,
+    pub measures: Vec<String>,
+}
+
+fn hex_sql(postgres: bool, id: &str) -> String {
+    if postgres {
+        format!("'{id}'")
+    } else {
+        format!("X'{}'", id.replace('-', ""))
+    }
+}
+
+/// A random question: any dimensions (up to three), any window (cutting months), any filters.
+pub fn random_ask(dice: &mut Dice, world: &World, postgres: bool) -> Ask {
+    let mut group_by = Vec::new();
+    for _ in 0..dice.below(4) {
+        let d = *dice.pick(&DIMENSIONS);
+        if !group_by.contains(&d) {
+            group_by.push(d);
+        }
+    }
+    // Projects and organisations are many: not both with a fine time dimension.
+    if group_by.contains(&"PROJECT") && group_by.contains(&"ORGANISATION") {
+        group_by.retain(|d| *d != "ORGANISATION");
+    }
+    let day = |dice: &mut Dice| {
+        format!(
+            "{}-{:02}-{:02}",
+            2022 + dice.below(4),
+            1 + dice.below(12),
+            1 + dice.below(28)
+        )
+    };
+    let mut ask = Ask {
+        group_by,
+        ..Ask::default()
+    };
+    if dice.chance(50) {
+        let (a, b) = (day(dice), day(dice));
+        let (from, to) = if a <= b { (a, b) } else { (b, a) };
+        if dice.chance(80) {
+            ask.from = Some(from);
+        }
+        if dice.chance(80) {
+            ask.to = Some(to);
+        }
+    }
+    if dice.chance(30) {
+        ask.measures = dice.some(&world.measures);
+    }
+    if dice.chance(25) {
+        ask.statuses = vec![*dice.pick(&["SUBMITTED", "VERIFIED"])];
+    }
+    if dice.chance(25) {
+        ask.sources = dice.some(&[
+            "SURVEY",
+            "VOLUNTEER_MANAGEMENT_SYSTEM",
+            "TRUST_SYSTEM",
+            "ESTIMATE",
+        ]);
+    }
+    if dice.chance(25) {
+        ask.evidence = dice.some(&["WEAK", "MODERATE", "STRONG"]);
+    }
+    if dice.chance(40) {
+        ask.project = Some(match dice.below(3) {
+            0 => {
+                let region = dice.pick(&world.regions).clone();
+                (
+                    format!("{{region: {{eq: \"{region}\"}}}}"),
+                    format!("p.region_code = '{region}'"),
+                )
+            }
+            1 => {
+                let stage = *dice.pick(&[
+                    "WAITING_WELL",
+                    "GETTING_WELL",
+                    "RECOVERING_WELL",
+                    "LIVING_WELL",
+                ]);
+                (
+                    format!("{{primaryStage: {{eq: {stage}}}}}"),
+                    format!("p.primary_stage = '{}'", stage.to_ascii_lowercase()),
+                )
+            }
+            _ => {
+                let funder = dice.pick(&world.funders).clone();
+                (
+                    format!("{{funder: {{eq: \"{funder}\"}}}}"),
+                    format!(
+                        "EXISTS (SELECT 1 FROM grant_allocation a JOIN grant_award g ON g.id = a.grant_id
+                         WHERE a.project_id = p.id AND a.archived_at IS NULL AND g.funder_id = {})",
+                        hex_sql(postgres, &funder)
+                    ),
+                )
+            }
+        });
+    }
+    ask
+}
+
+/// A record the test may change: id, version, status.
+#[derive(Clone, Debug)]
+struct Known {
+    id: Value,
+    version: i64,
+    status: String,
+}
+
+fn known(rows: &Value) -> Vec<Known> {
+    rows.as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| Known {
+            id: r["id"].clone(),
+            version: r["version"].as_i64().unwrap_or(1),
+            status: r["status"].as_str().unwrap_or_default().to_owned(),
+        })
+        .collect()
+}
+
+const RECORD_FIELDS: &str = "id version status";
+
+b2h_tests::with_demo_app!(
+    random_writes_and_questions_agree_with_sql,
+    |mut app: TestApp| async move {
+        app.authenticate(&["--role", "admin"]);
+        let postgres = {
+            let conn = app.db.connect().await;
+            let p = is_postgres(&conn);
+            conn.close().await.ok();
+            p
+        };
+        let seed: u64 = std::env::var("B2H_PROPERTY_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(20_261_202);
+        let steps: usize = std::env::var("B2H_PROPERTY_STEPS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(24);
+        let mut dice = Dice::new(seed);
+        let world_data = app
+            .data(
+                "{ projects(first: 200, filter: {startDate: {lte: \"2024-07-01\"}, endDate: {isNull: true}, nation: {eq: \"E92000001\"}}) {
+                     nodes { id reference version } }
+                   funders(first: 100) { nodes { id } }
+                   grants(first: 100) { nodes { id } }
+                   regions { code }
+                   outcomeMeasures { code aggregation unit } }",
+                json!({}),
+            )
+            .await;
+        let projects: Vec<(String, String)> = world_data["projects"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["id"].as_str().unwrap().to_owned(),
+                    p["reference"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let mut versions: BTreeMap<String, i64> = world_data["projects"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["id"].as_str().unwrap().to_owned(),
+                    p["version"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        let ids = |v: &Value| -> Vec<String> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let world = World {
+            regions: world_data["regions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["code"].as_str().unwrap().to_owned())
+                .collect(),
+            funders: ids(&world_data["funders"]["nodes"]),
+            measures: world_data["outcomeMeasures"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["code"].as_str().unwrap().to_owned())
+                .collect(),
+        };
+        let grants = ids(&world_data["grants"]["nodes"]);
+        let measures = world_data["outcomeMeasures"].as_array().unwrap().clone();
+        let mut records = known(
+            &app.data(
+                &format!("{{ outcomeRecords(first: 40, filter: {{status: {{ne: DRAFT}}}}) {{ nodes {{ {RECORD_FIELDS} }} }} }}"),
+                json!({}),
+            )
+            .await["outcomeRecords"]["nodes"],
+        );
+        let mut allocations: Vec<(Value, i64)> = Vec::new();
+        let dir =
+            std::env::temp_dir().join(format!("b2h-property-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut used_periods = std::collections::HashSet::new();
+        let mut new_record = |dice: &mut Dice| {
+            let (_, reference) = dice.pick(&projects).clone();
+            let m = dice.pick(&measures).clone();
+            // After the demo's months (no overlap with its records), one per project, measure
+            // and month.
+            let months = 7 + dice.below(18);
+            let (year, month) = (2024 + (months - 1) / 12, (months - 1) % 12 + 1);
+            let end_day = 2 + dice.below(27);
+            let start_day = 1 + dice.below(end_day - 1);
+            let key = (reference.clone(), m["code"].to_string(), year, month);
+            if !used_periods.insert(key) {
+                return None;
+            }
+            let percent = m["unit"] == "PERCENT";
+            let value = if percent {
+                dice.below(101)
+            } else {
+                dice.below(400)
+            } as f64;
+            let mut row = json!({
+                "project": reference, "measure": m["code"],
+                "periodStart": format!("{year}-{month:02}-{start_day:02}"),
+                "periodEnd": format!("{year}-{month:02}-{end_day:02}"),
+                "value": value, "sampleSize": 5 + dice.below(60),
+                "dataSource": dice.pick(&["SURVEY", "TRUST_SYSTEM", "ESTIMATE", "VOLUNTEER_MANAGEMENT_SYSTEM"]),
+                "evidenceStrength": dice.pick(&["WEAK", "MODERATE", "STRONG"]),
+            });
+            if dice.chance(40) {
+                row["baseline"] = json!(if percent {
+                    dice.below(101)
+                } else {
+                    dice.below(300)
+                } as f64);
+            }
+            if dice.chance(40) {
+                row["target"] = json!(if percent {
+                    dice.below(101)
+                } else {
+                    dice.below(500)
+                } as f64);
+            }
+            Some(row)
+        };
+        let record_mutation = format!(
+            "mutation($r: [OutcomeRecordInput!]!) {{ recordOutcomes(records: $r) {{ records {{ {RECORD_FIELDS} }} }} }}"
+        );
+        for step in 0..steps {
+            let what = dice.below(10);
+            let label = format!("seed {seed}, step {step} (write {what})");
+            match what {
+                // New records, submitted at once or later.
+                0 | 1 => {
+                    let rows: Vec<Value> = (0..1 + dice.below(3))
+                        .filter_map(|_| new_record(&mut dice))
+                        .collect();
+                    if rows.is_empty() {
+                        continue;
+                    }
+                    let made = known(
+                        &app.data(&record_mutation, json!({"r": rows})).await["recordOutcomes"]["records"],
+                    );
+                    let submit = dice.chance(70);
+                    for r in made {
+                        if submit {
+                            let done = app
+                                .data(&format!("mutation($ids: [ID!]!) {{ submitOutcomes(ids: $ids) {{ {RECORD_FIELDS} }} }}"), json!({"ids": [r.id]}))
+                                .await;
+                            records.extend(known(&done["submitOutcomes"]));
+                        } else {
+                            records.push(r);
+                        }
+                    }
+                }
+                // A counted record's figures changed (it becomes a draft again).
+                2 => {
+                    let Some(r) = records.iter().find(|r| r.status == "SUBMITTED").cloned() else {
+                        continue;
+                    };
+                    let full = app
+                        .data("query($id: ID!) { outcomeRecords(first: 1, filter: {id: {eq: $id}}) { nodes { project { reference } measure { code } periodStart periodEnd value sampleSize dataSource evidenceStrength } } }", json!({"id": r.id}))
+                        .await["outcomeRecords"]["nodes"][0]
+                        .clone();
+                    let row = json!({"project": full["project"]["reference"], "measure": full["measure"]["code"],
+                        "periodStart": full["periodStart"], "periodEnd": full["periodEnd"],
+                        "value": full["value"].as_f64().unwrap_or(0.0) + 1.0, "sampleSize": full["sampleSize"],
+                        "dataSource": full["dataSource"], "evidenceStrength": full["evidenceStrength"],
+                        "version": r.version});
+                    let changed = known(
+                        &app.data(&record_mutation, json!({"r": [row]})).await["recordOutcomes"]["records"],
+                    );
+                    records.retain(|x| x.id != r.id);
+                    records.extend(changed);
+                }
+                // Submit, verify or reopen one.
+                3 | 4 => {
+                    let (verb, from) = *dice.pick(&[
+                        ("submitOutcomes", "DRAFT"),
+                        ("verifyOutcomes", "SUBMITTED"),
+                        ("reopenOutcomes", "VERIFIED"),
+                        ("reopenOutcomes", "SUBMITTED"),
+                    ]);
+                    let Some(r) = records.iter().find(|r| r.status == from).cloned() else {
+                        continue;
+                    };
+                    let reason = if verb == "reopenOutcomes" {
+                        ", reason: \"recount\""
+                    } else {
+                        ""
+                    };
+                    let done = app
+                        .data(&format!("mutation($ids: [ID!]!) {{ {verb}(ids: $ids{reason}) {{ {RECORD_FIELDS} }} }}"), json!({"ids": [r.id]}))
+                        .await;
+                    records.retain(|x| x.id != r.id);
+                    records.extend(known(&done[verb]));
+                }
+                // A project moved to another region and stage.
+                5 => {
+                    let (id, _) = dice.pick(&projects).clone();
+                    let region = dice.pick(&world.regions).clone();
+                    let stage = *dice.pick(&[
+                        "WAITING_WELL",
+                        "GETTING_WELL",
+                        "RECOVERING_WELL",
+                        "LIVING_WELL",
+                    ]);
+                    let done = app
+                        .data("mutation($id: ID!, $v: Int!, $r: String!, $s: PathwayStage!) {
+                                 updateProject(input: {id: $id, version: $v, regionCode: $r, primaryStage: $s}) { id version } }",
+                              json!({"id": id, "v": versions[&id], "r": region, "s": stage}))
+                        .await;
+                    versions.insert(id, done["updateProject"]["version"].as_i64().unwrap());
+                }
+                // An allocation added, or one archived.
+                6 => {
+                    if !allocations.is_empty() && dice.chance(40) {
+                        let (id, version) = allocations.remove(dice.below(allocations.len()));
+                        app.data("mutation($id: ID!, $v: Int) { archiveGrantAllocation(id: $id, version: $v) { id } }", json!({"id": id, "v": version}))
+                            .await;
+                    } else if !grants.is_empty() {
+                        let (project, _) = dice.pick(&projects).clone();
+                        let done = app
+                            .data("mutation($g: ID!, $p: ID!) { createGrantAllocation(input: {grantId: $g, projectId: $p, amount: \"1.00\"}) { id version } }",
+                                  json!({"g": dice.pick(&grants), "p": project}))
+                            .await;
+                        let a = &done["createGrantAllocation"];
+                        allocations.push((a["id"].clone(), a["version"].as_i64().unwrap()));
+                    }
+                }
+                // An outcome file through the CLI (another process: the feed brings it), its
+                // records then submitted.
+                7 | 8 => {
+                    let rows: Vec<Value> = (0..2).filter_map(|_| new_record(&mut dice)).collect();
+                    if rows.is_empty() {
+                        continue;
+                    }
+                    let mut csv = String::from(
+                        "project_reference,measure_code,period_start,period_end,value,sample_size,baseline,target,data_source,evidence_strength,note,version\n",
+                    );
+                    for r in &rows {
+                        let opt = |v: &Value| v.as_f64().map(|f| f.to_string()).unwrap_or_default();
+                        csv.push_str(&format!(
+                            "{},{},{},{},{},{},{},{},{},{},,\n",
+                            r["project"].as_str().unwrap(),
+                            r["measure"].as_str().unwrap(),
+                            r["periodStart"].as_str().unwrap(),
+                            r["periodEnd"].as_str().unwrap(),
+                            r["value"],
+                            r["sampleSize"],
+                            opt(&r["baseline"]),
+                            opt(&r["target"]),
+                            r["dataSource"].as_str().unwrap().to_ascii_lowercase(),
+                            r["evidenceStrength"].as_str().unwrap().to_ascii_lowercase(),
+                        ));
+                    }
+                    let file = dir.join(format!("returns-{step}.csv"));
+                    std::fs::write(&file, csv).unwrap();
+                    app.db
+                        .b2h(&[
+                            "import",
+                            "outcomes",
+                            file.to_str().unwrap(),
+                            "--no-progress",
+                        ])
+                        .ok();
+                    wait_for_feed(&app).await;
+                    let drafts = known(&app.data(&format!("{{ outcomeRecords(first: 50, filter: {{status: {{eq: DRAFT}}}}) {{ nodes {{ {RECORD_FIELDS} }} }} }}"), json!({})).await["outcomeRecords"]["nodes"]);
+                    let ids: Vec<Value> = drafts.iter().map(|d| d.id.clone()).collect();
+                    let done = app
+                        .data(&format!("mutation($ids: [ID!]!) {{ submitOutcomes(ids: $ids) {{ {RECORD_FIELDS} }} }}"), json!({"ids": ids}))
+                        .await;
+                    records.retain(|r| r.status != "DRAFT");
+                    records.extend(known(&done["submitOutcomes"]));
+                }
+                // A 360Giving file through the CLI (grants, funders and recipients).
+                _ => {
+                    let file = format!("{}/baring-2015.json", crate::imports::fixtures());
+                    app.db
+                        .b2h(&["import", "grants", &file, "--no-progress"])
+                        .ok();
+                    wait_for_feed(&app).await;
+                }
+            }
+            for _ in 0..2 {
+                let ask = random_ask(&mut dice, &world, postgres);
+                assert_same(&app, &ask, &label).await;
+            }
+        }
+        assert_all_same(&app, &format!("seed {seed}, after every step")).await;
+        std::fs::remove_dir_all(&dir).ok();
+    }
+);

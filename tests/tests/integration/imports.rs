@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// The 360Giving fixtures in the project's shared folder (`../shared` beside the checkout, or
 /// `B2H_SHARED_DIR`).
-fn fixtures() -> String {
+pub(crate) fn fixtures() -> String {
     let shared = std::env::var("B2H_SHARED_DIR")
         .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared").to_owned());
     let dir = format!("{shared}/fixtures/360giving");

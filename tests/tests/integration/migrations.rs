@@ -44,7 +44,7 @@ async fn tables(db: &TestDb) -> Vec<String> {
 }
 
 /// How many migrations b2h has.
-const MIGRATIONS: usize = 11;
+const MIGRATIONS: usize = 13;
 
 both_backends!(up_down_up, |db: TestDb| async move {
     let out = db.b2h(&["migrate"]).ok();

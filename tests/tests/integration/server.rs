@@ -41,7 +41,16 @@ async fn serve_demo_starts_answers_and_stops_on_sigterm() {
             .unwrap(),
         "ok"
     );
-    let ready = client.get(format!("{base}/readyz")).send().await.unwrap();
+    // Ready once the figures are loaded and published (a moment on the demo data).
+    let mut ready = client.get(format!("{base}/readyz")).send().await.unwrap();
+    for _ in 0..300 {
+        if ready.status() == 200 {
+            break;
+        }
+        assert_eq!(ready.status(), 503);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        ready = client.get(format!("{base}/readyz")).send().await.unwrap();
+    }
     assert_eq!(ready.status(), 200);
     // --demo loaded the demo data.
     let body =
