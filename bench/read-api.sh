@@ -72,7 +72,7 @@ records=$(psql "$url" -Atc "SELECT count(*) FROM outcome_record")
 project=$(psql "$url" -Atc "SELECT id FROM project ORDER BY reference LIMIT 1")
 # (b) reads record-level data, which b2h serves only to a key (an evaluator's here); (a) and (c)
 # read public data and go without one, as public dashboards do.
-key=$("$b2h" --database-url "$url" apikey create --name "read benchmark" --role evaluator | head -1)
+key=$("$b2h" --database-url "$url" apikey create --name "read benchmark" --role evaluator | sed -n 1p)
 
 # Throughput is measured without the per-key rate limit (a policy, not a cost).
 "$b2h" --database-url "$url" serve --no-migrate --rate-limit 0 --listen "127.0.0.1:$b2h_port" >"$work/b2h.log" 2>&1 &

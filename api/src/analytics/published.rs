@@ -4,8 +4,8 @@
 //! write between two publications changes nothing public.
 
 use super::disclosure::{Figure, MIN_PROJECTS, Shown, publish};
-use super::engine::scan::{FxBuild, Month, NO_FUNDER, month_number};
-use super::engine::{LeftOut, Store, date_of};
+use super::engine::scan::{FxBuild, Month, NO_FUNDER};
+use super::engine::{LeftOut, Store};
 use super::impact::{self, Dimension, Group, ImpactError, ImpactFilter, Reader};
 use super::progress::{PeopleCell, Progress, ProgressCells, cells, project};
 use b2h_entity::enums::{Beneficiary, MeasureUnit, PathwayStage};
@@ -228,20 +228,16 @@ fn left_out(store: &Store) -> LeftOut {
     let mut reporting: BTreeMap<(Month, u16), Vec<u32>> = BTreeMap::new();
     for p in 0..projects.len() as u32 {
         let chunk = store.chunk(p);
-        let mut last: Option<(i32, Month, u16)> = None;
+        let mut last: Option<(Month, u16)> = None;
         for i in 0..chunk.len() {
-            let (end, measure) = (chunk.end[i], chunk.measure[i]);
-            let month = match last {
-                Some((e, month, _)) if e == end => month,
-                _ => month_number(date_of(end)),
-            };
-            if last.is_none_or(|(_, m, me)| m != month || me != measure) {
+            let (month, measure) = (chunk.month[i], chunk.measure[i]);
+            if last != Some((month, measure)) {
                 let reported = reporting.entry((month, measure)).or_default();
                 if reported.last() != Some(&p) {
                     reported.push(p);
                 }
             }
-            last = Some((end, month, measure));
+            last = Some((month, measure));
         }
     }
     let mut out = LeftOut {

@@ -230,40 +230,6 @@ impl Shape {
             0
         }
     }
-
-    fn timed(&self) -> bool {
-        self.month || self.quarter || self.year || self.financial_year
-    }
-}
-
-/// The month of a day, remembered for the days of the last month asked (records come in period
-/// order, so most lookups hit).
-struct MonthOf {
-    first: Day,
-    last: Day,
-    month: Month,
-}
-
-impl MonthOf {
-    fn new() -> Self {
-        MonthOf {
-            first: 1,
-            last: 0,
-            month: 0,
-        }
-    }
-
-    fn of(&mut self, day: Day) -> Month {
-        if day < self.first || day > self.last {
-            let date = super::store::date_of(day);
-            self.month = month_number(date);
-            let start = month_date(self.month);
-            let next = month_date(self.month + 1);
-            self.first = super::store::day_of(start);
-            self.last = super::store::day_of(next) - 1;
-        }
-        self.month
-    }
 }
 
 /// Adds up the records `scan` takes.
@@ -292,7 +258,6 @@ pub fn scan(store: &Store, scan: &Scan) -> Result<Vec<Cell>, TooManyGroups> {
     // Each group's key and a month in it (for the time parts of its key).
     let mut group_list: Vec<(GroupKey, Month)> = Vec::new();
     let mut accs: Vec<Acc> = Vec::new();
-    let mut month_of = MonthOf::new();
     for (p, row) in projects.rows.iter().enumerate() {
         if scan
             .projects
@@ -347,12 +312,7 @@ pub fn scan(store: &Store, scan: &Scan) -> Result<Vec<Cell>, TooManyGroups> {
                     if !status_ok || !sources[flags.source()] || !evidence[flags.evidence()] {
                         continue;
                     }
-                    let needs_month = shape.timed() || scan.left_out.is_some();
-                    let month = if needs_month {
-                        month_of.of(chunk.end[i])
-                    } else {
-                        0
-                    };
+                    let month = chunk.month[i];
                     let time = shape.time(month);
                     if run.as_ref().is_none_or(|(t, _)| *t != time) {
                         if let Some((_, done)) = run.take() {

@@ -83,6 +83,9 @@ pub struct Chunk {
     pub measure: Vec<u16>,
     pub start: Vec<Day>,
     pub end: Vec<Day>,
+    /// The month of `end` (year × 12 + month − 1): kept beside it because time groupings ask
+    /// for it for every record.
+    pub month: Vec<i32>,
     pub value: Vec<f64>,
     sample: Vec<i32>,
     /// NaN for none (values are finite: the schema refuses others).
@@ -111,6 +114,7 @@ impl Chunk {
             measure: Vec::with_capacity(n),
             start: Vec::with_capacity(n),
             end: Vec::with_capacity(n),
+            month: Vec::with_capacity(n),
             value: Vec::with_capacity(n),
             sample: Vec::with_capacity(n),
             baseline: Vec::with_capacity(n),
@@ -122,6 +126,8 @@ impl Chunk {
             chunk.measure.push(r.measure);
             chunk.start.push(r.start);
             chunk.end.push(r.end);
+            let date = date_of(r.end);
+            chunk.month.push(date.year() * 12 + date.month0() as i32);
             chunk.value.push(r.value);
             chunk.sample.push(r.sample.unwrap_or(NO_SAMPLE));
             chunk.baseline.push(r.baseline.unwrap_or(f64::NAN));
@@ -162,7 +168,7 @@ impl Chunk {
 
     /// Bytes held, for the memory figures.
     pub fn bytes(&self) -> usize {
-        self.len() * (2 + 4 + 4 + 8 + 4 + 8 + 8 + 1 + 1)
+        self.len() * (2 + 4 + 4 + 4 + 8 + 4 + 8 + 8 + 1 + 1)
     }
 }
 
@@ -299,6 +305,7 @@ impl Store {
             measure: Vec::new(),
             start: Vec::new(),
             end: Vec::new(),
+            month: Vec::new(),
             value: Vec::new(),
             sample: Vec::new(),
             baseline: Vec::new(),
