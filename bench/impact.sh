@@ -99,8 +99,21 @@ for file in "$work"/q/*.graphql.json; do
 done
 "$python" bench/impact/questions.py same "$work/q" "$work/q" >&2
 
+# A second server on the same database: how long a write through the first takes to show in it.
+"$b2h" --database-url "$url" serve --no-migrate --rate-limit 0 --listen "127.0.0.1:$((port + 1))" >"$work/second.log" 2>&1 &
+second=$!
+pids+=($second)
+for _ in $(seq 600); do
+  curl -fs -o /dev/null "http://127.0.0.1:$((port + 1))/readyz" && break
+  sleep 0.1
+done
+read -r d50 d95 dmax <<<"$(python3 bench/impact/feed_delay.py "http://127.0.0.1:$port/graphql" \
+  "http://127.0.0.1:$((port + 1))/graphql" "$writer_key" 40)"
+kill -TERM "$second"; wait "$second" 2>/dev/null || true
+
 writer_run() { # seconds -> JSON summary of writes alone
-  python3 bench/impact/writer.py "http://127.0.0.1:$port/graphql" "$writer_key" "$writes" "$1" 2>"$work/writer.log" &
+  python3 bench/impact/writer.py "http://127.0.0.1:$port/graphql" "$writer_key" "$writes" "$1" \
+    >/dev/null 2>"$work/writer.log" &
   echo $!
 }
 alone=$(writer_run "$work/writes-alone.json")
@@ -131,6 +144,7 @@ print(f"{pct(50):.0f} {pct(95):.0f}")'
 }
 
 echo "National seed: $records outcome records; figures ready ${ready} s after start ($loaded)."
+echo "A write through one server showed in a second server's figures after p50 $d50 ms, p95 $d95 ms, at most $dmax ms (40 writes)."
 echo "$writes writes/s through b2h throughout; b2h: wrk, $rounds rounds of $duration per question and connection count (the worst round's percentiles); DuckDB 1.5.5: median of 15 warm runs, 2 threads; plain SQL: pgbench over the same time."
 echo
 header="| question | answer | b2h p50 @1 | b2h p95 @1 | b2h p95 @4 | b2h req/s @4 | DuckDB median | DuckDB / b2h p50 | plain SQL p50 @1 | SQL / b2h p50 |"

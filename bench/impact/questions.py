@@ -20,8 +20,9 @@ import time
 # name, kind, arguments
 QUESTIONS = [
     ("funder_year", "impact", {"dims": ["FUNDER", "YEAR"]}),
+    # 3,000 lead organisations: two quarters keep the answer within the 10,000 groups allowed.
     ("organisation_quarter", "impact", {"dims": ["ORGANISATION", "QUARTER"],
-                                        "from": "2023-04-01", "to": "2024-03-31"}),
+                                        "from": "2023-04-01", "to": "2023-09-30"}),
     ("funder_projects_fy", "impact", {"dims": ["PROJECT", "QUARTER"], "funder": True,
                                       "from": "2023-04-01", "to": "2024-03-31"}),
     ("survey_region_quarter", "impact", {"dims": ["REGION", "QUARTER"], "sources": ["SURVEY"]}),

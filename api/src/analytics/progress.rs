@@ -92,8 +92,18 @@ fn people(totals: &super::totals::Totals) -> i64 {
 }
 
 /// A campaign's progress cells from `store`: people are the values of the target measures'
-/// counted records added up.
+/// counted records added up. Answers for every reader alike (no readable projects) are kept
+/// with the store until it changes.
 pub fn cells(store: &Store, campaign: Uuid, reader: Reader<'_>) -> ProgressCells {
+    if reader.readable.is_some() || reader.within.is_some() {
+        return compute(store, campaign, reader);
+    }
+    // A publication's store is its own: its exclusions are part of the key only by kind.
+    let key = format!("progress {campaign} {}", reader.left_out.is_some());
+    ProgressCells::clone(&store.memo.get_or(key, || compute(store, campaign, reader)))
+}
+
+fn compute(store: &Store, campaign: Uuid, reader: Reader<'_>) -> ProgressCells {
     let projects: Vec<bool> = store
         .projects
         .rows

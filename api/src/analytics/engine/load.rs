@@ -364,6 +364,7 @@ pub async fn everything(db: &DatabaseConnection) -> Result<Store, EngineError> {
         measures: Arc::new(measures),
         projects: Arc::new(projects),
         chunks,
+        memo: Arc::default(),
     })
 }
 
@@ -424,6 +425,7 @@ pub async fn changes(db: &DatabaseConnection, store: &Store) -> Result<Option<St
     }
     let mut next = store.clone();
     next.sequence = sequence;
+    next.memo = Arc::default();
     let project_side = [
         Entity::Project,
         Entity::GrantAllocation,

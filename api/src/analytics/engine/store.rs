@@ -269,6 +269,48 @@ impl Projects {
     }
 }
 
+/// Answers derived from one store, kept while the store is current (the next store starts
+/// empty): the same question asked again between two changes costs a lookup.
+#[derive(Default)]
+pub struct Memo {
+    answers: std::sync::Mutex<HashMap<String, Arc<dyn std::any::Any + Send + Sync>>>,
+}
+
+/// Most answers one store keeps.
+const MEMO_ANSWERS: usize = 256;
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memo")
+    }
+}
+
+impl Memo {
+    /// The answer kept under `key`, or `make`'s, kept (unless the memo is full).
+    pub fn get_or<T: Send + Sync + 'static>(
+        &self,
+        key: String,
+        make: impl FnOnce() -> T,
+    ) -> Arc<T> {
+        if let Some(found) = self
+            .answers
+            .lock()
+            .ok()
+            .and_then(|a| a.get(&key).cloned())
+            .and_then(|a| a.downcast::<T>().ok())
+        {
+            return found;
+        }
+        let made = Arc::new(make());
+        if let Ok(mut answers) = self.answers.lock()
+            && answers.len() < MEMO_ANSWERS
+        {
+            answers.insert(key, made.clone());
+        }
+        made
+    }
+}
+
 /// Everything the engine answers from, as of one change sequence.
 #[derive(Clone, Debug, Default)]
 pub struct Store {
@@ -278,6 +320,8 @@ pub struct Store {
     pub projects: Arc<Projects>,
     /// By project index.
     pub chunks: Vec<Arc<Chunk>>,
+    /// Answers made from this store.
+    pub memo: Arc<Memo>,
 }
 
 impl Store {
