@@ -39,7 +39,8 @@ measure() { # label url -> one Markdown row
   if [[ "$url" == postgres* ]]; then
     records=$(psql "${url%%\?*}" -Atc "SELECT count(*) FROM outcome_record WHERE status <> 'draft' AND archived_at IS NULL")
   else
-    records=$(sqlite3 "${url#sqlite://}" "SELECT count(*) FROM outcome_record WHERE status <> 'draft' AND archived_at IS NULL" 2>/dev/null || echo "?")
+    local file=${url#sqlite://}
+    records=$(sqlite3 "${file%%\?*}" "SELECT count(*) FROM outcome_record WHERE status <> 'draft' AND archived_at IS NULL" 2>/dev/null || echo "?")
   fi
   started=$(date +%s.%N)
   "$b2h" --database-url "$url" serve --no-migrate --rate-limit 0 --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
