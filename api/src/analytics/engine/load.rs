@@ -59,12 +59,6 @@ static RECORDS: Table = Table {
     unique: &[],
 };
 
-/// The project columns as both reads select them.
-const PROJECT_COLUMNS: &str = "p.id AS id, p.campaign_id AS campaign_id, \
-    p.primary_stage AS primary_stage, COALESCE(p.region_code, p.nation_code) AS area, \
-    p.lead_organisation_id AS lead, \
-    CASE WHEN p.status = 'active' AND p.archived_at IS NULL THEN 'yes' ELSE 'no' END AS reporting";
-
 static PROJECTS: Table = Table {
     name: "engine_projects",
     description: "",
@@ -113,6 +107,17 @@ const SEQUENCE: &str = "SELECT sequence FROM change_counter WHERE id = 1";
 
 fn bad(what: &str) -> EngineError {
     EngineError::Shape(what.to_owned())
+}
+
+/// A table's columns as a select list (`expr AS name, …`): the partial re-reads select what
+/// the full read does.
+fn select_list(table: &Table) -> String {
+    table
+        .columns
+        .iter()
+        .map(|c| format!("{} AS {}", c.sql, c.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Reads a whole table of the snapshot into batches (the small ones).
@@ -435,7 +440,13 @@ pub async fn changes(db: &DatabaseConnection, store: &Store) -> Result<Option<St
     if project_side.iter().any(|e| all.touches(*e)) {
         let query = |sql: String| txn.query_all_raw(Statement::from_string(backend, sql));
         let mut inputs = Vec::new();
-        for row in query(format!("SELECT {PROJECT_COLUMNS} FROM project p")).await? {
+        for row in query(format!(
+            "SELECT {} FROM {}",
+            select_list(&PROJECTS),
+            PROJECTS.from
+        ))
+        .await?
+        {
             let stage: String = row.try_get("", "primary_stage")?;
             let reporting: String = row.try_get("", "reporting")?;
             inputs.push(ProjectInput {
@@ -497,12 +508,8 @@ pub async fn changes(db: &DatabaseConnection, store: &Store) -> Result<Option<St
     let touched: Vec<Uuid> = touched.into_iter().collect();
     for ids in touched.chunks(CHUNK) {
         let sql = format!(
-            "SELECT r.project_id AS project_id, r.measure_id AS measure_id,
-                    r.period_start AS period_start, r.period_end AS period_end, r.value AS value,
-                    r.sample_size AS sample_size, r.baseline AS baseline, r.target AS target,
-                    r.status AS status, r.data_source AS data_source,
-                    r.evidence_strength AS evidence_strength, k.record_key AS record_key
-             FROM {} WHERE {COUNTED} AND r.project_id IN ({})",
+            "SELECT {} FROM {} WHERE {COUNTED} AND r.project_id IN ({})",
+            select_list(&RECORDS),
             RECORDS.from,
             placeholders(backend, ids.len())
         );
@@ -526,7 +533,7 @@ pub async fn changes(db: &DatabaseConnection, store: &Store) -> Result<Option<St
                     "a record of an unknown measure, status, source or evidence",
                 ));
             };
-            let key: Option<i16> = row.try_get("", "record_key")?;
+            let key: Option<i32> = row.try_get("", "record_key")?;
             rows_of.entry(project).or_default().push(RecordRow {
                 measure,
                 start: day_of(row.try_get("", "period_start")?),
