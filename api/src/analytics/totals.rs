@@ -4,6 +4,7 @@
 
 use b2h_entity::enums::Aggregation;
 use b2h_entity::outcome_measure;
+use std::sync::Arc;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Totals {
@@ -34,7 +35,7 @@ pub struct Totals {
 /// A measure's figure in one group, by its aggregation kind.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MeasureFigure {
-    pub measure: outcome_measure::Model,
+    pub measure: Arc<outcome_measure::Model>,
     pub value: f64,
     pub records: i64,
     pub projects: i64,
@@ -113,7 +114,7 @@ impl Totals {
     }
 
     /// The measure's figure from these totals, by its aggregation kind.
-    pub fn figure(&self, measure: &outcome_measure::Model) -> MeasureFigure {
+    pub fn figure(&self, measure: &Arc<outcome_measure::Model>) -> MeasureFigure {
         let mean = |sum: f64, n: i64| (n > 0).then(|| sum / n as f64);
         let (value, baseline, target) = match measure.aggregation {
             Aggregation::Sum => (
@@ -133,7 +134,7 @@ impl Totals {
             ),
         };
         MeasureFigure {
-            measure: measure.clone(),
+            measure: Arc::clone(measure),
             value,
             records: self.records,
             projects: self.projects,

@@ -12,6 +12,7 @@ pub mod http;
 pub mod limits;
 mod loaders;
 pub mod mutation;
+mod plain;
 mod query;
 pub mod reference;
 mod scalars;

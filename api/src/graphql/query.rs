@@ -2,6 +2,7 @@
 
 use super::connection::{Listing, OrderBy, Page, PageArgs, SortField, Wanted, page_cost};
 use super::error::{ApiError, ApiResult, coded};
+use super::plain::PlainList;
 use super::reference::Reference;
 use super::types::audit::{
     AuditEvent, AuditEventConnection, AuditEventFilter, AuditEventOrderField,
@@ -236,7 +237,7 @@ impl Query {
             .all(db)
             .await
             .map_err(coded)?;
-        Ok(rows.into_iter().map(OutcomeMeasure).collect())
+        Ok(rows.into_iter().map(OutcomeMeasure::of).collect())
     }
 
     /// Organisations, a page at a time (by name unless `orderBy` says otherwise).
@@ -348,7 +349,7 @@ impl Query {
         filter: Option<ImpactFilter>,
         #[graphql(desc = "Dimensions to group by, in order; one group of everything when empty.")]
         group_by: Option<Vec<ImpactDimension>>,
-    ) -> ApiResult<Vec<ImpactGroup>> {
+    ) -> ApiResult<PlainList<ImpactGroup>> {
         let dimensions: Vec<Dimension> = group_by
             .unwrap_or_default()
             .into_iter()
@@ -361,6 +362,7 @@ impl Query {
             dimensions,
         ))
         .await
+        .map(PlainList)
     }
 
     /// The published Parquet snapshots, newest first, with their manifests (evaluator and admin
@@ -400,7 +402,7 @@ impl Query {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The reporting period, e.g. a month.")] period: PeriodInput,
-    ) -> ApiResult<Vec<MissingReturn>> {
+    ) -> ApiResult<PlainList<MissingReturn>> {
         if period.end.0 < period.start.0 {
             return Err(coded(ApiError::BadUserInput(format!(
                 "period.end {} is before period.start {}",
@@ -449,7 +451,7 @@ impl Query {
             (projects.get(&a.project_id), measures.get(&a.measure_id))
                 .cmp(&(projects.get(&b.project_id), measures.get(&b.measure_id)))
         });
-        Ok(rows.into_iter().map(MissingReturn).collect())
+        Ok(PlainList(rows.into_iter().map(MissingReturn).collect()))
     }
 
     /// A funder's impact summary for a window (records whose period ends in it): its grants,

@@ -366,7 +366,7 @@ pub async fn everything(db: &DatabaseConnection) -> Result<Store, EngineError> {
     read.finish().await?;
     Ok(Store {
         sequence,
-        measures: Arc::new(measures),
+        measures: Arc::new(measures.into_iter().map(Arc::new).collect()),
         projects: Arc::new(projects),
         chunks,
         memo: Arc::default(),

@@ -316,7 +316,7 @@ impl Memo {
 pub struct Store {
     /// The change sequence the store reflects: every entry up to it, none after.
     pub sequence: i64,
-    pub measures: Arc<Vec<outcome_measure::Model>>,
+    pub measures: Arc<Vec<Arc<outcome_measure::Model>>>,
     pub projects: Arc<Projects>,
     /// By project index.
     pub chunks: Vec<Arc<Chunk>>,

@@ -12,10 +12,12 @@ use crate::analytics::disclosure::{CellKey, Shown, publish};
 use crate::analytics::impact::{self, Dimension, KeyPart};
 use crate::analytics::published::figure_kind;
 use crate::graphql::error::ApiResult;
+use crate::graphql::plain::{self, Fields, Out, leaf};
 use crate::graphql::reference::Reference;
 use crate::graphql::scalars::{Date, DateTime};
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, Value};
 use std::sync::Arc;
+use uuid::Uuid;
 
 /// What impact figures can be grouped by (several at once).
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -85,19 +87,15 @@ pub struct ImpactKey {
     reference: Arc<Reference>,
 }
 
-/// A group's key: the value of each dimension grouped by (the others are null).
-#[Object]
 impl ImpactKey {
-    /// The primary pathway stage.
-    async fn pathway_stage(&self) -> Option<PathwayStage> {
+    fn stage(&self) -> Option<PathwayStage> {
         self.parts.iter().find_map(|p| match p {
             KeyPart::Stage(s) => Some((*s).into()),
             _ => None,
         })
     }
 
-    /// The region, or nation outside England.
-    async fn region(&self) -> Option<Place> {
+    fn place(&self) -> Option<Place> {
         self.parts.iter().find_map(|p| match p {
             KeyPart::Area(code) => Some(Place {
                 code: code.clone(),
@@ -107,23 +105,88 @@ impl ImpactKey {
         })
     }
 
+    fn funder_id(&self) -> Option<Uuid> {
+        self.parts.iter().find_map(|p| match p {
+            KeyPart::Funder(f) => *f,
+            _ => None,
+        })
+    }
+
+    fn project_id(&self) -> Option<Uuid> {
+        self.parts.iter().find_map(|p| match p {
+            KeyPart::Project(id) => Some(*id),
+            _ => None,
+        })
+    }
+
+    fn organisation_id(&self) -> Option<Uuid> {
+        self.parts.iter().find_map(|p| match p {
+            KeyPart::Organisation(id) => Some(*id),
+            _ => None,
+        })
+    }
+
+    fn measure_id(&self) -> Option<Uuid> {
+        self.parts.iter().find_map(|p| match p {
+            KeyPart::Measure(id) => Some(*id),
+            _ => None,
+        })
+    }
+
+    fn month_start(&self) -> Option<Date> {
+        self.parts.iter().find_map(|p| match p {
+            KeyPart::Month(m) => Some((*m).into()),
+            _ => None,
+        })
+    }
+
+    fn quarter_label(&self) -> Option<String> {
+        self.parts.iter().find_map(|p| match p {
+            KeyPart::Quarter(y, q) => Some(format!("{y}-Q{q}")),
+            _ => None,
+        })
+    }
+
+    fn year_number(&self) -> Option<i32> {
+        self.parts.iter().find_map(|p| match p {
+            KeyPart::Year(y) => Some(*y),
+            _ => None,
+        })
+    }
+
+    fn financial_year_label(&self) -> Option<String> {
+        self.parts.iter().find_map(|p| match p {
+            KeyPart::FinancialYear(y) => Some(format!("{y}/{:02}", (y + 1) % 100)),
+            _ => None,
+        })
+    }
+}
+
+// The schema's side of the key; answers come from its `Fields` below.
+/// A group's key: the value of each dimension grouped by (the others are null).
+#[Object]
+impl ImpactKey {
+    /// The primary pathway stage.
+    async fn pathway_stage(&self) -> Option<PathwayStage> {
+        self.stage()
+    }
+
+    /// The region, or nation outside England.
+    async fn region(&self) -> Option<Place> {
+        self.place()
+    }
+
     /// The funder (null in the group of projects without one, and when not grouped by funder).
     async fn funder(&self, ctx: &Context<'_>) -> ApiResult<Option<Funder>> {
-        match self.parts.iter().find_map(|p| match p {
-            KeyPart::Funder(f) => Some(*f),
-            _ => None,
-        }) {
-            Some(Some(id)) => related(ctx, |l| &l.funders, id, Funder).await,
-            _ => Ok(None),
+        match self.funder_id() {
+            Some(id) => related(ctx, |l| &l.funders, id, Funder).await,
+            None => Ok(None),
         }
     }
 
     /// The project.
     async fn project(&self, ctx: &Context<'_>) -> ApiResult<Option<Project>> {
-        match self.parts.iter().find_map(|p| match p {
-            KeyPart::Project(id) => Some(*id),
-            _ => None,
-        }) {
+        match self.project_id() {
             Some(id) => related(ctx, |l| &l.projects, id, Project).await,
             None => Ok(None),
         }
@@ -131,10 +194,7 @@ impl ImpactKey {
 
     /// The lead organisation.
     async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Option<Organisation>> {
-        match self.parts.iter().find_map(|p| match p {
-            KeyPart::Organisation(id) => Some(*id),
-            _ => None,
-        }) {
+        match self.organisation_id() {
             Some(id) => related(ctx, |l| &l.organisations, id, Organisation).await,
             None => Ok(None),
         }
@@ -142,45 +202,67 @@ impl ImpactKey {
 
     /// The measure.
     async fn measure(&self, ctx: &Context<'_>) -> ApiResult<Option<OutcomeMeasure>> {
-        match self.parts.iter().find_map(|p| match p {
-            KeyPart::Measure(id) => Some(*id),
-            _ => None,
-        }) {
-            Some(id) => related(ctx, |l| &l.measures, id, OutcomeMeasure).await,
+        match self.measure_id() {
+            Some(id) => related(ctx, |l| &l.measures, id, OutcomeMeasure::of).await,
             None => Ok(None),
         }
     }
 
     /// The month's first day.
     async fn month(&self) -> Option<Date> {
-        self.parts.iter().find_map(|p| match p {
-            KeyPart::Month(m) => Some((*m).into()),
-            _ => None,
-        })
+        self.month_start()
     }
 
     /// The calendar quarter (`2024-Q2`).
     async fn quarter(&self) -> Option<String> {
-        self.parts.iter().find_map(|p| match p {
-            KeyPart::Quarter(y, q) => Some(format!("{y}-Q{q}")),
-            _ => None,
-        })
+        self.quarter_label()
     }
 
     /// The calendar year.
     async fn year(&self) -> Option<i32> {
-        self.parts.iter().find_map(|p| match p {
-            KeyPart::Year(y) => Some(*y),
-            _ => None,
-        })
+        self.year_number()
     }
 
     /// The UK financial year (`2023/24`: April 2023 to March 2024).
     async fn financial_year(&self) -> Option<String> {
-        self.parts.iter().find_map(|p| match p {
-            KeyPart::FinancialYear(y) => Some(format!("{y}/{:02}", (y + 1) % 100)),
-            _ => None,
-        })
+        self.financial_year_label()
+    }
+}
+
+impl Fields for ImpactKey {
+    fn type_name(&self) -> &'static str {
+        "ImpactKey"
+    }
+
+    fn field<'a>(&'a self, name: &str) -> Out<'a> {
+        let later = |id: Option<Uuid>, out: fn(Uuid) -> Out<'static>| match id {
+            Some(id) => out(id),
+            None => Out::Value(Value::Null),
+        };
+        match name {
+            "pathwayStage" => leaf(&self.stage()),
+            "region" => match self.place() {
+                Some(place) => Out::Owned(Box::new(place)),
+                None => Out::Value(Value::Null),
+            },
+            "funder" => later(self.funder_id(), |id| {
+                plain::related(|l| &l.funders, id, Funder)
+            }),
+            "project" => later(self.project_id(), |id| {
+                plain::related(|l| &l.projects, id, Project)
+            }),
+            "organisation" => later(self.organisation_id(), |id| {
+                plain::related(|l| &l.organisations, id, Organisation)
+            }),
+            "measure" => later(self.measure_id(), |id| {
+                plain::related(|l| &l.measures, id, OutcomeMeasure::of)
+            }),
+            "month" => leaf(&self.month_start()),
+            "quarter" => leaf(&self.quarter_label()),
+            "year" => leaf(&self.year_number()),
+            "financialYear" => leaf(&self.financial_year_label()),
+            _ => Out::Unknown,
+        }
     }
 }
 
@@ -261,7 +343,7 @@ pub fn figure(f: impact::MeasureFigure, showing: Showing) -> ImpactFigure {
         rounded: shown.rounded,
         perturbed: shown.perturbed,
         published_at: published_at.map(DateTime),
-        measure: OutcomeMeasure(f.measure.clone()),
+        measure: OutcomeMeasure(Arc::clone(&f.measure)),
     }
 }
 
@@ -272,6 +354,44 @@ pub struct ImpactGroup {
     pub key: ImpactKey,
     /// A figure per measure with records in the group, by measure code.
     pub figures: Vec<ImpactFigure>,
+}
+
+impl Fields for ImpactGroup {
+    fn type_name(&self) -> &'static str {
+        "ImpactGroup"
+    }
+
+    fn field<'a>(&'a self, name: &str) -> Out<'a> {
+        match name {
+            "key" => Out::Object(Some(&self.key)),
+            "figures" => Out::List(self.figures.iter().map(|f| f as &dyn Fields).collect()),
+            _ => Out::Unknown,
+        }
+    }
+}
+
+impl Fields for ImpactFigure {
+    fn type_name(&self) -> &'static str {
+        "ImpactFigure"
+    }
+
+    fn field<'a>(&'a self, name: &str) -> Out<'a> {
+        match name {
+            "measure" => Out::Object(Some(&self.measure)),
+            "aggregation" => leaf(&self.aggregation),
+            "value" => leaf(&self.value),
+            "records" => leaf(&self.records),
+            "projects" => leaf(&self.projects),
+            "sampleSize" => leaf(&self.sample_size),
+            "baseline" => leaf(&self.baseline),
+            "target" => leaf(&self.target),
+            "suppressed" => leaf(&self.suppressed),
+            "rounded" => leaf(&self.rounded),
+            "perturbed" => leaf(&self.perturbed),
+            "publishedAt" => leaf(&self.published_at),
+            _ => Out::Unknown,
+        }
+    }
 }
 
 /// Wraps computed groups for the answer, each figure shown as `showing` says of it.

@@ -2,11 +2,20 @@
 
 use super::enums::{Aggregation, Beneficiary, MeasureUnit, ResultType};
 use super::id_of;
+use crate::graphql::plain::{Fields, Out, leaf};
 use async_graphql::{ID, Object};
 use b2h_entity::outcome_measure;
+use std::sync::Arc;
 
 /// An indicator partners report against, and how its records add up.
-pub struct OutcomeMeasure(pub outcome_measure::Model);
+pub struct OutcomeMeasure(pub Arc<outcome_measure::Model>);
+
+impl OutcomeMeasure {
+    /// A measure read from the database.
+    pub fn of(model: outcome_measure::Model) -> Self {
+        OutcomeMeasure(Arc::new(model))
+    }
+}
 
 /// An indicator partners report against, and how its records add up.
 #[Object]
@@ -59,5 +68,28 @@ impl OutcomeMeasure {
     /// Whether the measure counts towards the campaign's people target.
     async fn counts_toward_target(&self) -> bool {
         self.0.counts_toward_target
+    }
+}
+
+impl Fields for OutcomeMeasure {
+    fn type_name(&self) -> &'static str {
+        "OutcomeMeasure"
+    }
+
+    fn field<'a>(&'a self, name: &str) -> Out<'a> {
+        let m = &self.0;
+        match name {
+            "id" => leaf(&id_of(m.id)),
+            "code" => Out::Text(&m.code),
+            "name" => Out::Text(&m.name),
+            "description" => leaf(&m.description),
+            "beneficiary" => leaf(&Beneficiary::from(m.beneficiary)),
+            "resultType" => leaf(&ResultType::from(m.result_type)),
+            "unit" => leaf(&MeasureUnit::from(m.unit)),
+            "ascending" => leaf(&m.ascending),
+            "aggregation" => leaf(&Aggregation::from(m.aggregation)),
+            "countsTowardTarget" => leaf(&m.counts_toward_target),
+            _ => Out::Unknown,
+        }
     }
 }

@@ -4,6 +4,7 @@ use super::campaign::Campaign;
 use super::enums::{Beneficiary, PathwayStage};
 use crate::analytics::disclosure::Shown;
 use crate::analytics::published::ShownProgress;
+use crate::graphql::plain::{Fields, Out};
 use crate::graphql::reference::Reference;
 use crate::graphql::scalars::{Date, DateTime};
 use async_graphql::{Object, SimpleObject};
@@ -179,5 +180,19 @@ impl CampaignProgress {
     /// When the publication these figures come from was made; null for live figures.
     async fn published_at(&self) -> Option<DateTime> {
         self.progress.published_at.map(DateTime)
+    }
+}
+
+impl Fields for Place {
+    fn type_name(&self) -> &'static str {
+        "Place"
+    }
+
+    fn field<'a>(&'a self, name: &str) -> Out<'a> {
+        match name {
+            "code" => Out::Text(&self.code),
+            "name" => Out::Text(&self.name),
+            _ => Out::Unknown,
+        }
     }
 }

@@ -34,7 +34,7 @@ impl OutcomeRecord {
 
     /// The measure reported against.
     async fn measure(&self, ctx: &Context<'_>) -> ApiResult<Option<OutcomeMeasure>> {
-        related(ctx, |l| &l.measures, self.0.measure_id, OutcomeMeasure).await
+        related(ctx, |l| &l.measures, self.0.measure_id, OutcomeMeasure::of).await
     }
 
     /// First day of the period (inclusive).

@@ -5,6 +5,7 @@ use super::project::Project;
 use super::related;
 use crate::analytics::returns;
 use crate::graphql::error::ApiResult;
+use crate::graphql::plain::{self, Fields, Out, leaf};
 use crate::graphql::scalars::Date;
 use async_graphql::{Context, InputObject, Object};
 
@@ -32,11 +33,26 @@ impl MissingReturn {
 
     /// The measure it has not returned.
     async fn measure(&self, ctx: &Context<'_>) -> ApiResult<Option<OutcomeMeasure>> {
-        related(ctx, |l| &l.measures, self.0.measure_id, OutcomeMeasure).await
+        related(ctx, |l| &l.measures, self.0.measure_id, OutcomeMeasure::of).await
     }
 
     /// End of the last period it reported for the measure.
     async fn last_period_end(&self) -> Date {
         self.0.last_period_end.into()
+    }
+}
+
+impl Fields for MissingReturn {
+    fn type_name(&self) -> &'static str {
+        "MissingReturn"
+    }
+
+    fn field<'a>(&'a self, name: &str) -> Out<'a> {
+        match name {
+            "project" => plain::related(|l| &l.projects, self.0.project_id, Project),
+            "measure" => plain::related(|l| &l.measures, self.0.measure_id, OutcomeMeasure::of),
+            "lastPeriodEnd" => leaf(&Date::from(self.0.last_period_end)),
+            _ => Out::Unknown,
+        }
     }
 }
