@@ -811,6 +811,23 @@ impl Mutation {
         transition(ctx, &ids, versions, Transition::Reopen, Some(&reason)).await
     }
 
+    /// Withdraws records entered by mistake (admins), with the reason: they no longer count in
+    /// any figure or appear in lists; the reason is added to each record's note and kept in the
+    /// audit trail. Recording the same project, measure and period again brings a record back
+    /// as a draft.
+    async fn archive_outcomes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The records (at most 5,000).")] ids: Vec<ID>,
+        #[graphql(desc = "Why the records are withdrawn (required).")] reason: String,
+        #[graphql(
+            desc = "The version read of each record, in the order of `ids`: a record that changed since is a `CONFLICT`."
+        )]
+        versions: Option<Vec<i32>>,
+    ) -> ApiResult<Vec<OutcomeRecord>> {
+        transition(ctx, &ids, versions, Transition::Archive, Some(&reason)).await
+    }
+
     /// Imports an outcome CSV (the columns of the template at `/templates/outcomes.csv`) as
     /// `recordOutcomes` would; problems name the file's line numbers.
     async fn import_outcomes(

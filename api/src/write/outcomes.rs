@@ -439,6 +439,8 @@ async fn plan(
         for other in existing.get(&key).into_iter().flatten() {
             if other.period_start == row.period_start && other.period_end == row.period_end {
                 found = Some(other.clone());
+            } else if other.archived_at.is_some() {
+                // Withdrawn: it no longer claims its period.
             } else if overlapped.is_none() && overlaps(other, &row) {
                 overlapped = Some(other);
             }
@@ -473,7 +475,13 @@ async fn plan(
             }
         }
         let item = &items[i];
-        if let Some(old) = &found {
+        if let Some(old) = found.as_ref().filter(|old| old.archived_at.is_some()) {
+            // Recorded again: the archived record comes back as a draft with these figures
+            // (its id and history kept; nobody could have read its version in a list).
+            row.id = old.id;
+            row.created_at = old.created_at;
+            row.version = old.version;
+        } else if let Some(old) = &found {
             match item.version {
                 Some(seen) if seen != old.version => conflicts.push(format!(
                     "item {i}: the outcome record {} has changed since version {seen} (it is now \
@@ -565,7 +573,7 @@ pub async fn write_batch(
                     created.push(row.id);
                 }
             }
-            Some(old) if same_figures(&old, &row) => {
+            Some(old) if same_figures(&old, &row) && old.archived_at.is_none() => {
                 summary.unchanged += 1;
                 row = old;
             }
@@ -612,6 +620,9 @@ pub enum Transition {
     Verify,
     /// submitted or verified → draft (admins), with a reason.
     Reopen,
+    /// Withdrawn (admins), with a reason: the record no longer counts or lists, its status
+    /// kept. Recording the same project, measure and period again brings it back as a draft.
+    Archive,
 }
 
 impl Transition {
@@ -620,6 +631,7 @@ impl Transition {
             Transition::Submit => "submit",
             Transition::Verify => "verify",
             Transition::Reopen => "reopen",
+            Transition::Archive => "archive",
         }
     }
 }
@@ -637,7 +649,10 @@ pub async fn change_status(
     let access = actor.principal.write_access();
     match (transition, access) {
         (_, WriteAccess::None) => return Err(WriteError::Forbidden(WRITE_FORBIDDEN.into())),
-        (Transition::Verify | Transition::Reopen, WriteAccess::OwnProjects(_)) => {
+        (
+            Transition::Verify | Transition::Reopen | Transition::Archive,
+            WriteAccess::OwnProjects(_),
+        ) => {
             return Err(WriteError::Forbidden(ADMIN_ONLY.into()));
         }
         _ => {}
@@ -668,7 +683,7 @@ pub async fn change_status(
         ));
     }
     let reason = match transition {
-        Transition::Reopen => {
+        Transition::Reopen | Transition::Archive => {
             let text = super::required_text(
                 &mut problems,
                 None,
@@ -729,6 +744,8 @@ pub async fn change_status(
             ));
         }
         let wrong = match (transition, row.status) {
+            (Transition::Archive, _) => None,
+            _ if row.archived_at.is_some() => Some("is archived: record it again to restore it"),
             (Transition::Submit, RecordStatus::Verified) => Some("is verified already"),
             (Transition::Verify, RecordStatus::Draft) => {
                 Some("is a draft: it must be submitted before it is verified")
@@ -768,7 +785,13 @@ pub async fn change_status(
                 after.submitted_at = None;
                 after.verified_at = None;
                 if let Some(reason) = &reason {
-                    after.note = Some(reopen_note(before.note.as_deref(), reason));
+                    after.note = Some(reason_note(before.note.as_deref(), "Reopened", reason));
+                }
+            }
+            Transition::Archive if before.archived_at.is_none() => {
+                after.archived_at = Some(now);
+                if let Some(reason) = &reason {
+                    after.note = Some(reason_note(before.note.as_deref(), "Archived", reason));
                 }
             }
             _ => {
@@ -791,9 +814,9 @@ pub async fn change_status(
     Ok(out)
 }
 
-/// The record's note with the reason it was reopened, kept within the note's limit.
-fn reopen_note(note: Option<&str>, reason: &str) -> String {
-    let line = format!("Reopened: {reason}");
+/// The record's note with why it was reopened or archived, kept within the note's limit.
+fn reason_note(note: Option<&str>, what: &str, reason: &str) -> String {
+    let line = format!("{what}: {reason}");
     let text = match note {
         Some(note) if !note.is_empty() => format!("{note}\n{line}"),
         _ => line,

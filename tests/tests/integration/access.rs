@@ -467,6 +467,7 @@ with_demo_app!(
                 ("archiveGrant", "mutation($id: ID!) { archiveGrant(id: $id) { id } }", json!({"id": grant})),
                 ("archiveFunder", "mutation($id: ID!) { archiveFunder(id: $id) { id } }", json!({"id": funder})),
                 ("reopenOutcomes", "mutation($ids: [ID!]!) { reopenOutcomes(ids: $ids, reason: \"checking\") { status } }", json!({"ids": [verified]})),
+                ("archiveOutcomes", "mutation($ids: [ID!]!) { archiveOutcomes(ids: $ids, reason: \"checking\") { archivedAt } }", json!({"ids": [verified]})),
                 ("createProject", "mutation($lead: ID!) { createProject(input: {reference: \"ACC-B2H-01\", title: \"T\", leadOrganisationId: $lead,
                    primaryStage: WAITING_WELL, setting: VIRTUAL, startDate: \"2024-01-01\", nationCode: \"W92000004\"}) { id } }",
                  json!({"lead": third_lead})),

@@ -798,6 +798,7 @@ b2h_tests::with_demo_app!(
         let record_mutation = format!(
             "mutation($r: [OutcomeRecordInput!]!) {{ recordOutcomes(records: $r) {{ records {{ {RECORD_FIELDS} }} }} }}"
         );
+        let mut archived: Vec<Value> = Vec::new();
         for step in 0..steps {
             let what = dice.below(10);
             let label = format!("seed {seed}, step {step} (write {what})");
@@ -824,6 +825,18 @@ b2h_tests::with_demo_app!(
                             records.push(r);
                         }
                     }
+                }
+                // An archived record recorded again: it comes back as a draft.
+                2 if !archived.is_empty() && dice.chance(30) => {
+                    let row = archived.swap_remove(dice.below(archived.len()));
+                    let back = known(
+                        &app.data(&record_mutation, json!({"r": [row]})).await["recordOutcomes"]["records"],
+                    );
+                    assert!(
+                        back.iter().all(|r| r.status == "DRAFT"),
+                        "{label}: a restored record is a draft"
+                    );
+                    records.extend(back);
                 }
                 // A counted record's figures changed (it becomes a draft again).
                 2 => {
@@ -852,20 +865,35 @@ b2h_tests::with_demo_app!(
                         ("verifyOutcomes", "SUBMITTED"),
                         ("reopenOutcomes", "VERIFIED"),
                         ("reopenOutcomes", "SUBMITTED"),
+                        ("archiveOutcomes", "SUBMITTED"),
+                        ("archiveOutcomes", "VERIFIED"),
                     ]);
                     let Some(r) = records.iter().find(|r| r.status == from).cloned() else {
                         continue;
                     };
-                    let reason = if verb == "reopenOutcomes" {
-                        ", reason: \"recount\""
-                    } else {
-                        ""
+                    let reason = match verb {
+                        "reopenOutcomes" => ", reason: \"recount\"",
+                        "archiveOutcomes" => ", reason: \"entered twice\"",
+                        _ => "",
                     };
+                    if verb == "archiveOutcomes" {
+                        // Kept to record it again later (it no longer lists once archived).
+                        let full = app
+                            .data("query($id: ID!) { outcomeRecords(first: 1, filter: {id: {eq: $id}}) { nodes { project { reference } measure { code } periodStart periodEnd value sampleSize dataSource evidenceStrength } } }", json!({"id": r.id}))
+                            .await["outcomeRecords"]["nodes"][0]
+                            .clone();
+                        archived.push(json!({"project": full["project"]["reference"], "measure": full["measure"]["code"],
+                            "periodStart": full["periodStart"], "periodEnd": full["periodEnd"], "value": full["value"],
+                            "sampleSize": full["sampleSize"], "dataSource": full["dataSource"],
+                            "evidenceStrength": full["evidenceStrength"]}));
+                    }
                     let done = app
                         .data(&format!("mutation($ids: [ID!]!) {{ {verb}(ids: $ids{reason}) {{ {RECORD_FIELDS} }} }}"), json!({"ids": [r.id]}))
                         .await;
                     records.retain(|x| x.id != r.id);
-                    records.extend(known(&done[verb]));
+                    if verb != "archiveOutcomes" {
+                        records.extend(known(&done[verb]));
+                    }
                 }
                 // A project moved to another region and stage.
                 5 => {

@@ -619,3 +619,113 @@ with_demo_app!(
         assert_eq!(made["createProject"]["reference"], "DEN-B2H-09");
     }
 );
+
+// A record entered by mistake is withdrawn (admins, with a reason): it leaves every figure and
+// list, refuses further moves, and comes back as a draft when recorded again.
+with_demo_app!(
+    archived_records_leave_the_figures,
+    |app: TestApp| async move {
+        let mut app = app;
+        app.authenticate(&["--role", "admin"]);
+        let people =
+            "{ impact(filter: {measure: [\"patients_supported\"]}) { figures { value records } } }";
+        let total = |data: &Value| {
+            (
+                data["impact"][0]["figures"][0]["value"]
+                    .as_f64()
+                    .unwrap_or(0.0),
+                data["impact"][0]["figures"][0]["records"]
+                    .as_i64()
+                    .unwrap_or(0),
+            )
+        };
+        let before = total(&app.data(people, json!({})).await);
+        let found = app
+        .data(
+            "{ outcomeRecords(first: 1, filter: {status: {eq: SUBMITTED}, measureCode: {eq: \"patients_supported\"}}) { nodes { id value project { reference } measure { code } periodStart periodEnd sampleSize dataSource evidenceStrength } } }",
+            json!({}),
+        )
+        .await;
+        let mut record = found["outcomeRecords"]["nodes"][0].clone();
+        let id = record["id"].clone();
+        let (_, body) = app
+            .graphql(
+                "mutation($ids: [ID!]!) { archiveOutcomes(ids: $ids, reason: \"\") { id } }",
+                json!({"ids": [id]}),
+            )
+            .await;
+        assert_eq!(
+            code(&body),
+            "BAD_USER_INPUT",
+            "a reason is required: {body}"
+        );
+        let done = app
+        .data(
+            "mutation($ids: [ID!]!) { archiveOutcomes(ids: $ids, reason: \"entered twice\") { id status archivedAt note } }",
+            json!({"ids": [id]}),
+        )
+        .await;
+        let archived = &done["archiveOutcomes"][0];
+        assert!(archived["archivedAt"].is_string(), "{done}");
+        assert_eq!(archived["status"], "SUBMITTED", "the status is kept");
+        assert!(
+            archived["note"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("Archived: entered twice")
+        );
+        let listed = app
+        .data(
+            "query($id: ID!) { outcomeRecords(first: 1, filter: {id: {eq: $id}}) { nodes { id } } }",
+            json!({"id": id}),
+        )
+        .await;
+        assert_eq!(
+            listed["outcomeRecords"]["nodes"],
+            json!([]),
+            "archived records do not list"
+        );
+        // Figures follow at once (read-your-writes).
+        assert_eq!(record["measure"]["code"], "patients_supported");
+        let value = record["value"].as_f64().unwrap_or(0.0);
+        assert_eq!(
+            total(&app.data(people, json!({})).await),
+            (before.0 - value, before.1 - 1)
+        );
+        let (_, body) = app
+            .graphql(
+                "mutation($ids: [ID!]!) { verifyOutcomes(ids: $ids) { id } }",
+                json!({"ids": [id]}),
+            )
+            .await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+        assert!(body.to_string().contains("is archived"), "{body}");
+        // Recorded again, without a version (nobody can list it): a draft, the same record.
+        record["project"] = record["project"]["reference"].clone();
+        record["measure"] = record["measure"]["code"].clone();
+        let back = app
+        .data(
+            "mutation($r: [OutcomeRecordInput!]!) { recordOutcomes(records: $r) { updated records { id status archivedAt } } }",
+            json!({"r": [{"project": record["project"], "measure": record["measure"],
+                "periodStart": record["periodStart"], "periodEnd": record["periodEnd"],
+                "value": record["value"], "sampleSize": record["sampleSize"],
+                "dataSource": record["dataSource"], "evidenceStrength": record["evidenceStrength"]}]}),
+        )
+        .await;
+        let restored = &back["recordOutcomes"]["records"][0];
+        assert_eq!(restored["id"], id);
+        assert_eq!(
+            (
+                restored["status"].as_str(),
+                restored["archivedAt"].is_null()
+            ),
+            (Some("DRAFT"), true)
+        );
+        app.data(
+            "mutation($ids: [ID!]!) { submitOutcomes(ids: $ids) { id } }",
+            json!({"ids": [id]}),
+        )
+        .await;
+        assert_eq!(total(&app.data(people, json!({})).await), before);
+    }
+);

@@ -97,6 +97,11 @@ impl OutcomeRecord {
         self.0.verified_at.map(DateTime)
     }
 
+    /// When it was withdrawn (UTC; `archiveOutcomes`); null while it counts.
+    async fn archived_at(&self) -> Option<DateTime> {
+        self.0.archived_at.map(DateTime)
+    }
+
     /// When the row was created (UTC).
     async fn created_at(&self) -> DateTime {
         self.0.created_at.into()
