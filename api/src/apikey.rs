@@ -106,7 +106,8 @@ async fn find_organisation(
         .ok_or_else(|| ApiKeyError::UnknownOrganisation(reference.to_owned()))
 }
 
-async fn find_funder(db: &impl ConnectionTrait, reference: &str) -> Result<Uuid, ApiKeyError> {
+/// The funder a UUID or an Org-ID names.
+pub async fn find_funder(db: &impl ConnectionTrait, reference: &str) -> Result<Uuid, ApiKeyError> {
     let found = match reference.parse::<Uuid>() {
         Ok(id) => funder::Entity::find_by_id(id).one(db).await?,
         Err(_) => {

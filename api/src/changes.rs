@@ -214,6 +214,26 @@ pub async fn current(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
     row.try_get_by_index(0)
 }
 
+/// When the change `sequence` was committed, while its entry is kept (`None` for 0 and for
+/// pruned entries).
+pub async fn committed_at(
+    db: &impl ConnectionTrait,
+    sequence: i64,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    let backend = db.get_database_backend();
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT committed_at FROM change_log WHERE sequence = {}",
+                placeholder(backend, 1)
+            ),
+            [Value::from(sequence)],
+        ))
+        .await?;
+    row.map(|r| r.try_get("", "committed_at")).transpose()
+}
+
 /// Entries after `after`, oldest first, at most `limit`; `Err` when entries after `after` were
 /// pruned (the reader must reload everything).
 pub async fn since(

@@ -6,6 +6,7 @@ use crate::exporter;
 use crate::import::{self, grants::GrantImportError};
 use crate::migrate;
 use crate::progress;
+use crate::reports;
 use crate::seed::{self, SeedError, SeedOptions, Shape};
 use crate::server::{self, Application, ServerConfig, ServerError};
 use crate::stats;
@@ -72,6 +73,47 @@ pub enum Command {
     /// disclosure-controlled): OUT/snapshots/<id>/ with manifest.json and README.md, then OUT/latest.
     /// `b2h export grants --format 360giving` writes the grants as a 360Giving package instead.
     Export(ExportArgs),
+    /// Write an impact report as a document (read as an admin: live, exact figures).
+    Report {
+        #[command(subcommand)]
+        what: ReportWhat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportWhat {
+    /// One funder's impact report: headline, charts with their data, outcome highlights, the
+    /// projects funded, data quality and how the figures were made.
+    Funder(ReportFunderArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportFunderArgs {
+    /// The funder: its UUID or Org-ID (e.g. GB-CHC-1234567).
+    #[arg(long)]
+    pub funder: String,
+    /// First day of the window (YYYY-MM-DD): records whose period ends from it. Default: the
+    /// latest whole UK financial year in which the funder's projects have counted records.
+    #[arg(long, value_parser = crate::dates::iso_date_arg, requires = "to")]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day of the window (YYYY-MM-DD).
+    #[arg(long, value_parser = crate::dates::iso_date_arg, requires = "from")]
+    pub to: Option<chrono::NaiveDate>,
+    /// The document's format.
+    #[arg(long, value_enum)]
+    pub format: ReportFormat,
+    /// The file to write (written whole or not at all).
+    #[arg(long)]
+    pub out: std::path::PathBuf,
+}
+
+/// The formats a report is written in.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained HTML file with SVG charts.
+    Html,
+    /// The data behind every chart, one row per chart, category and series.
+    Csv,
 }
 
 #[derive(Debug, Args)]
@@ -356,6 +398,12 @@ pub enum CliError {
     Grants(#[from] crate::export360::Export360Error),
     #[error("b2h export needs --out DIR (or B2H_EXPORT_OUT), or a subcommand such as `grants`")]
     NoExportOut,
+    #[error("cannot make the report: {0}")]
+    Report(String),
+    #[error("cannot make the report: {0}")]
+    Reports(#[from] reports::ReportsError),
+    #[error("cannot load the figures: {0}")]
+    Figures(#[from] crate::analytics::engine::EngineError),
 }
 
 /// Runs a parsed command, writing its report to `out`.
@@ -445,7 +493,67 @@ async fn dispatch(
         }
         Command::Schema => write!(out, "{}", crate::graphql::sdl())?,
         Command::Export(args) => export_command(args, url, db, out).await?,
+        Command::Report { what } => report_command(what, db, out).await?,
     }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` under a hidden name first, so a reader never sees half a file.
+fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut hidden = path.as_os_str().to_owned();
+    hidden.push(".partial");
+    let hidden = std::path::PathBuf::from(hidden);
+    std::fs::write(&hidden, bytes)?;
+    std::fs::rename(&hidden, path)
+}
+
+async fn report_command(
+    what: &ReportWhat,
+    db: &DatabaseConnection,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let ReportWhat::Funder(args) = what;
+    let pending = migrate::status(db)
+        .await
+        .map_err(CliError::Migrate)?
+        .iter()
+        .filter(|m| !m.applied)
+        .count();
+    if pending > 0 {
+        return Err(CliError::SchemaBehind { pending });
+    }
+    let funder = crate::apikey::find_funder(db, &args.funder).await?;
+    let figures = crate::analytics::engine::Figures::loaded(db.clone()).await?;
+    let store = figures.store()?;
+    let window = match (args.from, args.to) {
+        (Some(from), Some(to)) if to < from => {
+            return Err(CliError::Report(format!(
+                "--to {to} is before --from {from}"
+            )));
+        }
+        (Some(from), Some(to)) => Some(b2h_report::Window { from, to }),
+        _ => reports::default_window(db, &store, funder, chrono::Utc::now().date_naive()).await?,
+    };
+    let window = window.ok_or_else(|| CliError::Report("no window could be chosen".into()))?;
+    let report = reports::funder_report(db, &store, funder, window)
+        .await?
+        .ok_or_else(|| CliError::Report(format!("no funder has the id '{}'", args.funder)))?;
+    let format = match args.format {
+        ReportFormat::Html => reports::Format::Html,
+        ReportFormat::Csv => reports::Format::Csv,
+    };
+    let bytes = reports::render(&report, format)?;
+    write_whole(&args.out, &bytes)?;
+    writeln!(
+        out,
+        "Wrote {}'s impact report for {} to {} ({}) to {} ({} bytes).",
+        report.subject,
+        b2h_report::format::date(window.from),
+        b2h_report::format::date(window.to),
+        format.extension(),
+        args.out.display(),
+        bytes.len()
+    )?;
     Ok(())
 }
 
@@ -517,11 +625,7 @@ async fn export_grants(
     match &args.out {
         None => out.write_all(text.as_bytes())?,
         Some(path) => {
-            let mut hidden = path.as_os_str().to_owned();
-            hidden.push(".partial");
-            let hidden = std::path::PathBuf::from(hidden);
-            std::fs::write(&hidden, &text)?;
-            std::fs::rename(&hidden, path)?;
+            write_whole(path, text.as_bytes())?;
             writeln!(
                 out,
                 "Exported {grants} grants to {} (360Giving {}).",

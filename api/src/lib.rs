@@ -18,6 +18,7 @@ pub mod migrate;
 pub mod progress;
 pub mod publication;
 pub mod record_keys;
+pub mod reports;
 pub mod seed;
 pub mod server;
 pub mod stats;

@@ -33,8 +33,52 @@ pub struct Summary {
     pub highlights: Vec<impact::MeasureFigure>,
 }
 
+impl Summary {
+    /// Amounts awarded (minor units), by currency.
+    pub fn awarded(&self) -> BTreeMap<String, i64> {
+        let mut by = BTreeMap::new();
+        for g in &self.grants {
+            *by.entry(g.currency.clone()).or_default() += g.amount_awarded;
+        }
+        by
+    }
+
+    /// Amounts allocated to projects (minor units), by currency.
+    pub fn allocated(&self) -> BTreeMap<String, i64> {
+        let mut by = BTreeMap::new();
+        for a in &self.allocations {
+            *by.entry(a.currency.clone()).or_default() += a.amount;
+        }
+        by
+    }
+
+    /// Cost per person supported (DESIGN): Σ allocations to the projects active in the window ÷
+    /// the people those projects supported in it, per currency, in minor units rounded; none
+    /// when they supported nobody.
+    pub fn cost_per_person(&self) -> Vec<(String, i64)> {
+        if self.supported_by_active <= 0 {
+            return Vec::new();
+        }
+        self.allocated_to_active
+            .iter()
+            .map(|(currency, minor)| {
+                let per = (*minor as f64 / self.supported_by_active as f64).round() as i64;
+                (currency.clone(), per)
+            })
+            .collect()
+    }
+
+    /// Grants with no live allocation: listed, but left out of the cost per person.
+    pub fn unallocated_grants(&self) -> Vec<&grant::Model> {
+        self.grants
+            .iter()
+            .filter(|g| !self.allocations.iter().any(|a| a.grant_id == g.id))
+            .collect()
+    }
+}
+
 /// `project.id IN (projects the funder's live allocations pay for)`.
-fn funded(funder: Uuid) -> Condition {
+pub fn funded(funder: Uuid) -> Condition {
     Condition::all().add(
         Expr::col((Alias::new("project"), Alias::new("id"))).in_subquery(funded_projects(funder)),
     )

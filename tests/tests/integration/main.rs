@@ -21,6 +21,7 @@ mod lists;
 mod migrations;
 mod refusals;
 mod relations;
+mod reports;
 mod seed;
 mod server;
 mod writes;

@@ -57,13 +57,11 @@ impl FunderImpactSummary {
 
     /// Amounts awarded, by currency.
     async fn amounts_awarded(&self) -> Vec<Money> {
-        let mut by: std::collections::BTreeMap<&str, i64> = Default::default();
-        for g in &self.0.grants {
-            *by.entry(g.currency.as_str()).or_default() += g.amount_awarded;
-        }
-        by.into_iter()
+        self.0
+            .awarded()
+            .into_iter()
             .map(|(currency, amount)| Money {
-                currency: currency.to_owned(),
+                currency,
                 amount: Decimal(amount),
             })
             .collect()
@@ -119,15 +117,12 @@ impl FunderImpactSummary {
     /// supported in the window. Grants without allocations are left out. Empty when no one was
     /// supported.
     async fn cost_per_person_supported(&self) -> Vec<Money> {
-        if self.0.supported_by_active <= 0 {
-            return Vec::new();
-        }
         self.0
-            .allocated_to_active
-            .iter()
-            .map(|(currency, minor)| Money {
-                currency: currency.clone(),
-                amount: Decimal((*minor as f64 / self.0.supported_by_active as f64).round() as i64),
+            .cost_per_person()
+            .into_iter()
+            .map(|(currency, amount)| Money {
+                currency,
+                amount: Decimal(amount),
             })
             .collect()
     }

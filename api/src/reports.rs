@@ -1,0 +1,615 @@
+//! Impact reports: a funder's figures gathered from the figure engine, by the same functions (and
+//! so the same numbers) as `funderImpactSummary` and `impact`, then laid out by `b2h-report`.
+//! The CLI reads as an admin: live, exact figures.
+
+use crate::access::RecordAccess;
+use crate::analytics::engine::Store;
+use crate::analytics::funder::{self, Summary};
+use crate::analytics::impact::{self, Dimension, ImpactError, ImpactFilter, KeyPart, Reader};
+use crate::analytics::returns;
+use crate::changes;
+use crate::graphql::reference::Reference;
+use b2h_entity::enums::{DataSource, EvidenceStrength};
+use b2h_entity::outcome_measure;
+use b2h_report::{
+    AsOf, Audience, Cell, Chart, Column, Report, Section, Series, Shape, Stat, Table, Window,
+    format,
+};
+use chrono::{Datelike, NaiveDate};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
+use std::collections::{BTreeMap, HashSet};
+use uuid::Uuid;
+
+/// Why a report cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportsError {
+    #[error(transparent)]
+    Figures(#[from] ImpactError),
+    #[error(transparent)]
+    Database(#[from] DbErr),
+    #[error(transparent)]
+    Layout(#[from] b2h_report::ReportError),
+}
+
+/// The formats a report is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Html,
+    Csv,
+}
+
+impl Format {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.to_ascii_lowercase().as_str() {
+            "html" => Some(Format::Html),
+            "csv" => Some(Format::Csv),
+            _ => None,
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Html => "html",
+            Format::Csv => "csv",
+        }
+    }
+}
+
+/// The report's bytes in `format`.
+pub fn render(report: &Report, format: Format) -> Result<Vec<u8>, ReportsError> {
+    Ok(match format {
+        Format::Html => b2h_report::html::render(report)?.into_bytes(),
+        Format::Csv => b2h_report::data::csv(report)?,
+    })
+}
+
+/// The UK financial year (April to March) that ends in March of `year + 1`.
+fn financial_year(year: i32) -> Option<Window> {
+    Some(Window {
+        from: NaiveDate::from_ymd_opt(year, 4, 1)?,
+        to: NaiveDate::from_ymd_opt(year + 1, 3, 31)?,
+    })
+}
+
+/// The funder's default window: the latest whole UK financial year (ended by `today`) in which
+/// its projects have counted records; the last ended one when they have none.
+pub async fn default_window(
+    db: &DatabaseConnection,
+    store: &Store,
+    funder_id: Uuid,
+    today: NaiveDate,
+) -> Result<Option<Window>, ReportsError> {
+    let ended = if today.month() >= 4 {
+        today.year() - 1
+    } else {
+        today.year() - 2
+    };
+    let filter = ImpactFilter {
+        to: financial_year(ended).map(|w| w.to),
+        projects: Some(funder::funded(funder_id)),
+        ..ImpactFilter::default()
+    };
+    let years = impact::impact(
+        db,
+        store,
+        &filter,
+        &[Dimension::FinancialYear],
+        Reader::default(),
+    )
+    .await?;
+    let latest = years
+        .iter()
+        .filter_map(|g| match g.key.first() {
+            Some(KeyPart::FinancialYear(y)) => Some(*y),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(ended);
+    Ok(financial_year(latest))
+}
+
+/// A funder's report for the window, exact; `None` when no funder has the id.
+pub async fn funder_report(
+    db: &DatabaseConnection,
+    store: &Store,
+    funder_id: Uuid,
+    window: Window,
+) -> Result<Option<Report>, ReportsError> {
+    let Some(summary) = funder::summary(db, store, funder_id, window.from, window.to).await? else {
+        return Ok(None);
+    };
+    let measures = outcome_measure::Entity::find().all(db).await?;
+    let people_codes: Vec<String> = measures
+        .iter()
+        .filter(|m| m.counts_toward_target)
+        .map(|m| m.code.clone())
+        .collect();
+    let people = |projects| ImpactFilter {
+        from: Some(window.from),
+        to: Some(window.to),
+        measures: people_codes.clone(),
+        projects,
+        ..ImpactFilter::default()
+    };
+    let reference = Reference::load(db).await?;
+    let months = months(&window);
+    let funded_by_month = people_by(
+        db,
+        store,
+        people(Some(funder::funded(funder_id))),
+        Dimension::Month,
+    )
+    .await?;
+    let campaign_by_month = people_by(db, store, people(None), Dimension::Month).await?;
+    let by_region = people_by(
+        db,
+        store,
+        people(Some(funder::funded(funder_id))),
+        Dimension::Region,
+    )
+    .await?;
+    let month_key = |m: &NaiveDate| KeyPart::Month(*m);
+    let per_month = |by: &BTreeMap<KeyPart, i64>| -> Vec<Option<f64>> {
+        months
+            .iter()
+            .map(|m| Some(by.get(&month_key(m)).copied().unwrap_or(0) as f64))
+            .collect()
+    };
+    let cumulative = |values: &[Option<f64>]| -> Vec<Option<f64>> {
+        let mut total = 0.0;
+        values
+            .iter()
+            .map(|v| {
+                total += v.unwrap_or(0.0);
+                Some(total)
+            })
+            .collect()
+    };
+    let funded_months = per_month(&funded_by_month);
+    let campaign_months = per_month(&campaign_by_month);
+    let month_labels: Vec<String> = months.iter().map(|m| format::month_short(*m)).collect();
+    let name = &summary.funder.name;
+
+    let mut charts = vec![
+        Chart {
+            id: "people-by-month".into(),
+            title: "People supported each month".into(),
+            description: format!(
+                "People supported each month from {} to {} by the projects {name} funds, beside \
+                 the whole campaign's.",
+                format::month(window.from),
+                format::month(window.to)
+            ),
+            unit: "people".into(),
+            shape: Shape::Lines,
+            category: "Month".into(),
+            categories: month_labels.clone(),
+            series: vec![
+                Series {
+                    name: format!("Projects {name} funds"),
+                    values: funded_months.clone(),
+                },
+                Series {
+                    name: "The whole campaign".into(),
+                    values: campaign_months.clone(),
+                },
+            ],
+        },
+        Chart {
+            id: "people-cumulative".into(),
+            title: "People supported, cumulative".into(),
+            description: format!(
+                "People supported since {}, added up month by month, by the projects {name} \
+                 funds and by the whole campaign.",
+                format::month(window.from)
+            ),
+            unit: "people".into(),
+            shape: Shape::Lines,
+            category: "Month".into(),
+            categories: month_labels,
+            series: vec![
+                Series {
+                    name: format!("Projects {name} funds"),
+                    values: cumulative(&funded_months),
+                },
+                Series {
+                    name: "The whole campaign".into(),
+                    values: cumulative(&campaign_months),
+                },
+            ],
+        },
+        Chart {
+            id: "people-by-stage".into(),
+            title: "People supported by pathway stage".into(),
+            description: format!(
+                "People supported by the projects {name} funds, by each project's primary stage \
+                 of the recovery pathway."
+            ),
+            unit: "people".into(),
+            shape: Shape::Bars,
+            category: "Pathway stage".into(),
+            categories: summary
+                .by_stage
+                .iter()
+                .map(|(s, _)| format::label(s.as_str()))
+                .collect(),
+            series: vec![Series {
+                name: format!("Projects {name} funds"),
+                values: summary
+                    .by_stage
+                    .iter()
+                    .map(|(_, n)| Some(*n as f64))
+                    .collect(),
+            }],
+        },
+    ];
+    let regions: Vec<(&KeyPart, &i64)> = by_region.iter().collect();
+    charts.push(Chart {
+        id: "people-by-region".into(),
+        title: "People supported by region".into(),
+        description: format!(
+            "People supported by the projects {name} funds, by NHS England region (or nation \
+             outside England)."
+        ),
+        unit: "people".into(),
+        shape: Shape::Bars,
+        category: "Region or nation".into(),
+        categories: regions
+            .iter()
+            .map(|(k, _)| match k {
+                KeyPart::Area(code) => reference.place_name(code),
+                _ => String::new(),
+            })
+            .collect(),
+        series: vec![Series {
+            name: format!("Projects {name} funds"),
+            values: regions.iter().map(|(_, n)| Some(**n as f64)).collect(),
+        }],
+    });
+
+    let funded_ids: HashSet<Uuid> = summary.projects.iter().map(|p| p.id).collect();
+    let due = returns::missing_returns(db, store, window.from, window.to, RecordAccess::All)
+        .await?
+        .into_iter()
+        .filter(|m| funded_ids.contains(&m.project_id))
+        .count();
+    let quality = quality(db, store, funder_id, window).await?;
+    let notice = (summary.supported == 0 && summary.highlights.is_empty()).then(|| {
+        format!(
+            "No counted records of the projects {name} funds have a period ending in this window: \
+             the figures below are zero."
+        )
+    });
+    let as_of = AsOf {
+        sequence: store.sequence,
+        at: changes::committed_at(db, store.sequence).await?,
+    };
+    Ok(Some(Report {
+        title: format!("Impact report: {name}"),
+        subject: name.clone(),
+        window,
+        as_of,
+        audience: Audience::Exact,
+        notice,
+        headline: headline(&summary, due),
+        charts,
+        tables: vec![
+            highlights(&summary),
+            projects(&summary, &reference),
+            quality,
+        ],
+        methods: methods(),
+    }))
+}
+
+/// People supported (the measures that count toward the target), by one dimension.
+async fn people_by(
+    db: &DatabaseConnection,
+    store: &Store,
+    filter: ImpactFilter,
+    dimension: Dimension,
+) -> Result<BTreeMap<KeyPart, i64>, ReportsError> {
+    let groups = impact::impact(db, store, &filter, &[dimension], Reader::default()).await?;
+    let mut by = BTreeMap::new();
+    for g in groups {
+        if let Some(key) = g.key.into_iter().next() {
+            *by.entry(key).or_default() += g
+                .figures
+                .iter()
+                .map(|f| f.figure.value.round() as i64)
+                .sum::<i64>();
+        }
+    }
+    Ok(by)
+}
+
+/// The first day of every month the window touches.
+fn months(window: &Window) -> Vec<NaiveDate> {
+    let mut out = Vec::new();
+    let mut m = window.from.with_day(1);
+    while let Some(month) = m {
+        if month > window.to || out.len() >= 240 {
+            break;
+        }
+        out.push(month);
+        m = month.checked_add_months(chrono::Months::new(1));
+    }
+    out
+}
+
+fn money(by: &BTreeMap<String, i64>) -> String {
+    if by.is_empty() {
+        return format::money(0, "GBP");
+    }
+    by.iter()
+        .map(|(currency, minor)| format::money(*minor, currency))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+fn headline(summary: &Summary, due: usize) -> Vec<Stat> {
+    let beneficiaries = summary
+        .by_beneficiary
+        .iter()
+        .map(|(b, n)| {
+            format!(
+                "{} {}",
+                format::int(*n),
+                format::label(b.as_str()).to_lowercase()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let cost = summary.cost_per_person();
+    let left_out = summary.unallocated_grants();
+    vec![
+        Stat {
+            label: "People supported".into(),
+            value: format::int(summary.supported),
+            detail: Some(beneficiaries),
+        },
+        Stat {
+            label: "Grants".into(),
+            value: format::int(summary.grants.len() as i64),
+            detail: Some(format!("{} awarded", money(&summary.awarded()))),
+        },
+        Stat {
+            label: "Allocated to projects".into(),
+            value: money(&summary.allocated()),
+            detail: Some(format!(
+                "{} funded",
+                format::count(summary.projects.len(), "project", "projects")
+            )),
+        },
+        Stat {
+            label: "Cost per person supported".into(),
+            value: if cost.is_empty() {
+                "–".into()
+            } else {
+                cost.iter()
+                    .map(|(c, minor)| format::money(*minor, c))
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            },
+            detail: Some(if left_out.is_empty() {
+                "allocations to projects active in the window ÷ the people they supported".into()
+            } else {
+                format!(
+                    "{} left out: {}",
+                    format::count(
+                        left_out.len(),
+                        "grant without allocations",
+                        "grants without allocations"
+                    ),
+                    left_out
+                        .iter()
+                        .map(|g| g.identifier.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }),
+        },
+        Stat {
+            label: "Returns missing".into(),
+            value: format::int(due as i64),
+            detail: Some("a funded project's measure with no counted record for the window".into()),
+        },
+    ]
+}
+
+fn highlights(summary: &Summary) -> Table {
+    // Whole figures as such, the others to one decimal.
+    let number = |v: f64| Cell::Number(v, if v.fract() == 0.0 { 0 } else { 1 });
+    let optional = |v: Option<f64>| match v {
+        Some(v) => number(v),
+        None => Cell::Missing("none given".into()),
+    };
+    Table {
+        id: "outcome-highlights".into(),
+        title: "Outcome highlights".into(),
+        columns: [
+            "Measure",
+            "Adds up as",
+            "Value",
+            "Baseline",
+            "Target",
+            "Sample size",
+            "Records",
+            "Projects",
+        ]
+        .iter()
+        .map(|h| Column {
+            heading: (*h).into(),
+            unit: None,
+        })
+        .collect(),
+        rows: summary
+            .highlights
+            .iter()
+            .map(|f| {
+                vec![
+                    Cell::Text(f.measure.name.clone()),
+                    Cell::Text(format::label(f.measure.aggregation.as_str())),
+                    number(f.value),
+                    optional(f.baseline),
+                    optional(f.target),
+                    match f.sample_size {
+                        Some(n) => Cell::Number(n as f64, 0),
+                        None => Cell::Missing("–".into()),
+                    },
+                    Cell::Number(f.records as f64, 0),
+                    Cell::Number(f.projects as f64, 0),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn projects(summary: &Summary, reference: &Reference) -> Table {
+    Table {
+        id: "projects-funded".into(),
+        title: "Projects funded".into(),
+        columns: [
+            "Reference",
+            "Project",
+            "Pathway stage",
+            "Region or nation",
+            "Status",
+        ]
+        .iter()
+        .map(|h| Column {
+            heading: (*h).into(),
+            unit: None,
+        })
+        .collect(),
+        rows: summary
+            .projects
+            .iter()
+            .map(|p| {
+                let area = p.region_code.as_deref().unwrap_or(p.nation_code.as_str());
+                vec![
+                    Cell::Text(p.reference.clone()),
+                    Cell::Text(p.title.clone()),
+                    Cell::Text(format::label(p.primary_stage.as_str())),
+                    Cell::Text(reference.place_name(area)),
+                    Cell::Text(format::label(p.status.as_str())),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// Share of the funded projects' counted records in the window by evidence strength and by data
+/// source.
+async fn quality(
+    db: &DatabaseConnection,
+    store: &Store,
+    funder_id: Uuid,
+    window: Window,
+) -> Result<Table, ReportsError> {
+    let records = |evidence: Vec<EvidenceStrength>, sources: Vec<DataSource>| {
+        let filter = ImpactFilter {
+            from: Some(window.from),
+            to: Some(window.to),
+            evidence_strengths: evidence,
+            data_sources: sources,
+            projects: Some(funder::funded(funder_id)),
+            ..ImpactFilter::default()
+        };
+        async move {
+            let groups = impact::impact(db, store, &filter, &[], Reader::default()).await?;
+            Ok::<i64, ReportsError>(
+                groups
+                    .iter()
+                    .flat_map(|g| g.figures.iter())
+                    .map(|f| f.figure.records)
+                    .sum(),
+            )
+        }
+    };
+    let total = records(Vec::new(), Vec::new()).await?;
+    let share = |n: i64| {
+        if total > 0 {
+            Cell::Number(100.0 * n as f64 / total as f64, 1)
+        } else {
+            Cell::Missing("–".into())
+        }
+    };
+    let mut rows = Vec::new();
+    for e in EvidenceStrength::ALL {
+        let n = records(vec![*e], Vec::new()).await?;
+        rows.push(vec![
+            Cell::Text(format!("Evidence: {}", format::label(e.as_str()))),
+            Cell::Number(n as f64, 0),
+            share(n),
+        ]);
+    }
+    for s in DataSource::ALL {
+        let n = records(Vec::new(), vec![*s]).await?;
+        rows.push(vec![
+            Cell::Text(format!("Source: {}", format::label(s.as_str()))),
+            Cell::Number(n as f64, 0),
+            share(n),
+        ]);
+    }
+    Ok(Table {
+        id: "data-quality".into(),
+        title: "Data quality: counted records by evidence and source".into(),
+        columns: vec![
+            Column {
+                heading: "Records".into(),
+                unit: None,
+            },
+            Column {
+                heading: "Count".into(),
+                unit: Some("records".into()),
+            },
+            Column {
+                heading: "Share".into(),
+                unit: Some("%".into()),
+            },
+        ],
+        rows,
+    })
+}
+
+fn methods() -> Vec<Section> {
+    let p = |s: &str| s.to_owned();
+    vec![
+        Section {
+            heading: "What counts".into(),
+            paragraphs: vec![p(
+                "Only submitted and verified outcome records count; drafts never do. A record \
+                 belongs to the month, quarter and financial year in which its period ends. \
+                 People supported are the records of the measures that count toward the \
+                 campaign's target of one million: patients and service users, health and care \
+                 staff, and volunteers.",
+            )],
+        },
+        Section {
+            heading: "How each kind of measure adds up".into(),
+            paragraphs: vec![p(
+                "Flows (people supported, hours given) are summed. Stocks (active volunteers) take \
+                 each project's latest period in the window, then add up across projects, never \
+                 across months. Rates and scores are means weighted by each record's sample size.",
+            )],
+        },
+        Section {
+            heading: "Funders overlap".into(),
+            paragraphs: vec![p(
+                "A project funded by several funders counts in full for each of them, so funders' \
+                 figures are not to be added together. The cost per person supported divides the \
+                 funder's allocations to the projects active in the window by the people those \
+                 projects supported in it; grants without allocations are listed but left out.",
+            )],
+        },
+        Section {
+            heading: "Disclosure control".into(),
+            paragraphs: vec![p(
+                "This report shows exact figures for the funder, evaluators and the campaign. The \
+                 public figures below national level withhold small cells and carry a small, \
+                 fixed noise, so that no combination of public answers reveals a small group.",
+            )],
+        },
+    ]
+}

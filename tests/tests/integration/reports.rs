@@ -1,0 +1,198 @@
+//! `b2h report funder`: the document's figures are the API's for the same window (the CLI reads
+//! as an admin: exact), the same data gives the same bytes, and bad requests are clear errors.
+
+use b2h_tests::{TestApp, with_demo_app};
+use serde_json::{Value, json};
+
+const SUMMARY: &str =
+    "query($f: ID!) { funderImpactSummary(funderId: $f, from: \"2023-04-01\", to: \"2024-03-31\") {
+  funder { name } supported byPathwayStage { stage supported } projectsFunded { reference } } }";
+
+/// The CSV's rows as (chart, category, series, value).
+fn rows(csv: &[u8]) -> Vec<(String, String, String, String)> {
+    let mut reader = csv::Reader::from_reader(csv);
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(
+        headers.iter().collect::<Vec<_>>(),
+        [
+            "chart",
+            "title",
+            "category_kind",
+            "category",
+            "series",
+            "value",
+            "unit",
+            "note"
+        ]
+    );
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[0].to_owned(),
+                r[3].to_owned(),
+                r[4].to_owned(),
+                r[5].to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn thousands(n: i64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+with_demo_app!(
+    funder_reports_hold_the_apis_figures,
+    |app: TestApp| async move {
+        let mut app = app;
+        app.authenticate(&["--role", "admin"]);
+        let funders = app
+            .data("{ funders(first: 1) { nodes { id name } } }", json!({}))
+            .await;
+        let funder = funders["funders"]["nodes"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let summary: Value =
+            app.data(SUMMARY, json!({"f": funder})).await["funderImpactSummary"].clone();
+        let dir = std::env::temp_dir().join(format!("b2h-report-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |format: &str, name: &str| {
+            let out = dir.join(name);
+            app.db
+                .b2h(&[
+                    "report",
+                    "funder",
+                    "--funder",
+                    &funder,
+                    "--from",
+                    "2023-04-01",
+                    "--to",
+                    "2024-03-31",
+                    "--format",
+                    format,
+                    "--out",
+                    out.to_str().unwrap(),
+                ])
+                .ok();
+            std::fs::read(out).unwrap()
+        };
+        let html = String::from_utf8(write("html", "a.html")).unwrap();
+        let supported = summary["supported"].as_i64().unwrap();
+        assert!(supported > 0, "{summary}");
+        assert!(
+            html.contains(&format!("<dd>{}", thousands(supported))),
+            "the headline is the API's"
+        );
+        assert!(html.contains(summary["funder"]["name"].as_str().unwrap()));
+        for project in summary["projectsFunded"].as_array().unwrap() {
+            assert!(
+                html.contains(project["reference"].as_str().unwrap()),
+                "every funded project is listed"
+            );
+        }
+        assert!(
+            html.contains("<svg") && html.contains("role=\"img\""),
+            "charts are SVG images"
+        );
+        assert!(
+            !html.contains(" src=") && !html.contains(" href="),
+            "nothing is fetched or linked"
+        );
+        // The data behind the stage chart is the API's, stage by stage; months add up to the total.
+        let csv = write("csv", "a.csv");
+        let rows = rows(&csv);
+        for stage in summary["byPathwayStage"].as_array().unwrap() {
+            let label = {
+                let words = stage["stage"]
+                    .as_str()
+                    .unwrap()
+                    .to_lowercase()
+                    .replace('_', " ");
+                let mut c = words.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                    .unwrap_or_default()
+            };
+            let row = rows
+                .iter()
+                .find(|r| r.0 == "people-by-stage" && r.1 == label)
+                .unwrap_or_else(|| panic!("no row for {label}: {rows:?}"));
+            assert_eq!(row.3, stage["supported"].as_i64().unwrap().to_string());
+        }
+        let months: i64 = rows
+            .iter()
+            .filter(|r| r.0 == "people-by-month" && r.2.starts_with("Projects"))
+            .map(|r| r.3.parse::<i64>().unwrap())
+            .sum();
+        assert_eq!(months, supported, "the months add up to the headline");
+        // The same data gives the same bytes.
+        assert_eq!(write("html", "b.html"), html.as_bytes());
+        assert_eq!(write("csv", "b.csv"), csv);
+        // Clear errors, nothing written.
+        let missing = dir.join("none.html");
+        app.db
+            .b2h(&[
+                "report",
+                "funder",
+                "--funder",
+                "GB-NOPE-1",
+                "--format",
+                "html",
+                "--out",
+                missing.to_str().unwrap(),
+            ])
+            .fails_with("no funder has the id or Org-ID 'GB-NOPE-1'");
+        app.db
+            .b2h(&[
+                "report",
+                "funder",
+                "--funder",
+                &funder,
+                "--from",
+                "2024-04-01",
+                "--to",
+                "2024-03-31",
+                "--format",
+                "html",
+                "--out",
+                missing.to_str().unwrap(),
+            ])
+            .fails_with("before --from");
+        assert!(!missing.exists());
+        // A window without records says so on its cover.
+        let empty = dir.join("empty.html");
+        app.db
+            .b2h(&[
+                "report",
+                "funder",
+                "--funder",
+                &funder,
+                "--from",
+                "2030-04-01",
+                "--to",
+                "2031-03-31",
+                "--format",
+                "html",
+                "--out",
+                empty.to_str().unwrap(),
+            ])
+            .ok();
+        assert!(
+            std::fs::read_to_string(&empty)
+                .unwrap()
+                .contains("No counted records")
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+);
