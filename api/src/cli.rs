@@ -114,6 +114,8 @@ pub enum ReportFormat {
     Html,
     /// The data behind every chart, one row per chart, category and series.
     Csv,
+    /// A workbook: the headline, then a sheet per chart (its data) and per table.
+    Xlsx,
 }
 
 #[derive(Debug, Args)]
@@ -541,6 +543,7 @@ async fn report_command(
     let format = match args.format {
         ReportFormat::Html => reports::Format::Html,
         ReportFormat::Csv => reports::Format::Csv,
+        ReportFormat::Xlsx => reports::Format::Xlsx,
     };
     let bytes = reports::render(&report, format)?;
     write_whole(&args.out, &bytes)?;

@@ -36,6 +36,7 @@ pub enum ReportsError {
 pub enum Format {
     Html,
     Csv,
+    Xlsx,
 }
 
 impl Format {
@@ -43,6 +44,7 @@ impl Format {
         match text.to_ascii_lowercase().as_str() {
             "html" => Some(Format::Html),
             "csv" => Some(Format::Csv),
+            "xlsx" => Some(Format::Xlsx),
             _ => None,
         }
     }
@@ -51,6 +53,7 @@ impl Format {
         match self {
             Format::Html => "html",
             Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
         }
     }
 }
@@ -60,6 +63,7 @@ pub fn render(report: &Report, format: Format) -> Result<Vec<u8>, ReportsError> 
     Ok(match format {
         Format::Html => b2h_report::html::render(report)?.into_bytes(),
         Format::Csv => b2h_report::data::csv(report)?,
+        Format::Xlsx => b2h_report::data::xlsx(report)?,
     })
 }
 

@@ -2,7 +2,9 @@
 //! in XLSX) and as one CSV in long form (a row per chart, category and series), so an evaluator
 //! can load every chart's figures at once.
 
-use crate::{Cell, Chart, Column, Report, ReportError, Table};
+use crate::{Cell, Chart, Column, Report, ReportError, Table, html};
+use chrono::Datelike;
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet};
 
 /// A chart's data as a table: its categories down, one column per series.
 pub fn chart_table(chart: &Chart) -> Table {
@@ -88,4 +90,103 @@ fn number(v: f64) -> String {
     } else {
         format!("{v}")
     }
+}
+
+/// The report as a workbook: a sheet of what it covers and its headline, then one sheet per
+/// chart (its data: headings with units, numbers as numbers) and one per table.
+pub fn xlsx(report: &Report) -> Result<Vec<u8>, ReportError> {
+    let mut book = Workbook::new();
+    // The file's own date is the data's, not the clock's: the same data gives the same bytes.
+    let day = report
+        .as_of
+        .at
+        .map_or(report.window.to, |at| at.date_naive());
+    let created = ExcelDateTime::from_ymd(
+        u16::try_from(day.year()).unwrap_or(2000),
+        u8::try_from(day.month()).unwrap_or(1),
+        u8::try_from(day.day()).unwrap_or(1),
+    )?;
+    book.set_properties(
+        &DocProperties::new()
+            .set_title(report.title.as_str())
+            .set_author("b2h")
+            .set_creation_datetime(&created),
+    );
+    let bold = Format::new().set_bold();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Report")?;
+    let lines = [
+        ("Report", report.title.clone()),
+        (
+            "Window",
+            format!(
+                "{} to {}",
+                crate::format::date(report.window.from),
+                crate::format::date(report.window.to)
+            ),
+        ),
+        ("Data as of", html::as_of(report)),
+        ("Figures", html::audience(report.audience)),
+    ];
+    let mut row = 0;
+    for (label, value) in lines {
+        sheet.write_string_with_format(row, 0, label, &bold)?;
+        sheet.write_string(row, 1, value)?;
+        row += 1;
+    }
+    if let Some(notice) = &report.notice {
+        sheet.write_string_with_format(row, 0, "Notice", &bold)?;
+        sheet.write_string(row, 1, notice.as_str())?;
+        row += 1;
+    }
+    row += 1;
+    for stat in &report.headline {
+        sheet.write_string_with_format(row, 0, stat.label.as_str(), &bold)?;
+        sheet.write_string(row, 1, stat.value.as_str())?;
+        if let Some(detail) = &stat.detail {
+            sheet.write_string(row, 2, detail.as_str())?;
+        }
+        row += 1;
+    }
+    sheet.set_column_width(0, 28)?;
+    sheet.set_column_width(1, 40)?;
+    for chart in &report.charts {
+        chart.check()?;
+        let table = chart_table(chart);
+        write_table(book.add_worksheet(), &table, &bold)?;
+    }
+    for table in &report.tables {
+        write_table(book.add_worksheet(), table, &bold)?;
+    }
+    Ok(book.save_to_buffer()?)
+}
+
+/// One table on its own sheet: its title, then headings (with units) and rows.
+fn write_table(sheet: &mut Worksheet, table: &Table, bold: &Format) -> Result<(), ReportError> {
+    // Sheet names: at most 31 characters.
+    let name: String = table.id.chars().take(31).collect();
+    sheet.set_name(name)?;
+    sheet.write_string_with_format(0, 0, table.title.as_str(), bold)?;
+    for (c, column) in table.columns.iter().enumerate() {
+        let heading = match &column.unit {
+            Some(unit) => format!("{} ({unit})", column.heading),
+            None => column.heading.clone(),
+        };
+        let c = u16::try_from(c).unwrap_or(u16::MAX);
+        sheet.write_string_with_format(1, c, heading, bold)?;
+        sheet.set_column_width(c, if c == 0 { 36 } else { 18 })?;
+    }
+    for (r, cells) in table.rows.iter().enumerate() {
+        let r = u32::try_from(r + 2).unwrap_or(u32::MAX);
+        for (c, cell) in cells.iter().enumerate() {
+            let c = u16::try_from(c).unwrap_or(u16::MAX);
+            match cell {
+                Cell::Text(t) => sheet.write_string(r, c, t.as_str())?,
+                Cell::Number(v, _) => sheet.write_number(r, c, *v)?,
+                Cell::Missing(why) => sheet.write_string(r, c, why.as_str())?,
+            };
+        }
+    }
+    sheet.set_freeze_panes(2, 0)?;
+    Ok(())
 }

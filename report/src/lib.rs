@@ -2,7 +2,8 @@
 //!
 //! The api gathers a [`Report`] from the figure engine (the same figures its GraphQL answers, for
 //! the same reader); this crate only lays it out: [`html`] (one self-contained file, SVG charts
-//! with a table equivalent each) and [`data`] (the data behind every chart, as CSV). The layout
+//! with a table equivalent each) and [`data`] (the data behind every chart, as CSV, and a
+//! workbook with a sheet per chart and table). The layout
 //! holds no clock and no randomness: the same report gives the same bytes.
 
 pub mod data;
@@ -144,6 +145,8 @@ pub enum ReportError {
     Data(#[from] csv::Error),
     #[error("a chart's series has {got} values for {want} categories")]
     Shape { got: usize, want: usize },
+    #[error("cannot write the workbook: {0}")]
+    Workbook(#[from] rust_xlsxwriter::XlsxError),
 }
 
 impl Chart {

@@ -136,9 +136,57 @@ with_demo_app!(
             .map(|r| r.3.parse::<i64>().unwrap())
             .sum();
         assert_eq!(months, supported, "the months add up to the headline");
+        // Read back as an evaluator's tools read them: the csv module and openpyxl.
+        let xlsx = write("xlsx", "a.xlsx");
+        if let Some(python) = b2h_tests::interop_python("openpyxl") {
+            let script =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/read_report.py");
+            let run = std::process::Command::new(python)
+                .arg(script)
+                .arg(dir.join("a.csv"))
+                .arg(dir.join("a.xlsx"))
+                .output()
+                .unwrap();
+            assert!(
+                run.status.success(),
+                "{}",
+                String::from_utf8_lossy(&run.stderr)
+            );
+            let read: Value = serde_json::from_slice(&run.stdout).unwrap();
+            let sheet = read["xlsx"]["people-by-stage"].as_array().unwrap();
+            let name = summary["funder"]["name"].as_str().unwrap();
+            assert_eq!(
+                sheet[1][1].as_str().unwrap(),
+                format!("Projects {name} funds (people)")
+            );
+            for stage in summary["byPathwayStage"].as_array().unwrap() {
+                let n = stage["supported"].as_f64().unwrap();
+                assert!(
+                    sheet.iter().skip(2).any(|row| row[1].as_f64() == Some(n)),
+                    "the workbook's stage sheet holds {n}: {sheet:?}"
+                );
+                let in_csv = read["csv"]["people-by-stage"].as_object().unwrap().values();
+                assert!(in_csv.into_iter().any(|v| {
+                    v.as_object()
+                        .unwrap()
+                        .values()
+                        .any(|x| x.as_f64() == Some(n))
+                }));
+            }
+            let front = read["xlsx"]["Report"].as_array().unwrap();
+            assert!(
+                front
+                    .iter()
+                    .any(|row| row[0] == "People supported" && row[1] == thousands(supported)),
+                "{front:?}"
+            );
+            let funded = summary["projectsFunded"].as_array().unwrap().len();
+            assert!(read["xlsx"]["projects-funded"].as_array().unwrap().len() >= 2 + funded);
+        }
         // The same data gives the same bytes.
         assert_eq!(write("html", "b.html"), html.as_bytes());
         assert_eq!(write("csv", "b.csv"), csv);
+        assert_eq!(write("xlsx", "b.xlsx"), xlsx);
         // Clear errors, nothing written.
         let missing = dir.join("none.html");
         app.db
