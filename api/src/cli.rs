@@ -85,6 +85,25 @@ pub enum ReportWhat {
     /// One funder's impact report: headline, charts with their data, outcome highlights, the
     /// projects funded, data quality and how the figures were made.
     Funder(ReportFunderArgs),
+    /// Every funder's report, one file each, and an index.html listing them.
+    Funders(ReportFundersArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportFundersArgs {
+    /// First day of the window (YYYY-MM-DD) for every funder. Default: each funder's latest whole
+    /// UK financial year in which its projects have counted records.
+    #[arg(long, value_parser = crate::dates::iso_date_arg, requires = "to")]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day of the window (YYYY-MM-DD).
+    #[arg(long, value_parser = crate::dates::iso_date_arg, requires = "from")]
+    pub to: Option<chrono::NaiveDate>,
+    /// The documents' format.
+    #[arg(long, value_enum)]
+    pub format: ReportFormat,
+    /// The folder to write to (created when missing).
+    #[arg(long)]
+    pub out: std::path::PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -514,7 +533,6 @@ async fn report_command(
     db: &DatabaseConnection,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
-    let ReportWhat::Funder(args) = what;
     let pending = migrate::status(db)
         .await
         .map_err(CliError::Migrate)?
@@ -524,40 +542,104 @@ async fn report_command(
     if pending > 0 {
         return Err(CliError::SchemaBehind { pending });
     }
-    let funder = crate::apikey::find_funder(db, &args.funder).await?;
     let figures = crate::analytics::engine::Figures::loaded(db.clone()).await?;
     let store = figures.store()?;
-    let window = match (args.from, args.to) {
+    match what {
+        ReportWhat::Funder(args) => {
+            let funder = crate::apikey::find_funder(db, &args.funder).await?;
+            let window = report_window(db, &store, funder, args.from, args.to).await?;
+            let report = reports::funder_report(db, &store, funder, window)
+                .await?
+                .ok_or_else(|| {
+                    CliError::Report(format!("no funder has the id '{}'", args.funder))
+                })?;
+            let format = args.format.into();
+            let bytes = reports::render(&report, format)?;
+            write_whole(&args.out, &bytes)?;
+            writeln!(
+                out,
+                "Wrote {}'s impact report for {} to {} ({}) to {} ({} bytes).",
+                report.subject,
+                b2h_report::format::date(window.from),
+                b2h_report::format::date(window.to),
+                format.extension(),
+                args.out.display(),
+                bytes.len()
+            )?;
+        }
+        ReportWhat::Funders(args) => {
+            std::fs::create_dir_all(&args.out)?;
+            let format: reports::Format = args.format.into();
+            let mut listed = Vec::new();
+            let mut names = std::collections::HashSet::from(["index.html".to_owned()]);
+            for (id, name) in reports::funders(db).await? {
+                let window = report_window(db, &store, id, args.from, args.to).await?;
+                let Some(report) = reports::funder_report(db, &store, id, window).await? else {
+                    continue;
+                };
+                let file = reports::file_name(&name, format, &mut names);
+                write_whole(&args.out.join(&file), &reports::render(&report, format)?)?;
+                listed.push(b2h_report::html::Listed {
+                    subject: name,
+                    file,
+                    window,
+                    summary: report
+                        .headline
+                        .first()
+                        .map(|s| format!("{} {}", s.value, s.label.to_lowercase()))
+                        .unwrap_or_default(),
+                });
+            }
+            let as_of = b2h_report::AsOf {
+                sequence: store.sequence,
+                at: crate::changes::committed_at(db, store.sequence).await?,
+            };
+            let index = b2h_report::html::index(
+                "Impact reports: every funder",
+                &b2h_report::html::as_of_text(as_of),
+                &listed,
+            );
+            write_whole(&args.out.join("index.html"), index.as_bytes())?;
+            writeln!(
+                out,
+                "Wrote {} funder reports ({}) and index.html to {}.",
+                listed.len(),
+                format.extension(),
+                args.out.display()
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The window asked for, or the funder's default one.
+async fn report_window(
+    db: &DatabaseConnection,
+    store: &crate::analytics::engine::Store,
+    funder: uuid::Uuid,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> Result<b2h_report::Window, CliError> {
+    let window = match (from, to) {
         (Some(from), Some(to)) if to < from => {
             return Err(CliError::Report(format!(
                 "--to {to} is before --from {from}"
             )));
         }
         (Some(from), Some(to)) => Some(b2h_report::Window { from, to }),
-        _ => reports::default_window(db, &store, funder, chrono::Utc::now().date_naive()).await?,
+        _ => reports::default_window(db, store, funder, chrono::Utc::now().date_naive()).await?,
     };
-    let window = window.ok_or_else(|| CliError::Report("no window could be chosen".into()))?;
-    let report = reports::funder_report(db, &store, funder, window)
-        .await?
-        .ok_or_else(|| CliError::Report(format!("no funder has the id '{}'", args.funder)))?;
-    let format = match args.format {
-        ReportFormat::Html => reports::Format::Html,
-        ReportFormat::Csv => reports::Format::Csv,
-        ReportFormat::Xlsx => reports::Format::Xlsx,
-    };
-    let bytes = reports::render(&report, format)?;
-    write_whole(&args.out, &bytes)?;
-    writeln!(
-        out,
-        "Wrote {}'s impact report for {} to {} ({}) to {} ({} bytes).",
-        report.subject,
-        b2h_report::format::date(window.from),
-        b2h_report::format::date(window.to),
-        format.extension(),
-        args.out.display(),
-        bytes.len()
-    )?;
-    Ok(())
+    window.ok_or_else(|| CliError::Report("no window could be chosen".into()))
+}
+
+impl From<ReportFormat> for reports::Format {
+    fn from(f: ReportFormat) -> Self {
+        match f {
+            ReportFormat::Html => reports::Format::Html,
+            ReportFormat::Csv => reports::Format::Csv,
+            ReportFormat::Xlsx => reports::Format::Xlsx,
+        }
+    }
 }
 
 /// Exports read the database as it is: a schema behind the binary's is refused, not migrated.

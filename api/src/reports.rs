@@ -58,6 +58,45 @@ impl Format {
     }
 }
 
+/// Every funder not archived, by name: (id, name).
+pub async fn funders(db: &DatabaseConnection) -> Result<Vec<(Uuid, String)>, ReportsError> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    Ok(b2h_entity::funder::Entity::find()
+        .filter(b2h_entity::funder::Column::ArchivedAt.is_null())
+        .order_by_asc(b2h_entity::funder::Column::Name)
+        .order_by_asc(b2h_entity::funder::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| (f.id, f.name))
+        .collect())
+}
+
+/// A file name for a report about `subject`, unique among `taken`: `oak-foundation.pdf`.
+pub fn file_name(subject: &str, format: Format, taken: &mut HashSet<String>) -> String {
+    let mut slug = String::new();
+    for c in subject.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug: String = slug.trim_end_matches('-').chars().take(80).collect();
+    let slug = if slug.is_empty() {
+        "funder".to_owned()
+    } else {
+        slug
+    };
+    let mut name = format!("{slug}.{}", format.extension());
+    let mut n = 2;
+    while !taken.insert(name.clone()) {
+        name = format!("{slug}-{n}.{}", format.extension());
+        n += 1;
+    }
+    name
+}
+
 /// The report's bytes in `format`.
 pub fn render(report: &Report, format: Format) -> Result<Vec<u8>, ReportsError> {
     Ok(match format {

@@ -140,13 +140,18 @@ pub fn audience(audience: Audience) -> String {
 
 /// "change 42, committed 1 May 2024 at 10:00:00 UTC".
 pub fn as_of(report: &Report) -> String {
-    match report.as_of.at {
+    as_of_text(report.as_of)
+}
+
+/// [`as_of`] for a change sequence alone.
+pub fn as_of_text(as_of: crate::AsOf) -> String {
+    match as_of.at {
         Some(at) => format!(
             "change {}, committed {}",
-            report.as_of.sequence,
+            as_of.sequence,
             at.format("%-d %B %Y at %H:%M:%S UTC")
         ),
-        None => format!("change {}", report.as_of.sequence),
+        None => format!("change {}", as_of.sequence),
     }
 }
 
@@ -201,4 +206,45 @@ fn plain_table(out: &mut String, table: &Table, caption: Option<&str>) {
         out.push_str("</tr>\n");
     }
     out.push_str("</tbody>\n</table>\n");
+}
+
+/// One report an index lists.
+#[derive(Clone, Debug)]
+pub struct Listed {
+    pub subject: String,
+    /// The file's name, next to the index.
+    pub file: String,
+    pub window: crate::Window,
+    /// "7,872 people supported".
+    pub summary: String,
+}
+
+/// A page listing reports made together (`b2h report funders`), linking each file.
+pub fn index(title: &str, as_of: &str, listed: &[Listed]) -> String {
+    let mut out = String::with_capacity(4096 + listed.len() * 256);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
+         <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header class=\"cover\">\n\
+         <p class=\"kicker\">Back to Health · impact reports</p>\n<h1>{title}</h1>\n<p>Data as of {as_of}.</p>\n</header>\n<main>\n\
+         <table>\n<caption>{count}</caption>\n<thead><tr><th scope=\"col\">Report</th><th scope=\"col\">Window</th><th scope=\"col\">Figures</th></tr></thead>\n<tbody>\n",
+        title = escape(title),
+        as_of = escape(as_of),
+        count = escape(&format::count(listed.len(), "report", "reports")),
+    );
+    for l in listed {
+        let _ = writeln!(
+            out,
+            "<tr><th scope=\"row\"><a href=\"{file}\">{subject}</a></th><td>{from} to {to}</td><td>{summary}</td></tr>",
+            file = escape(&l.file),
+            subject = escape(&l.subject),
+            from = format::date(l.window.from),
+            to = format::date(l.window.to),
+            summary = escape(&l.summary),
+        );
+    }
+    out.push_str("</tbody>\n</table>\n</main>\n</body>\n</html>\n");
+    out
 }

@@ -187,6 +187,46 @@ with_demo_app!(
         assert_eq!(write("html", "b.html"), html.as_bytes());
         assert_eq!(write("csv", "b.csv"), csv);
         assert_eq!(write("xlsx", "b.xlsx"), xlsx);
+        // Every funder at once: a file each, the same bytes as one at a time, and an index.
+        let all = dir.join("all");
+        app.db
+            .b2h(&[
+                "report",
+                "funders",
+                "--from",
+                "2023-04-01",
+                "--to",
+                "2024-03-31",
+                "--format",
+                "html",
+                "--out",
+                all.to_str().unwrap(),
+            ])
+            .ok();
+        let index = std::fs::read_to_string(all.join("index.html")).unwrap();
+        let every = app
+            .data("{ funders(first: 500) { totalCount } }", json!({}))
+            .await;
+        let count = every["funders"]["totalCount"].as_u64().unwrap() as usize;
+        let links: Vec<&str> = index
+            .split("<a href=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .collect();
+        assert_eq!(links.len(), count, "the index links every funder: {index}");
+        for link in &links {
+            assert!(all.join(link).exists(), "{link} is written");
+        }
+        let name = summary["funder"]["name"].as_str().unwrap();
+        let own = links
+            .iter()
+            .find(|l| {
+                std::fs::read_to_string(all.join(l))
+                    .unwrap()
+                    .contains(&format!("<h1>Impact report: {name}</h1>"))
+            })
+            .unwrap();
+        assert_eq!(std::fs::read(all.join(own)).unwrap(), html.as_bytes());
         // Clear errors, nothing written.
         let missing = dir.join("none.html");
         app.db
