@@ -87,6 +87,20 @@ pub enum ReportWhat {
     Funder(ReportFunderArgs),
     /// Every funder's report, one file each, and an index.html listing them.
     Funders(ReportFundersArgs),
+    /// The campaign's public report (disclosure controlled, as everyone reads it): people
+    /// supported against the target by beneficiary group, pathway stage, region and month, with
+    /// the projection, from the campaign's start; published from the data as of its latest change.
+    Campaign(ReportCampaignArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportCampaignArgs {
+    /// The document's format.
+    #[arg(long, value_enum)]
+    pub format: ReportFormat,
+    /// The file to write (written whole or not at all).
+    #[arg(long)]
+    pub out: std::path::PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -562,6 +576,29 @@ async fn report_command(
                 report.subject,
                 b2h_report::format::date(window.from),
                 b2h_report::format::date(window.to),
+                format.extension(),
+                args.out.display(),
+                bytes.len()
+            )?;
+        }
+        ReportWhat::Campaign(args) => {
+            // A publication of the data as it is, dated by its latest change (not the clock),
+            // so that the same data gives the same file.
+            let mut published =
+                crate::analytics::published::Snapshot::new(std::sync::Arc::clone(&store));
+            if let Some(at) = crate::changes::committed_at(db, store.sequence).await? {
+                published.published_at = at;
+            }
+            let report = reports::campaign_report(db, &published)
+                .await?
+                .ok_or_else(|| CliError::Report("the database holds no campaign".into()))?;
+            let format = args.format.into();
+            let bytes = reports::render(&report, format)?;
+            write_whole(&args.out, &bytes)?;
+            writeln!(
+                out,
+                "Wrote {}'s public report ({}) to {} ({} bytes).",
+                report.subject,
                 format.extension(),
                 args.out.display(),
                 bytes.len()

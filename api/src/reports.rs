@@ -341,7 +341,7 @@ pub async fn funder_report(
             projects(&summary, &reference),
             quality,
         ],
-        methods: methods(),
+        methods: methods(Audience::Exact),
     }))
 }
 
@@ -616,8 +616,24 @@ async fn quality(
     })
 }
 
-fn methods() -> Vec<Section> {
+fn methods(audience: Audience) -> Vec<Section> {
     let p = |s: &str| s.to_owned();
+    let disclosure = match audience {
+        Audience::Exact => p(
+            "This report shows exact, live figures: it is for the funder, evaluators and the \
+             campaign. The public figures below national level withhold small cells and carry a \
+             small, fixed noise, so that no combination of public answers reveals a small group.",
+        ),
+        Audience::Public { .. } => p(
+            "These are the public figures of the latest publication, which everyone reads alike. \
+             The national headline and its three beneficiary groups are exact. Below national \
+             level a figure of 1 to 7 people, or one made by fewer than three projects, is \
+             withheld, and the others carry a small noise that is the same every time the same \
+             cell is shown (cell-key perturbation), so that no combination of public answers \
+             reveals a small group. The months shown add up to the headline; withheld months are \
+             left out of the running total rather than shown as zero.",
+        ),
+    };
     vec![
         Section {
             heading: "What counts".into(),
@@ -648,11 +664,184 @@ fn methods() -> Vec<Section> {
         },
         Section {
             heading: "Disclosure control".into(),
-            paragraphs: vec![p(
-                "This report shows exact figures for the funder, evaluators and the campaign. The \
-                 public figures below national level withhold small cells and carry a small, \
-                 fixed noise, so that no combination of public answers reveals a small group.",
-            )],
+            paragraphs: vec![disclosure],
         },
     ]
+}
+
+/// The campaign's public report: people supported against the target, by beneficiary group,
+/// pathway stage, region and month, with the projection, under the public rules, from
+/// `published` (everyone reads the same); from the campaign's start to its last month shown.
+/// `None` when there is no campaign.
+pub async fn campaign_report(
+    db: &DatabaseConnection,
+    published: &crate::analytics::published::Snapshot,
+) -> Result<Option<Report>, ReportsError> {
+    let Some(campaign) = crate::analytics::progress::find_campaign(db, None).await? else {
+        return Ok(None);
+    };
+    let reference = Reference::load(db).await?;
+    let target = campaign.target_people;
+    let progress = published.public_progress(campaign.clone());
+    let value = |s: &crate::analytics::disclosure::Shown| s.value;
+    let last_month = progress.by_month.last().map(|(m, _, _)| *m);
+    let to = last_month
+        .and_then(|m| m.checked_add_months(chrono::Months::new(1)))
+        .and_then(|m| m.pred_opt())
+        .unwrap_or(campaign.target_date);
+    let window = Window {
+        from: campaign.start_date,
+        to: to.max(campaign.start_date),
+    };
+    let withheld = |n: usize| match n {
+        0 => String::new(),
+        n => format!(
+            " {} withheld under disclosure control.",
+            format::count(n, "figure is", "figures are")
+        ),
+    };
+    let months: Vec<String> = progress
+        .by_month
+        .iter()
+        .map(|(m, _, _)| format::month_short(*m))
+        .collect();
+    let monthly: Vec<Option<f64>> = progress.by_month.iter().map(|(_, s, _)| value(s)).collect();
+    let running: Vec<Option<f64>> = progress
+        .by_month
+        .iter()
+        .map(|(_, _, c)| c.map(|c| c as f64))
+        .collect();
+    let stages: Vec<Option<f64>> = progress.by_stage.iter().map(|(_, s)| value(s)).collect();
+    let areas: Vec<Option<f64>> = progress.by_area.iter().map(|(_, s)| value(s)).collect();
+    let gaps = |v: &[Option<f64>]| v.iter().filter(|x| x.is_none()).count();
+    let charts = vec![
+        Chart {
+            id: "people-by-month".into(),
+            title: "People supported each month".into(),
+            description: format!(
+                "People the campaign's projects supported each month, by the month their period \
+                 ends.{}",
+                withheld(gaps(&monthly))
+            ),
+            unit: "people".into(),
+            shape: Shape::Bars,
+            category: "Month".into(),
+            categories: months.clone(),
+            series: vec![Series {
+                name: "People supported".into(),
+                values: monthly.clone(),
+            }],
+        },
+        Chart {
+            id: "people-cumulative".into(),
+            title: "People supported, cumulative, toward the target".into(),
+            description: format!(
+                "People supported since the campaign began, month by month, ending at the \
+                 headline of {} against the target of {}.{}",
+                format::int(progress.supported),
+                format::int(target),
+                withheld(gaps(&running))
+            ),
+            unit: "people".into(),
+            shape: Shape::Lines,
+            category: "Month".into(),
+            categories: months,
+            series: vec![Series {
+                name: "People supported so far".into(),
+                values: running,
+            }],
+        },
+        Chart {
+            id: "people-by-stage".into(),
+            title: "People supported by pathway stage".into(),
+            description: format!(
+                "People supported by each project's primary stage of the recovery pathway.{}",
+                withheld(gaps(&stages))
+            ),
+            unit: "people".into(),
+            shape: Shape::Bars,
+            category: "Pathway stage".into(),
+            categories: progress
+                .by_stage
+                .iter()
+                .map(|(s, _)| format::label(s.as_str()))
+                .collect(),
+            series: vec![Series {
+                name: "People supported".into(),
+                values: stages,
+            }],
+        },
+        Chart {
+            id: "people-by-region".into(),
+            title: "People supported by region".into(),
+            description: format!(
+                "People supported by NHS England region, or nation outside England.{}",
+                withheld(gaps(&areas))
+            ),
+            unit: "people".into(),
+            shape: Shape::Bars,
+            category: "Region or nation".into(),
+            categories: progress
+                .by_area
+                .iter()
+                .map(|(code, _)| reference.place_name(code))
+                .collect(),
+            series: vec![Series {
+                name: "People supported".into(),
+                values: areas,
+            }],
+        },
+    ];
+    let percent = if target > 0 {
+        100.0 * progress.supported as f64 / target as f64
+    } else {
+        0.0
+    };
+    let mut headline = vec![Stat {
+        label: "People supported".into(),
+        value: format::int(progress.supported),
+        detail: Some(format!(
+            "{}% of the target of {} by {}",
+            format::number(percent, 1),
+            format::int(target),
+            format::date(campaign.target_date)
+        )),
+    }];
+    for (b, shown) in &progress.by_beneficiary {
+        headline.push(Stat {
+            label: format::label(b.as_str()),
+            value: shown
+                .value
+                .map_or("withheld".into(), |v| format::number(v, 0)),
+            detail: None,
+        });
+    }
+    headline.push(Stat {
+        label: "Target reached by".into(),
+        value: progress
+            .projected_target_date
+            .map_or("not projected".into(), format::month),
+        detail: Some("projected from the months shown".into()),
+    });
+    let as_of = AsOf {
+        sequence: published.store.sequence,
+        at: changes::committed_at(db, published.store.sequence).await?,
+    };
+    Ok(Some(Report {
+        title: format!("{}: progress report", campaign.name),
+        subject: campaign.name.clone(),
+        window,
+        as_of,
+        audience: Audience::Public {
+            published_at: published.published_at,
+        },
+        notice: (progress.supported == 0)
+            .then(|| "No counted records yet: the figures below are zero.".to_owned()),
+        headline,
+        charts,
+        tables: Vec::new(),
+        methods: methods(Audience::Public {
+            published_at: published.published_at,
+        }),
+    }))
 }

@@ -170,6 +170,22 @@ impl Snapshot {
         cells(&self.store, campaign, reader)
     }
 
+    /// The campaign's progress as everyone may read it: the public rules of `access`, applied to
+    /// this publication.
+    pub fn public_progress(&self, campaign: campaign::Model) -> ShownProgress {
+        ShownProgress::published(
+            &self.progress(campaign.id, None),
+            campaign,
+            self.published_at,
+            |own, all| {
+                crate::access::RecordAccess::None.sees_exact(
+                    usize::try_from(own).unwrap_or(0),
+                    usize::try_from(all).unwrap_or(0),
+                )
+            },
+        )
+    }
+
     /// Projects whose counted records of the target measures differ from `other`'s: a
     /// publication waits until at least three projects have moved.
     pub fn projects_changed_since(&self, other: &Snapshot) -> usize {

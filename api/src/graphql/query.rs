@@ -313,13 +313,17 @@ impl Query {
         };
         let campaign_id = campaign.id;
         let published = current_publication(ctx)?;
-        let readable = super::figures::readable(db, &published.store, access).await?;
-        let mut progress = ShownProgress::published(
-            &published.progress(campaign_id, readable.as_deref()),
-            campaign,
-            published.published_at,
-            |own, all| access.sees_exact(count(own), count(all)),
-        );
+        let mut progress = if access == RecordAccess::None {
+            published.public_progress(campaign)
+        } else {
+            let readable = super::figures::readable(db, &published.store, access).await?;
+            ShownProgress::published(
+                &published.progress(campaign_id, readable.as_deref()),
+                campaign,
+                published.published_at,
+                |own, all| access.sees_exact(count(own), count(all)),
+            )
+        };
         if access != RecordAccess::None {
             // Key holders read the headline live (it is exact for everyone).
             if let Some(live) =

@@ -284,3 +284,95 @@ with_demo_app!(
         std::fs::remove_dir_all(&dir).ok();
     }
 );
+
+// The campaign's public report holds what everyone reads from `campaignProgress`: the exact
+// headline, and by stage and month the same published (controlled) figures, withheld where they
+// are withheld.
+with_demo_app!(
+    the_campaign_report_is_the_public_progress,
+    |app: TestApp| async move {
+        let public = app
+        .data(
+            "{ campaignProgress { supported byPathwayStage { stage supported suppressed } byMonth { month supported cumulative } } }",
+            json!({}),
+        )
+        .await["campaignProgress"]
+        .clone();
+        let dir = std::env::temp_dir().join(format!("b2h-campaign-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |format: &str, name: &str| {
+            let out = dir.join(name);
+            app.db
+                .b2h(&[
+                    "report",
+                    "campaign",
+                    "--format",
+                    format,
+                    "--out",
+                    out.to_str().unwrap(),
+                ])
+                .ok();
+            std::fs::read(out).unwrap()
+        };
+        let html = String::from_utf8(write("html", "c.html")).unwrap();
+        let supported = public["supported"].as_i64().unwrap();
+        assert!(
+            html.contains(&format!("<dd>{}", thousands(supported))),
+            "the exact headline"
+        );
+        assert!(
+            html.contains("Public figures as published"),
+            "says whose figures they are"
+        );
+        let rows = rows(&write("csv", "c.csv"));
+        let value = |chart: &str, category: &str| {
+            rows.iter()
+                .find(|r| r.0 == chart && r.1 == category)
+                .map(|r| r.3.parse::<f64>().ok())
+                .unwrap_or_else(|| panic!("no {chart} row for {category}"))
+        };
+        for stage in public["byPathwayStage"].as_array().unwrap() {
+            let words = stage["stage"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .replace('_', " ");
+            let mut c = words.chars();
+            let label: String = c
+                .next()
+                .map(|f| f.to_uppercase().chain(c).collect())
+                .unwrap_or_default();
+            assert_eq!(
+                value("people-by-stage", &label),
+                stage["supported"].as_f64(),
+                "{label}"
+            );
+        }
+        let months = public["byMonth"].as_array().unwrap();
+        assert!(
+            months.iter().any(|m| m["supported"].is_null()),
+            "the demo has withheld months"
+        );
+        for m in months {
+            let day = chrono::NaiveDate::parse_from_str(m["month"].as_str().unwrap(), "%Y-%m-%d")
+                .unwrap();
+            let label = day.format("%b %Y").to_string();
+            assert_eq!(
+                value("people-by-month", &label),
+                m["supported"].as_f64(),
+                "{label}"
+            );
+            assert_eq!(
+                value("people-cumulative", &label),
+                m["cumulative"].as_f64(),
+                "{label}"
+            );
+        }
+        assert_eq!(
+            write("html", "d.html"),
+            html.as_bytes(),
+            "the same data gives the same bytes"
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+);
