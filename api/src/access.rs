@@ -187,6 +187,16 @@ impl RecordAccess {
         }
     }
 
+    /// Whether this access reads `funder`'s impact summary and reports: the funder's own key,
+    /// evaluators and admins.
+    pub fn reads_funder_summary(self, funder: Uuid) -> bool {
+        match self {
+            RecordAccess::All => true,
+            RecordAccess::FundedProjects(own) => own == funder,
+            RecordAccess::OwnProjects(_) | RecordAccess::None => false,
+        }
+    }
+
     /// The condition on `project` rows whose records this access reads; `None` for all.
     pub fn project_condition(self) -> Option<Condition> {
         let projects = match self {

@@ -216,6 +216,8 @@ pub fn app(state: AppState, config: &ServerConfig) -> Result<Router, ServerError
         )
         .route("/graphql/assets/{file}", get(graphql::graphiql::asset))
         .route("/templates/outcomes.csv", get(outcome_template))
+        .route("/reports/funders/{file}", get(crate::report_routes::funder))
+        .route("/reports/{file}", get(crate::report_routes::campaign))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)

@@ -168,10 +168,10 @@ fn too_many(media: MediaType, wait: u64) -> Response {
 
 /// The client's address, which rate-limits requests without a key.
 #[derive(Clone, Copy)]
-struct Caller(Option<std::net::SocketAddr>);
+pub(crate) struct Caller(Option<std::net::SocketAddr>);
 
 impl Caller {
-    fn of(extensions: &Extensions) -> Self {
+    pub(crate) fn of(extensions: &Extensions) -> Self {
         Caller(
             extensions
                 .get::<ConnectInfo<std::net::SocketAddr>>()
@@ -187,6 +187,59 @@ enum Method {
     Post,
 }
 
+/// Who is asking, by the request's key, with the caller's rate taken; a refusal is the response
+/// to send (401 naming what is wrong with the key, 429, or 503 when the database is away).
+pub(crate) async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    caller: Caller,
+    media: MediaType,
+) -> Result<Principal, Response> {
+    let authorization = match headers.get(header::AUTHORIZATION) {
+        None => None,
+        Some(value) => match value.to_str() {
+            Ok(value) => Some(value),
+            Err(_) => return Err(unauthenticated(media, &AuthError::NotBearer)),
+        },
+    };
+    let principal = match Principal::from_header(&state.db, authorization).await {
+        Ok(principal) => principal,
+        Err(AuthError::Db(e)) if crate::db::unavailable(&e) => {
+            tracing::warn!(error = %e, "cannot check an API key: the database is unavailable");
+            return Err(error_response(
+                media,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "UNAVAILABLE",
+                super::error::DATABASE_UNAVAILABLE,
+            ));
+        }
+        Err(AuthError::Db(e)) => {
+            tracing::error!(error = %e, "cannot check an API key");
+            return Err(error_response(
+                media,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_SERVER_ERROR",
+                "internal server error",
+            ));
+        }
+        Err(e) => {
+            // Failed keys count against the address, so keys cannot be guessed at speed.
+            if let Err(wait) = state.rate_limiter.take(&address_bucket(caller)) {
+                return Err(too_many(media, wait));
+            }
+            return Err(unauthenticated(media, &e));
+        }
+    };
+    let bucket = match &principal {
+        Principal::Key { id, .. } => format!("key:{id}"),
+        _ => address_bucket(caller),
+    };
+    if let Err(wait) = state.rate_limiter.take(&bucket) {
+        return Err(too_many(media, wait));
+    }
+    Ok(principal)
+}
+
 async fn execute(
     state: &AppState,
     headers: &HeaderMap,
@@ -195,48 +248,10 @@ async fn execute(
     media: MediaType,
     method: Method,
 ) -> Response {
-    let authorization = match headers.get(header::AUTHORIZATION) {
-        None => None,
-        Some(value) => match value.to_str() {
-            Ok(value) => Some(value),
-            Err(_) => return unauthenticated(media, &AuthError::NotBearer),
-        },
-    };
-    let principal = match Principal::from_header(&state.db, authorization).await {
+    let principal = match authenticate(state, headers, caller, media).await {
         Ok(principal) => principal,
-        Err(AuthError::Db(e)) if crate::db::unavailable(&e) => {
-            tracing::warn!(error = %e, "cannot check an API key: the database is unavailable");
-            return error_response(
-                media,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "UNAVAILABLE",
-                super::error::DATABASE_UNAVAILABLE,
-            );
-        }
-        Err(AuthError::Db(e)) => {
-            tracing::error!(error = %e, "cannot check an API key");
-            return error_response(
-                media,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL_SERVER_ERROR",
-                "internal server error",
-            );
-        }
-        Err(e) => {
-            // Failed keys count against the address, so keys cannot be guessed at speed.
-            if let Err(wait) = state.rate_limiter.take(&address_bucket(caller)) {
-                return too_many(media, wait);
-            }
-            return unauthenticated(media, &e);
-        }
+        Err(refused) => return refused,
     };
-    let bucket = match &principal {
-        Principal::Key { id, .. } => format!("key:{id}"),
-        _ => address_bucket(caller),
-    };
-    if let Err(wait) = state.rate_limiter.take(&bucket) {
-        return too_many(media, wait);
-    }
     // Like any request error: 400 under graphql-response+json, 200 under legacy JSON.
     let request_failed = match media {
         MediaType::GraphQlResponse => StatusCode::BAD_REQUEST,
@@ -519,7 +534,12 @@ fn bytes_response(status: StatusCode, media: MediaType, body: Vec<u8>) -> Respon
 }
 
 /// A response of one error, without `data`.
-fn error_response(media: MediaType, status: StatusCode, code: &str, message: &str) -> Response {
+pub(crate) fn error_response(
+    media: MediaType,
+    status: StatusCode,
+    code: &str,
+    message: &str,
+) -> Response {
     let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     json_response(status, media, &body)
 }
@@ -529,7 +549,7 @@ fn request_error(media: MediaType, status: StatusCode, message: &str) -> Respons
 }
 
 /// A 401 naming what is wrong with the key.
-fn unauthenticated(media: MediaType, error: &AuthError) -> Response {
+pub(crate) fn unauthenticated(media: MediaType, error: &AuthError) -> Response {
     let mut response = error_response(
         media,
         StatusCode::UNAUTHORIZED,

@@ -475,12 +475,7 @@ impl Query {
                 to.0, from.0
             ))));
         }
-        let allowed = match record_access(ctx) {
-            RecordAccess::All => true,
-            RecordAccess::FundedProjects(own) => own == id,
-            _ => false,
-        };
-        if !allowed {
+        if !record_access(ctx).reads_funder_summary(id) {
             return Err(coded(ApiError::Forbidden(
                 "a funder's impact summary is for its own key, evaluators and admins".into(),
             )));

@@ -376,3 +376,184 @@ with_demo_app!(
         std::fs::remove_dir_all(&dir).ok();
     }
 );
+
+/// GETs a path with an optional key and `If-None-Match`.
+async fn get(app: &TestApp, path: &str, key: Option<&str>, tag: Option<&str>) -> reqwest::Response {
+    let mut request = app.client.get(format!("{}{path}", app.base));
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    if let Some(tag) = tag {
+        request = request.header("if-none-match", tag);
+    }
+    request.send().await.unwrap()
+}
+
+fn key(app: &TestApp, args: &[&str]) -> String {
+    let mut all = vec!["apikey", "create", "--name", "report reader"];
+    all.extend_from_slice(args);
+    app.db.b2h(&all).ok().first_line()
+}
+
+// Over HTTP: the same bytes as the CLI, for the funder's own key, evaluators and admins only;
+// an ETag from the change feed, so a repeated download of unchanged data is a 304.
+with_demo_app!(
+    reports_are_served_to_who_may_read_them,
+    |app: TestApp| async move {
+        let funders = app
+            .data("{ funders(first: 2) { nodes { id } } }", json!({}))
+            .await;
+        let ids: Vec<String> = funders["funders"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_owned())
+            .collect();
+        let (funder, other) = (&ids[0], &ids[1]);
+        let admin = key(&app, &["--role", "admin"]);
+        let evaluator = key(&app, &["--role", "evaluator"]);
+        let own = key(&app, &["--role", "funder", "--funder", funder]);
+        let theirs = key(&app, &["--role", "funder", "--funder", other]);
+        let orgs = app
+            .data("{ organisations(first: 1) { nodes { id } } }", json!({}))
+            .await;
+        let partner = key(
+            &app,
+            &[
+                "--role",
+                "partner",
+                "--organisation",
+                orgs["organisations"]["nodes"][0]["id"].as_str().unwrap(),
+            ],
+        );
+        let path = format!("/reports/funders/{funder}.html?from=2023-04-01&to=2024-03-31");
+        // Making keys are changes too: the server's figures must have reached them first.
+        crate::figures::wait_for_feed(&app).await;
+
+        let served = get(&app, &path, Some(&admin), None).await;
+        assert_eq!(served.status(), 200);
+        let headers = served.headers().clone();
+        assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+        let disposition = headers["content-disposition"].to_str().unwrap().to_owned();
+        assert!(
+            disposition.starts_with("attachment; filename=\"")
+                && disposition.contains("2023-04-01"),
+            "{disposition}"
+        );
+        let tag = headers["etag"].to_str().unwrap().to_owned();
+        let body = served.bytes().await.unwrap();
+        let file = std::env::temp_dir().join(format!("b2h-served-{}.html", uuid::Uuid::new_v4()));
+        app.db
+            .b2h(&[
+                "report",
+                "funder",
+                "--funder",
+                funder,
+                "--from",
+                "2023-04-01",
+                "--to",
+                "2024-03-31",
+                "--format",
+                "html",
+                "--out",
+                file.to_str().unwrap(),
+            ])
+            .ok();
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            body.to_vec(),
+            "the server writes what the CLI writes"
+        );
+        std::fs::remove_file(&file).ok();
+
+        let again = get(&app, &path, Some(&admin), Some(&tag)).await;
+        assert_eq!(again.status(), 304, "unchanged data is not sent again");
+        for (who, k) in [
+            ("evaluator", Some(&evaluator)),
+            ("its own funder", Some(&own)),
+        ] {
+            assert_eq!(
+                get(&app, &path, k.map(String::as_str), None).await.status(),
+                200,
+                "{who}"
+            );
+        }
+        for (who, k) in [
+            ("another funder", Some(&theirs)),
+            ("a partner", Some(&partner)),
+            ("the public", None),
+        ] {
+            let refused = get(&app, &path, k.map(String::as_str), None).await;
+            assert_eq!(refused.status(), 403, "{who}");
+            let body: Value = refused.json().await.unwrap();
+            assert_eq!(
+                body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+                "{who}: {body}"
+            );
+        }
+        for format in ["csv", "xlsx"] {
+            let r = get(
+                &app,
+                &format!("/reports/funders/{funder}.{format}"),
+                Some(&admin),
+                None,
+            )
+            .await;
+            assert_eq!(r.status(), 200, "{format}");
+        }
+        let missing = get(&app, "/reports/funders/00000000-0000-4000-8000-000000000000.html?from=2023-04-01&to=2024-03-31", Some(&admin), None).await;
+        assert_eq!(missing.status(), 404);
+        assert_eq!(
+            get(
+                &app,
+                &format!("/reports/funders/{funder}.doc"),
+                Some(&admin),
+                None
+            )
+            .await
+            .status(),
+            404
+        );
+        assert_eq!(
+            get(
+                &app,
+                &format!("/reports/funders/{funder}.html?from=2023-04-01"),
+                Some(&admin),
+                None
+            )
+            .await
+            .status(),
+            400
+        );
+
+        // The campaign's report is everyone's, public figures; its tag follows the publication.
+        let campaign = get(&app, "/reports/campaign.html", None, None).await;
+        assert_eq!(campaign.status(), 200);
+        let tag = campaign.headers()["etag"].to_str().unwrap().to_owned();
+        assert!(
+            campaign.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .starts_with("public")
+        );
+        assert!(
+            campaign
+                .text()
+                .await
+                .unwrap()
+                .contains("Public figures as published")
+        );
+        assert_eq!(
+            get(&app, "/reports/campaign.html", None, Some(&tag))
+                .await
+                .status(),
+            304
+        );
+        assert_eq!(
+            get(&app, "/reports/elsewhere.html", None, None)
+                .await
+                .status(),
+            404
+        );
+    }
+);

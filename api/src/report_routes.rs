@@ -1,0 +1,250 @@
+//! Reports over HTTP: `GET /reports/funders/{id}.{html,csv,xlsx}?from=&to=` for that funder's
+//! key, evaluators and admins, and `GET /reports/campaign.{html,csv,xlsx}` for everyone (the
+//! public figures of the current publication). Each answer carries an ETag from the change
+//! feed, so downloading unchanged data again is a 304.
+
+use crate::etag;
+use crate::graphql::http::{Caller, MediaType, authenticate, error_response};
+use crate::reports::{self, Format};
+use crate::server::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use b2h_report::Window;
+use chrono::NaiveDate;
+use std::collections::HashSet;
+
+/// The window a funder's report covers: both days or neither (the default window).
+#[derive(Debug, serde::Deserialize)]
+pub struct WindowQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
+    error_response(MediaType::Json, status, code, message)
+}
+
+/// `{name}.{extension}` with a known format.
+fn split(file: &str) -> Option<(&str, Format)> {
+    let (name, extension) = file.rsplit_once('.')?;
+    Some((name, Format::parse(extension)?))
+}
+
+fn content_type(format: Format) -> &'static str {
+    match format {
+        Format::Html => "text/html; charset=utf-8",
+        Format::Csv => "text/csv; charset=utf-8",
+        Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+}
+
+fn date(value: &str, name: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| format!("{name} must be a date as YYYY-MM-DD, not '{value}'"))
+}
+
+/// The document, or a 304 when the caller holds this tag already.
+fn answer(
+    headers: &HeaderMap,
+    tag: &str,
+    public: bool,
+    file_name: &str,
+    format: Format,
+    bytes: Vec<u8>,
+) -> Response {
+    let mut response = if etag::not_modified(headers, tag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut r = (StatusCode::OK, bytes).into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(content_type(format)),
+        );
+        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+            r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+        }
+        r
+    };
+    let h = response.headers_mut();
+    if let Some(v) = etag::header_value(tag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if public {
+            "public, no-cache"
+        } else {
+            "private, no-cache"
+        }),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Authorization"));
+    response
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "cannot make a report");
+    refuse(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "INTERNAL_SERVER_ERROR",
+        "internal server error",
+    )
+}
+
+/// `GET /reports/funders/{id}.{format}`.
+pub async fn funder(
+    State(state): State<AppState>,
+    extensions: Extensions,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    Query(window): Query<WindowQuery>,
+) -> Response {
+    let principal =
+        match authenticate(&state, &headers, Caller::of(&extensions), MediaType::Json).await {
+            Ok(p) => p,
+            Err(refused) => return refused,
+        };
+    let Some((id, format)) = split(&file) else {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "a funder's report is /reports/funders/{id}.html, .csv or .xlsx",
+        );
+    };
+    let Ok(funder) = uuid::Uuid::parse_str(id) else {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            &format!("'{id}' is not a funder id (a UUID)"),
+        );
+    };
+    if !principal.record_access().reads_funder_summary(funder) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "a funder's report is for its own key, evaluators and admins",
+        );
+    }
+    let Ok(store) = state.figures.store() else {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UNAVAILABLE",
+            "the figures are still loading: try again shortly",
+        );
+    };
+    let window = match (window.from.as_deref(), window.to.as_deref()) {
+        (Some(from), Some(to)) => {
+            let (from, to) = match (date(from, "from"), date(to, "to")) {
+                (Ok(f), Ok(t)) => (f, t),
+                (Err(m), _) | (_, Err(m)) => {
+                    return refuse(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &m);
+                }
+            };
+            if to < from {
+                return refuse(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_USER_INPUT",
+                    &format!("to {to} is before from {from}"),
+                );
+            }
+            Window { from, to }
+        }
+        (None, None) => {
+            let today = chrono::Utc::now().date_naive();
+            match reports::default_window(&state.db, &store, funder, today).await {
+                Ok(Some(w)) => w,
+                Ok(None) => return internal("no default window"),
+                Err(e) => return internal(e),
+            }
+        }
+        _ => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+                "give both from and to, or neither (the latest whole financial year)",
+            );
+        }
+    };
+    let tag = etag::tag(
+        store.sequence,
+        &[
+            "funder-report",
+            id,
+            &window.from.to_string(),
+            &window.to.to_string(),
+            format.extension(),
+        ],
+    );
+    if etag::not_modified(&headers, &tag) {
+        return answer(&headers, &tag, false, "", format, Vec::new());
+    }
+    let report = match reports::funder_report(&state.db, &store, funder, window).await {
+        Ok(Some(report)) => report,
+        Ok(None) => {
+            return refuse(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                &format!("no funder has the id {funder}"),
+            );
+        }
+        Err(e) => return internal(e),
+    };
+    let bytes = match reports::render(&report, format) {
+        Ok(b) => b,
+        Err(e) => return internal(e),
+    };
+    let name = reports::file_name(
+        &format!("{} impact {} to {}", report.subject, window.from, window.to),
+        format,
+        &mut HashSet::new(),
+    );
+    answer(&headers, &tag, false, &name, format, bytes)
+}
+
+/// `GET /reports/{campaign}.{format}`: the campaign's public report.
+pub async fn campaign(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+) -> Response {
+    let Some(("campaign", format)) = split(&file) else {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "the campaign's report is /reports/campaign.html, .csv or .xlsx",
+        );
+    };
+    let Some(published) = state.publication.current() else {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UNAVAILABLE",
+            "the public figures are not published yet: try again shortly",
+        );
+    };
+    let tag = etag::tag(
+        published.store.sequence,
+        &[
+            "campaign-report",
+            &published.published_at.to_rfc3339(),
+            format.extension(),
+        ],
+    );
+    if etag::not_modified(&headers, &tag) {
+        return answer(&headers, &tag, true, "", format, Vec::new());
+    }
+    let report = match reports::campaign_report(&state.db, &published).await {
+        Ok(Some(report)) => report,
+        Ok(None) => return refuse(StatusCode::NOT_FOUND, "NOT_FOUND", "there is no campaign"),
+        Err(e) => return internal(e),
+    };
+    let bytes = match reports::render(&report, format) {
+        Ok(b) => b,
+        Err(e) => return internal(e),
+    };
+    let name = reports::file_name(
+        &format!("{} progress", report.subject),
+        format,
+        &mut HashSet::new(),
+    );
+    answer(&headers, &tag, true, &name, format, bytes)
+}
