@@ -67,13 +67,13 @@ pub fn csv(report: &Report) -> Result<Vec<u8>, ReportError> {
                     _ => (String::new(), "withheld"),
                 };
                 out.write_record([
-                    chart.id.as_str(),
-                    chart.title.as_str(),
-                    chart.category.as_str(),
-                    category.as_str(),
-                    series.name.as_str(),
+                    text(&chart.id).as_ref(),
+                    text(&chart.title).as_ref(),
+                    text(&chart.category).as_ref(),
+                    text(category).as_ref(),
+                    text(&series.name).as_ref(),
                     value.as_str(),
-                    chart.unit.as_str(),
+                    text(&chart.unit).as_ref(),
                     note,
                 ])?;
             }
@@ -81,6 +81,15 @@ pub fn csv(report: &Report) -> Result<Vec<u8>, ReportError> {
     }
     out.into_inner()
         .map_err(|e| ReportError::Data(csv::Error::from(e.into_error())))
+}
+
+/// A text cell a spreadsheet will not run: one starting like a formula (`=`, `+`, `-`, `@`, a
+/// tab or a carriage return; names come from funders' own files) gets a leading apostrophe.
+fn text(value: &str) -> std::borrow::Cow<'_, str> {
+    match value.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}").into(),
+        _ => value.into(),
+    }
 }
 
 /// A value as a reader parses it back: no thousands separators, whole numbers without decimals.
@@ -189,4 +198,64 @@ fn write_table(sheet: &mut Worksheet, table: &Table, bold: &Format) -> Result<()
     }
     sheet.set_freeze_panes(2, 0)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AsOf, Audience, Series, Shape, Window};
+    use chrono::NaiveDate;
+
+    fn report() -> Report {
+        let day = NaiveDate::from_ymd_opt(2024, 4, 1).unwrap_or_default();
+        Report {
+            title: "t".into(),
+            subject: "s".into(),
+            window: Window { from: day, to: day },
+            as_of: AsOf {
+                sequence: 1,
+                at: None,
+            },
+            audience: Audience::Exact,
+            notice: None,
+            headline: Vec::new(),
+            charts: vec![Chart {
+                id: "c".into(),
+                title: "Chart".into(),
+                description: "d".into(),
+                unit: "people".into(),
+                shape: Shape::Bars,
+                category: "Funder".into(),
+                categories: vec!["=HYPERLINK(\"http://x\")".into(), "-5 Trust".into()],
+                series: vec![Series {
+                    name: "@people".into(),
+                    values: vec![Some(-3.0), None],
+                }],
+            }],
+            tables: Vec::new(),
+            methods: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn csv_cells_never_start_a_formula_and_numbers_stay_numbers() {
+        let bytes = csv(&report()).unwrap_or_default();
+        let text = String::from_utf8(bytes).unwrap_or_default();
+        assert!(text.contains("\"'=HYPERLINK(\"\"http://x\"\")\""), "{text}");
+        assert!(
+            text.contains(",'-5 Trust,'@people,,people,withheld"),
+            "{text}"
+        );
+        assert!(
+            text.contains(",'@people,-3,people,"),
+            "a negative value is a number: {text}"
+        );
+    }
+
+    #[test]
+    fn workbooks_repeat_byte_for_byte() {
+        let a = xlsx(&report()).unwrap_or_default();
+        assert!(!a.is_empty());
+        assert_eq!(a, xlsx(&report()).unwrap_or_default());
+    }
 }

@@ -17,8 +17,15 @@ const FONT: &str = "Liberation Sans, Arial, Helvetica, sans-serif";
 
 /// The chart as an SVG element (no XML prolog: it is inlined in HTML and read by typst alike).
 pub fn chart(c: &Chart) -> String {
+    // Bar labels turn when the longest would not fit its band (about 6 px a character).
+    let longest = c
+        .categories
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0);
     let rotate = c.shape == Shape::Bars
-        && (c.categories.len() > 6 || c.categories.iter().any(|l| l.chars().count() > 12));
+        && longest as f64 * 6.2 > (WIDTH - LEFT - RIGHT) / c.categories.len().max(1) as f64 * 0.95;
     let bottom = if rotate { 110.0 } else { 40.0 };
     let height = TOP + PLOT_HEIGHT + bottom;
     let plot_width = WIDTH - LEFT - RIGHT;
@@ -59,10 +66,10 @@ pub fn chart(c: &Chart) -> String {
         cy = TOP + PLOT_HEIGHT / 2.0,
         unit = escape(&c.unit),
     );
-    // Category labels: every one for bars, about twelve along a line.
+    // Category labels: every one for bars, about six along a line (each ~60 px wide).
     let every = match c.shape {
         Shape::Bars => 1,
-        Shape::Lines => n.div_ceil(12),
+        Shape::Lines => n.div_ceil(6),
     };
     for (i, label) in c.categories.iter().enumerate() {
         if i % every != 0 {
