@@ -562,11 +562,12 @@ async fn report_command(
         ReportWhat::Funder(args) => {
             let funder = crate::apikey::find_funder(db, &args.funder).await?;
             let window = report_window(db, &store, funder, args.from, args.to).await?;
-            let report = reports::funder_report(db, &store, funder, window)
-                .await?
-                .ok_or_else(|| {
-                    CliError::Report(format!("no funder has the id '{}'", args.funder))
-                })?;
+            let report =
+                reports::funder_report(db, &store, funder, window, reports::Campaign::Exact)
+                    .await?
+                    .ok_or_else(|| {
+                        CliError::Report(format!("no funder has the id '{}'", args.funder))
+                    })?;
             let format = args.format.into();
             let bytes = reports::render(&report, format)?;
             write_whole(&args.out, &bytes)?;
@@ -611,7 +612,9 @@ async fn report_command(
             let mut names = std::collections::HashSet::from(["index.html".to_owned()]);
             for (id, name) in reports::funders(db).await? {
                 let window = report_window(db, &store, id, args.from, args.to).await?;
-                let Some(report) = reports::funder_report(db, &store, id, window).await? else {
+                let exact = reports::Campaign::Exact;
+                let Some(report) = reports::funder_report(db, &store, id, window, exact).await?
+                else {
                     continue;
                 };
                 let file = reports::file_name(&name, format, &mut names);
@@ -663,7 +666,11 @@ async fn report_window(
                 "--to {to} is before --from {from}"
             )));
         }
-        (Some(from), Some(to)) => Some(b2h_report::Window { from, to }),
+        (Some(from), Some(to)) => {
+            let window = b2h_report::Window { from, to };
+            reports::check_window(window).map_err(CliError::Report)?;
+            Some(window)
+        }
         _ => reports::default_window(db, store, funder, chrono::Utc::now().date_naive()).await?,
     };
     window.ok_or_else(|| CliError::Report("no window could be chosen".into()))
@@ -807,17 +814,9 @@ async fn serve(
     Ok(())
 }
 
-/// `1234567` as `1,234,567`.
+/// `1234567` as `1,234,567` (the reports' formatting, one implementation).
 pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    b2h_report::format::int(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 fn write_seed_report(

@@ -20,7 +20,8 @@ pub fn tag(sequence: i64, parts: &[&str]) -> String {
     format!("\"{hex}\"")
 }
 
-/// Whether the request's `If-None-Match` names `tag` (or is `*`): answer 304.
+/// Whether the request's `If-None-Match` names `tag`: answer 304. (`*` is not honoured: it would
+/// answer 304 before the answer is known to exist.)
 pub fn not_modified(headers: &HeaderMap, tag: &str) -> bool {
     let bare = tag.trim_start_matches("W/");
     headers
@@ -29,7 +30,7 @@ pub fn not_modified(headers: &HeaderMap, tag: &str) -> bool {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == bare)
+        .any(|candidate| candidate.trim_start_matches("W/") == bare)
 }
 
 /// The header value of a tag (tags are hex in quotes: always a valid value).

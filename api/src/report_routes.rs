@@ -3,6 +3,7 @@
 //! public figures of the current publication). Each answer carries an ETag from the change
 //! feed, so downloading unchanged data again is a 304.
 
+use crate::access::RecordAccess;
 use crate::etag;
 use crate::graphql::http::{Caller, MediaType, authenticate, error_response};
 use crate::reports::{self, Format};
@@ -118,7 +119,8 @@ pub async fn funder(
             &format!("'{id}' is not a funder id (a UUID)"),
         );
     };
-    if !principal.record_access().reads_funder_summary(funder) {
+    let access = principal.record_access();
+    if !access.reads_funder_summary(funder) {
         return refuse(
             StatusCode::FORBIDDEN,
             "FORBIDDEN",
@@ -140,14 +142,11 @@ pub async fn funder(
                     return refuse(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &m);
                 }
             };
-            if to < from {
-                return refuse(
-                    StatusCode::BAD_REQUEST,
-                    "BAD_USER_INPUT",
-                    &format!("to {to} is before from {from}"),
-                );
+            let window = Window { from, to };
+            if let Err(m) = reports::check_window(window) {
+                return refuse(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &m);
             }
-            Window { from, to }
+            window
         }
         (None, None) => {
             let today = chrono::Utc::now().date_naive();
@@ -165,20 +164,44 @@ pub async fn funder(
             );
         }
     };
+    // Beside the funder's own figures, the campaign's: exact only for full record access.
+    let published = state.publication.current();
+    let campaign = match (access, published.as_deref()) {
+        (RecordAccess::All, _) => reports::Campaign::Exact,
+        (_, Some(published)) => reports::Campaign::Published(published),
+        (_, None) => {
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "UNAVAILABLE",
+                "the public figures are not published yet: try again shortly",
+            );
+        }
+    };
+    // The bytes follow the engine's figures and rows read live (grants, names): the tag takes
+    // the database's latest change, and whose campaign figures stand beside the funder's.
+    let sequence = match crate::changes::current(&state.db).await {
+        Ok(s) => s.max(store.sequence),
+        Err(e) => return internal(e),
+    };
+    let audience = match campaign {
+        reports::Campaign::Exact => "exact".to_owned(),
+        reports::Campaign::Published(p) => p.published_at.to_rfc3339(),
+    };
     let tag = etag::tag(
-        store.sequence,
+        sequence,
         &[
             "funder-report",
             id,
             &window.from.to_string(),
             &window.to.to_string(),
             format.extension(),
+            &audience,
         ],
     );
     if etag::not_modified(&headers, &tag) {
         return answer(&headers, &tag, false, "", format, Vec::new());
     }
-    let report = match reports::funder_report(&state.db, &store, funder, window).await {
+    let report = match reports::funder_report(&state.db, &store, funder, window, campaign).await {
         Ok(Some(report)) => report,
         Ok(None) => {
             return refuse(
@@ -221,10 +244,16 @@ pub async fn campaign(
             "the public figures are not published yet: try again shortly",
         );
     };
+    // The campaign's row and the place names are read live: the database's latest change too.
+    let sequence = match crate::changes::current(&state.db).await {
+        Ok(s) => s,
+        Err(e) => return internal(e),
+    };
     let tag = etag::tag(
         published.store.sequence,
         &[
             "campaign-report",
+            &sequence.to_string(),
             &published.published_at.to_rfc3339(),
             format.extension(),
         ],

@@ -151,12 +151,45 @@ pub async fn default_window(
     Ok(financial_year(latest))
 }
 
-/// A funder's report for the window, exact; `None` when no funder has the id.
+/// Where the campaign-wide figures beside a funder's come from: live and exact for readers with
+/// full record access; for a funder's own key, the public figures everyone reads.
+#[derive(Clone, Copy)]
+pub enum Campaign<'a> {
+    Exact,
+    Published(&'a crate::analytics::published::Snapshot),
+}
+
+/// Longest window a report covers: twenty years of months.
+pub const MAX_MONTHS: usize = 240;
+
+/// A window a report can cover: days in the years 1900 to 2200, at most [`MAX_MONTHS`] months.
+pub fn check_window(window: Window) -> Result<(), String> {
+    if window.to < window.from {
+        return Err(format!("to {} is before from {}", window.to, window.from));
+    }
+    if window.from.year() < 1900 || window.to.year() > 2200 {
+        return Err("a report's window lies between the years 1900 and 2200".into());
+    }
+    let months = (window.to.year() - window.from.year()) * 12 + window.to.month() as i32
+        - window.from.month() as i32
+        + 1;
+    if months > MAX_MONTHS as i32 {
+        return Err(format!(
+            "a report's window is at most {} years ({MAX_MONTHS} months); this one is {months} months",
+            MAX_MONTHS / 12
+        ));
+    }
+    Ok(())
+}
+
+/// A funder's report for the window (funder figures exact: only readers who may read its
+/// summary get one); `None` when no funder has the id.
 pub async fn funder_report(
     db: &DatabaseConnection,
     store: &Store,
     funder_id: Uuid,
     window: Window,
+    campaign: Campaign<'_>,
 ) -> Result<Option<Report>, ReportsError> {
     let Some(summary) = funder::summary(db, store, funder_id, window.from, window.to).await? else {
         return Ok(None);
@@ -183,7 +216,10 @@ pub async fn funder_report(
         Dimension::Month,
     )
     .await?;
-    let campaign_by_month = people_by(db, store, people(None), Dimension::Month).await?;
+    let campaign_by_month = match campaign {
+        Campaign::Exact => people_by(db, store, people(None), Dimension::Month).await?,
+        Campaign::Published(_) => BTreeMap::new(),
+    };
     let by_region = people_by(
         db,
         store,
@@ -198,18 +234,36 @@ pub async fn funder_report(
             .map(|m| Some(by.get(&month_key(m)).copied().unwrap_or(0) as f64))
             .collect()
     };
+    // A withheld month shows as a gap; the total goes on with the months shown.
     let cumulative = |values: &[Option<f64>]| -> Vec<Option<f64>> {
         let mut total = 0.0;
         values
             .iter()
             .map(|v| {
                 total += v.unwrap_or(0.0);
-                Some(total)
+                v.map(|_| total)
             })
             .collect()
     };
     let funded_months = per_month(&funded_by_month);
-    let campaign_months = per_month(&campaign_by_month);
+    let (campaign_months, campaign_note) = match campaign {
+        Campaign::Exact => (per_month(&campaign_by_month), ""),
+        Campaign::Published(published) => {
+            let public = match crate::analytics::progress::find_campaign(db, None).await? {
+                Some(c) => published.public_progress(c).by_month,
+                None => Vec::new(),
+            };
+            let shown: BTreeMap<NaiveDate, Option<f64>> =
+                public.iter().map(|(m, s, _)| (*m, s.value)).collect();
+            (
+                months
+                    .iter()
+                    .map(|m| shown.get(m).copied().unwrap_or(Some(0.0)))
+                    .collect(),
+                " The campaign's figures are the public ones (disclosure controlled).",
+            )
+        }
+    };
     let month_labels: Vec<String> = months.iter().map(|m| format::month_short(*m)).collect();
     let name = &summary.funder.name;
 
@@ -219,7 +273,7 @@ pub async fn funder_report(
             title: "People supported each month".into(),
             description: format!(
                 "People supported each month from {} to {} by the projects {name} funds, beside \
-                 the whole campaign's.",
+                 the whole campaign's.{campaign_note}",
                 format::month(window.from),
                 format::month(window.to)
             ),
@@ -243,7 +297,7 @@ pub async fn funder_report(
             title: "People supported, cumulative".into(),
             description: format!(
                 "People supported since {}, added up month by month, by the projects {name} \
-                 funds and by the whole campaign.",
+                 funds and by the whole campaign.{campaign_note}",
                 format::month(window.from)
             ),
             unit: "people".into(),
@@ -371,7 +425,7 @@ fn months(window: &Window) -> Vec<NaiveDate> {
     let mut out = Vec::new();
     let mut m = window.from.with_day(1);
     while let Some(month) = m {
-        if month > window.to || out.len() >= 240 {
+        if month > window.to || out.len() >= MAX_MONTHS {
             break;
         }
         out.push(month);
@@ -429,10 +483,7 @@ fn headline(summary: &Summary, due: usize) -> Vec<Stat> {
             value: if cost.is_empty() {
                 "–".into()
             } else {
-                cost.iter()
-                    .map(|(c, minor)| format::money(*minor, c))
-                    .collect::<Vec<_>>()
-                    .join(" + ")
+                money(&cost.into_iter().collect())
             },
             detail: Some(if left_out.is_empty() {
                 "allocations to projects active in the window ÷ the people they supported".into()

@@ -4,11 +4,13 @@ use chrono::NaiveDate;
 
 /// An integer with thousands separators.
 pub fn int(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if n < 0 {
-        out.push('-');
-    }
+    let digits = group(&n.unsigned_abs().to_string());
+    if n < 0 { format!("-{digits}") } else { digits }
+}
+
+/// A string of digits with a comma every three from the right.
+fn group(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
@@ -28,15 +30,14 @@ pub fn number(v: f64, decimals: usize) -> String {
         Some((w, f)) => (w, Some(f)),
         None => (text.as_str(), None),
     };
-    let whole: i64 = whole.parse().unwrap_or(0);
     let sign = if v < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
         "-"
     } else {
         ""
     };
     match fraction {
-        Some(f) => format!("{sign}{}.{f}", int(whole)),
-        None => format!("{sign}{}", int(whole)),
+        Some(f) => format!("{sign}{}.{f}", group(whole)),
+        None => format!("{sign}{}", group(whole)),
     }
 }
 
@@ -95,6 +96,7 @@ mod tests {
         assert_eq!(number(1234.5, 1), "1,234.5");
         assert_eq!(number(-0.04, 1), "0.0");
         assert_eq!(number(-12.5, 0), "-12");
+        assert_eq!(number(1e19, 0), "10,000,000,000,000,000,000");
         assert_eq!(money(120000, "GBP"), "£1,200.00");
         assert_eq!(money(-5, "EUR"), "-EUR 0.05");
         let d = NaiveDate::from_ymd_opt(2024, 4, 1).unwrap_or_default();

@@ -13,6 +13,13 @@ const TOP: f64 = 28.0;
 const PLOT_HEIGHT: f64 = 220.0;
 /// Series colours: each at least 4.5:1 against white.
 const COLOURS: [&str; 4] = ["#1d4f91", "#a8431a", "#2e6b30", "#6b3d8f"];
+/// Line styles by series, so that lines differ by more than colour.
+const DASHES: [&str; 4] = [
+    "",
+    r#" stroke-dasharray="6 4""#,
+    r#" stroke-dasharray="2 3""#,
+    r#" stroke-dasharray="8 3 2 3""#,
+];
 const FONT: &str = "Liberation Sans, Arial, Helvetica, sans-serif";
 
 /// The chart as an SVG element (no XML prolog: it is inlined in HTML and read by typst alike).
@@ -42,7 +49,7 @@ pub fn chart(c: &Chart) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" aria-labelledby="{id}-title {id}-desc" font-family="{FONT}" font-size="11"><title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" aria-labelledby="{id}-title" aria-describedby="{id}-desc" font-family="{FONT}" font-size="11"><title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>"#,
         id = escape(&c.id),
         title = escape(&c.title),
         desc = escape(&c.description),
@@ -132,6 +139,7 @@ fn bars(out: &mut String, c: &Chart, band: f64, y: &impl Fn(f64) -> f64) {
 fn lines(out: &mut String, c: &Chart, band: f64, y: &impl Fn(f64) -> f64) {
     for (s, series) in c.series.iter().enumerate() {
         let colour = COLOURS[s % COLOURS.len()];
+        let dash = DASHES[s % DASHES.len()];
         // A withheld value breaks the line rather than joining across it.
         let mut run: Vec<(f64, f64)> = Vec::new();
         let flush = |run: &mut Vec<(f64, f64)>, out: &mut String| {
@@ -146,9 +154,10 @@ fn lines(out: &mut String, c: &Chart, band: f64, y: &impl Fn(f64) -> f64) {
                     .iter()
                     .map(|(x, yy)| format!("{x:.1},{yy:.1}"))
                     .collect();
+                // Series differ by dash as well as colour (not by colour alone).
                 let _ = write!(
                     out,
-                    r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="2"/>"#,
+                    r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>"#,
                     points.join(" ")
                 );
             }

@@ -468,16 +468,38 @@ with_demo_app!(
 
         let again = get(&app, &path, Some(&admin), Some(&tag)).await;
         assert_eq!(again.status(), 304, "unchanged data is not sent again");
-        for (who, k) in [
-            ("evaluator", Some(&evaluator)),
-            ("its own funder", Some(&own)),
-        ] {
-            assert_eq!(
-                get(&app, &path, k.map(String::as_str), None).await.status(),
-                200,
-                "{who}"
-            );
-        }
+        let as_evaluator = get(&app, &path, Some(&evaluator), None).await;
+        assert_eq!(as_evaluator.status(), 200);
+        assert_eq!(
+            as_evaluator.bytes().await.unwrap(),
+            body,
+            "evaluators read what admins read"
+        );
+        // The funder's own key: its figures exact, the campaign's beside them as published.
+        let as_funder = get(&app, &path, Some(&own), None).await;
+        assert_eq!(as_funder.status(), 200);
+        assert_ne!(
+            as_funder.headers()["etag"].to_str().unwrap(),
+            tag,
+            "another audience, another tag"
+        );
+        let text = as_funder.text().await.unwrap();
+        assert!(
+            text.contains("The campaign&#39;s figures are the public ones"),
+            "says so"
+        );
+        let exact = String::from_utf8(body.to_vec()).unwrap();
+        assert!(!exact.contains("figures are the public ones"));
+        let headline = |html: &str| {
+            html.split("<dd>")
+                .nth(1)
+                .map(|s| s.split('<').next().unwrap_or_default().to_owned())
+        };
+        assert_eq!(
+            headline(&text),
+            headline(&exact),
+            "the funder's own figures are exact for it"
+        );
         for (who, k) in [
             ("another funder", Some(&theirs)),
             ("a partner", Some(&partner)),
@@ -524,6 +546,22 @@ with_demo_app!(
             .await
             .status(),
             400
+        );
+        let long = get(
+            &app,
+            &format!("/reports/funders/{funder}.html?from=0001-01-01&to=9999-12-31"),
+            Some(&admin),
+            None,
+        )
+        .await;
+        assert_eq!(long.status(), 400, "a window is bounded");
+        let body: Value = long.json().await.unwrap();
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("1900 and 2200"),
+            "{body}"
         );
 
         // The campaign's report is everyone's, public figures; its tag follows the publication.
