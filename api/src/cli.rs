@@ -542,11 +542,9 @@ fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&hidden, path)
 }
 
-async fn report_command(
-    what: &ReportWhat,
-    db: &DatabaseConnection,
-    out: &mut impl Write,
-) -> Result<(), CliError> {
+/// Refuses a database whose migrations are pending: commands that only read it (exports,
+/// reports) do not migrate it.
+async fn require_current_schema(db: &DatabaseConnection) -> Result<(), CliError> {
     let pending = migrate::status(db)
         .await
         .map_err(CliError::Migrate)?
@@ -556,6 +554,15 @@ async fn report_command(
     if pending > 0 {
         return Err(CliError::SchemaBehind { pending });
     }
+    Ok(())
+}
+
+async fn report_command(
+    what: &ReportWhat,
+    db: &DatabaseConnection,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    require_current_schema(db).await?;
     let figures = crate::analytics::engine::Figures::loaded(db.clone()).await?;
     let store = figures.store()?;
     match what {
@@ -693,15 +700,7 @@ async fn export_command(
     db: &DatabaseConnection,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
-    let pending = migrate::status(db)
-        .await
-        .map_err(CliError::Migrate)?
-        .iter()
-        .filter(|m| !m.applied)
-        .count();
-    if pending > 0 {
-        return Err(CliError::SchemaBehind { pending });
-    }
+    require_current_schema(db).await?;
     if let Some(ExportWhat::Grants(grants)) = &args.what {
         return export_grants(grants, db, out).await;
     }

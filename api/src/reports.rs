@@ -511,6 +511,17 @@ fn headline(summary: &Summary, due: usize) -> Vec<Stat> {
     ]
 }
 
+/// Columns with these headings and no unit.
+fn headings(names: &[&str]) -> Vec<Column> {
+    names
+        .iter()
+        .map(|h| Column {
+            heading: (*h).into(),
+            unit: None,
+        })
+        .collect()
+}
+
 fn highlights(summary: &Summary) -> Table {
     // Whole figures as such, the others to one decimal.
     let number = |v: f64| Cell::Number(v, if v.fract() == 0.0 { 0 } else { 1 });
@@ -521,7 +532,7 @@ fn highlights(summary: &Summary) -> Table {
     Table {
         id: "outcome-highlights".into(),
         title: "Outcome highlights".into(),
-        columns: [
+        columns: headings(&[
             "Measure",
             "Adds up as",
             "Value",
@@ -530,13 +541,7 @@ fn highlights(summary: &Summary) -> Table {
             "Sample size",
             "Records",
             "Projects",
-        ]
-        .iter()
-        .map(|h| Column {
-            heading: (*h).into(),
-            unit: None,
-        })
-        .collect(),
+        ]),
         rows: summary
             .highlights
             .iter()
@@ -563,19 +568,13 @@ fn projects(summary: &Summary, reference: &Reference) -> Table {
     Table {
         id: "projects-funded".into(),
         title: "Projects funded".into(),
-        columns: [
+        columns: headings(&[
             "Reference",
             "Project",
             "Pathway stage",
             "Region or nation",
             "Status",
-        ]
-        .iter()
-        .map(|h| Column {
-            heading: (*h).into(),
-            unit: None,
-        })
-        .collect(),
+        ]),
         rows: summary
             .projects
             .iter()

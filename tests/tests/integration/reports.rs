@@ -39,6 +39,15 @@ fn rows(csv: &[u8]) -> Vec<(String, String, String, String)> {
         .collect()
 }
 
+/// A stage as the report labels it: `WAITING_WELL` as "Waiting well".
+fn stage_label(stage: &Value) -> String {
+    let words = stage.as_str().unwrap().to_lowercase().replace('_', " ");
+    let mut c = words.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 fn thousands(n: i64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
@@ -113,17 +122,7 @@ with_demo_app!(
         let csv = write("csv", "a.csv");
         let rows = rows(&csv);
         for stage in summary["byPathwayStage"].as_array().unwrap() {
-            let label = {
-                let words = stage["stage"]
-                    .as_str()
-                    .unwrap()
-                    .to_lowercase()
-                    .replace('_', " ");
-                let mut c = words.chars();
-                c.next()
-                    .map(|f| f.to_uppercase().chain(c).collect::<String>())
-                    .unwrap_or_default()
-            };
+            let label = stage_label(&stage["stage"]);
             let row = rows
                 .iter()
                 .find(|r| r.0 == "people-by-stage" && r.1 == label)
@@ -332,16 +331,7 @@ with_demo_app!(
                 .unwrap_or_else(|| panic!("no {chart} row for {category}"))
         };
         for stage in public["byPathwayStage"].as_array().unwrap() {
-            let words = stage["stage"]
-                .as_str()
-                .unwrap()
-                .to_lowercase()
-                .replace('_', " ");
-            let mut c = words.chars();
-            let label: String = c
-                .next()
-                .map(|f| f.to_uppercase().chain(c).collect())
-                .unwrap_or_default();
+            let label = stage_label(&stage["stage"]);
             assert_eq!(
                 value("people-by-stage", &label),
                 stage["supported"].as_f64(),
