@@ -38,14 +38,18 @@ impl Principal {
         let Some(header) = authorization else {
             return Ok(Principal::Public);
         };
-        let key = apikey::authenticate(db, header).await?;
-        Ok(Principal::Key {
+        Ok(Principal::of_key(apikey::authenticate(db, header).await?))
+    }
+
+    /// The holder of a key already found valid.
+    pub fn of_key(key: b2h_entity::api_key::Model) -> Self {
+        Principal::Key {
             id: key.id,
             name: key.name,
             role: key.role,
             organisation_id: key.organisation_id,
             funder_id: key.funder_id,
-        })
+        }
     }
 }
 

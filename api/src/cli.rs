@@ -97,7 +97,7 @@ pub enum ReportWhat {
 pub struct ReportCampaignArgs {
     /// The document's format.
     #[arg(long, value_enum)]
-    pub format: ReportFormat,
+    pub format: reports::Format,
     /// The file to write (written whole or not at all).
     #[arg(long)]
     pub out: std::path::PathBuf,
@@ -114,7 +114,7 @@ pub struct ReportFundersArgs {
     pub to: Option<chrono::NaiveDate>,
     /// The documents' format.
     #[arg(long, value_enum)]
-    pub format: ReportFormat,
+    pub format: reports::Format,
     /// The folder to write to (created when missing).
     #[arg(long)]
     pub out: std::path::PathBuf,
@@ -134,21 +134,10 @@ pub struct ReportFunderArgs {
     pub to: Option<chrono::NaiveDate>,
     /// The document's format.
     #[arg(long, value_enum)]
-    pub format: ReportFormat,
+    pub format: reports::Format,
     /// The file to write (written whole or not at all).
     #[arg(long)]
     pub out: std::path::PathBuf,
-}
-
-/// The formats a report is written in.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ReportFormat {
-    /// One self-contained HTML file with SVG charts.
-    Html,
-    /// The data behind every chart, one row per chart, category and series.
-    Csv,
-    /// A workbook: the headline, then a sheet per chart (its data) and per table.
-    Xlsx,
 }
 
 #[derive(Debug, Args)]
@@ -575,7 +564,7 @@ async fn report_command(
                     .ok_or_else(|| {
                         CliError::Report(format!("no funder has the id '{}'", args.funder))
                     })?;
-            let format = args.format.into();
+            let format = args.format;
             let bytes = reports::render(&report, format)?;
             write_whole(&args.out, &bytes)?;
             writeln!(
@@ -600,7 +589,7 @@ async fn report_command(
             let report = reports::campaign_report(db, &published)
                 .await?
                 .ok_or_else(|| CliError::Report("the database holds no campaign".into()))?;
-            let format = args.format.into();
+            let format = args.format;
             let bytes = reports::render(&report, format)?;
             write_whole(&args.out, &bytes)?;
             writeln!(
@@ -614,7 +603,7 @@ async fn report_command(
         }
         ReportWhat::Funders(args) => {
             std::fs::create_dir_all(&args.out)?;
-            let format: reports::Format = args.format.into();
+            let format = args.format;
             let mut listed = Vec::new();
             let mut names = std::collections::HashSet::from(["index.html".to_owned()]);
             for (id, name) in reports::funders(db).await? {
@@ -681,16 +670,6 @@ async fn report_window(
         _ => reports::default_window(db, store, funder, chrono::Utc::now().date_naive()).await?,
     };
     window.ok_or_else(|| CliError::Report("no window could be chosen".into()))
-}
-
-impl From<ReportFormat> for reports::Format {
-    fn from(f: ReportFormat) -> Self {
-        match f {
-            ReportFormat::Html => reports::Format::Html,
-            ReportFormat::Csv => reports::Format::Csv,
-            ReportFormat::Xlsx => reports::Format::Xlsx,
-        }
-    }
 }
 
 /// Exports read the database as it is: a schema behind the binary's is refused, not migrated.

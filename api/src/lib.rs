@@ -19,6 +19,7 @@ pub mod migrate;
 pub mod progress;
 pub mod publication;
 pub mod record_keys;
+pub mod report_links;
 pub mod report_routes;
 pub mod reports;
 pub mod seed;

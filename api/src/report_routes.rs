@@ -1,17 +1,18 @@
-//! Reports over HTTP: `GET /reports/funders/{id}.{html,csv,xlsx}?from=&to=` for that funder's
-//! key, evaluators and admins, and `GET /reports/campaign.{html,csv,xlsx}` for everyone (the
+//! Reports over HTTP: `GET /reports/funders/{id}.{pdf,html,csv,xlsx}?from=&to=` for that
+//! funder's key, evaluators and admins, and `GET /reports/campaign.{pdf,html,csv,xlsx}` for everyone (the
 //! public figures of the current publication). Each answer carries an ETag from the change
 //! feed, so downloading unchanged data again is a 304.
 
-use crate::access::RecordAccess;
+use crate::access::{Principal, RecordAccess};
 use crate::etag;
 use crate::graphql::http::{Caller, MediaType, authenticate, error_response};
+use crate::report_links::ReportLink;
 use crate::reports::{self, Format};
 use crate::server::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use b2h_report::Window;
+use b2h_report::{Report, Window};
 use chrono::NaiveDate;
 use std::collections::HashSet;
 
@@ -20,6 +21,10 @@ use std::collections::HashSet;
 pub struct WindowQuery {
     from: Option<String>,
     to: Option<String>,
+    /// A signed link's key id, expiry (Unix seconds) and signature (`Funder.reportUrl`).
+    key: Option<String>,
+    expires: Option<String>,
+    signature: Option<String>,
 }
 
 fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
@@ -30,14 +35,6 @@ fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
 fn split(file: &str) -> Option<(&str, Format)> {
     let (name, extension) = file.rsplit_once('.')?;
     Some((name, Format::parse(extension)?))
-}
-
-fn content_type(format: Format) -> &'static str {
-    match format {
-        Format::Html => "text/html; charset=utf-8",
-        Format::Csv => "text/csv; charset=utf-8",
-        Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    }
 }
 
 fn date(value: &str, name: &str) -> Result<NaiveDate, String> {
@@ -60,9 +57,12 @@ fn answer(
         let mut r = (StatusCode::OK, bytes).into_response();
         r.headers_mut().insert(
             header::CONTENT_TYPE,
-            HeaderValue::from_static(content_type(format)),
+            HeaderValue::from_static(format.content_type()),
         );
-        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "{}; filename=\"{file_name}\"",
+            format.disposition()
+        )) {
             r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
         }
         r
@@ -83,6 +83,28 @@ fn answer(
     response
 }
 
+/// Reports laid out at once: laying out is CPU work (a PDF most), kept off the async threads and
+/// bounded, so that many downloads queue instead of starving the API.
+static LAYING_OUT: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// The report's bytes in `format`, laid out on a blocking thread; the report comes back for its
+/// file name.
+async fn rendered(report: Report, format: Format) -> Result<(Report, Vec<u8>), Response> {
+    let Ok(_permit) = LAYING_OUT.acquire().await else {
+        return Err(internal("the layout queue is closed"));
+    };
+    match tokio::task::spawn_blocking(move || {
+        let bytes = reports::render(&report, format);
+        (report, bytes)
+    })
+    .await
+    {
+        Ok((report, Ok(bytes))) => Ok((report, bytes)),
+        Ok((_, Err(e))) => Err(internal(e)),
+        Err(e) => Err(internal(e)),
+    }
+}
+
 fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "cannot make a report");
     refuse(
@@ -92,7 +114,69 @@ fn internal(e: impl std::fmt::Display) -> Response {
     )
 }
 
-/// `GET /reports/funders/{id}.{format}`.
+/// The holder of the key a signed link stands for, when the link is whole, signed, unexpired and
+/// its key still valid; otherwise a 403 saying which, or a 429 like any key over its rate.
+async fn signed(
+    state: &AppState,
+    query: &WindowQuery,
+    funder: uuid::Uuid,
+    format: Format,
+    signature: &str,
+) -> Result<Principal, Response> {
+    let forbidden = |m: &str| refuse(StatusCode::FORBIDDEN, "FORBIDDEN", m);
+    let incomplete = "a signed report link has from, to, key, expires and signature";
+    let (Some(from), Some(to), Some(key), Some(expires)) = (
+        query.from.as_deref(),
+        query.to.as_deref(),
+        query
+            .key
+            .as_deref()
+            .and_then(|k| uuid::Uuid::parse_str(k).ok()),
+        query
+            .expires
+            .as_deref()
+            .and_then(|e| e.parse::<i64>().ok())
+            .and_then(|e| chrono::DateTime::from_timestamp(e, 0)),
+    ) else {
+        return Err(forbidden(incomplete));
+    };
+    let (Ok(from), Ok(to)) = (date(from, "from"), date(to, "to")) else {
+        return Err(forbidden(incomplete));
+    };
+    let link = ReportLink {
+        funder,
+        format,
+        window: Window { from, to },
+        key,
+        expires,
+    };
+    let model = match crate::apikey::authenticate_id(&state.db, key).await {
+        Ok(model) => model,
+        Err(crate::apikey::AuthError::Db(e)) => return Err(internal(e)),
+        Err(e) => {
+            return Err(forbidden(&format!(
+                "this report link's key is refused: {e}"
+            )));
+        }
+    };
+    let secret = match crate::record_keys::installation_secret(&state.db).await {
+        Ok(s) => s,
+        Err(e) => return Err(internal(e)),
+    };
+    if let Err(e) = link.verify(signature, &secret, &model.secret_hash, chrono::Utc::now()) {
+        return Err(forbidden(&e.to_string()));
+    }
+    if let Err(wait) = state.rate_limiter.take(&format!("key:{key}")) {
+        return Err(refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "LIMIT_EXCEEDED",
+            &format!("too many requests from this key; retry in {wait} s"),
+        ));
+    }
+    Ok(Principal::of_key(model))
+}
+
+/// `GET /reports/funders/{id}.{format}`: by `Authorization: Bearer`, or by a signed link.
 pub async fn funder(
     State(state): State<AppState>,
     extensions: Extensions,
@@ -100,16 +184,11 @@ pub async fn funder(
     Path(file): Path<String>,
     Query(window): Query<WindowQuery>,
 ) -> Response {
-    let principal =
-        match authenticate(&state, &headers, Caller::of(&extensions), MediaType::Json).await {
-            Ok(p) => p,
-            Err(refused) => return refused,
-        };
     let Some((id, format)) = split(&file) else {
         return refuse(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",
-            "a funder's report is /reports/funders/{id}.html, .csv or .xlsx",
+            "a funder's report is /reports/funders/{id}.pdf, .html, .csv or .xlsx",
         );
     };
     let Ok(funder) = uuid::Uuid::parse_str(id) else {
@@ -118,6 +197,18 @@ pub async fn funder(
             "NOT_FOUND",
             &format!("'{id}' is not a funder id (a UUID)"),
         );
+    };
+    let principal = match window.signature.as_deref() {
+        Some(signature) => match signed(&state, &window, funder, format, signature).await {
+            Ok(p) => p,
+            Err(refused) => return refused,
+        },
+        None => {
+            match authenticate(&state, &headers, Caller::of(&extensions), MediaType::Json).await {
+                Ok(p) => p,
+                Err(refused) => return refused,
+            }
+        }
     };
     let access = principal.record_access();
     if !access.reads_funder_summary(funder) {
@@ -212,9 +303,9 @@ pub async fn funder(
         }
         Err(e) => return internal(e),
     };
-    let bytes = match reports::render(&report, format) {
-        Ok(b) => b,
-        Err(e) => return internal(e),
+    let (report, bytes) = match rendered(report, format).await {
+        Ok(done) => done,
+        Err(refused) => return refused,
     };
     let name = reports::file_name(
         &format!("{} impact {} to {}", report.subject, window.from, window.to),
@@ -234,7 +325,7 @@ pub async fn campaign(
         return refuse(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",
-            "the campaign's report is /reports/campaign.html, .csv or .xlsx",
+            "the campaign's report is /reports/campaign.pdf, .html, .csv or .xlsx",
         );
     };
     let Some(published) = state.publication.current() else {
@@ -266,9 +357,9 @@ pub async fn campaign(
         Ok(None) => return refuse(StatusCode::NOT_FOUND, "NOT_FOUND", "there is no campaign"),
         Err(e) => return internal(e),
     };
-    let bytes = match reports::render(&report, format) {
-        Ok(b) => b,
-        Err(e) => return internal(e),
+    let (report, bytes) = match rendered(report, format).await {
+        Ok(done) => done,
+        Err(refused) => return refused,
     };
     let name = reports::file_name(
         &format!("{} progress", report.subject),

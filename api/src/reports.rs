@@ -31,29 +31,53 @@ pub enum ReportsError {
     Layout(#[from] b2h_report::ReportError),
 }
 
-/// The formats a report is written in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The formats a report is written in (the CLI's `--format`, the routes' extensions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, async_graphql::Enum)]
+#[graphql(name = "ReportFormat")]
 pub enum Format {
+    /// An A4 PDF: fonts embedded, charts as vectors, tagged, page numbers.
+    Pdf,
+    /// One self-contained HTML file with SVG charts, each followed by its data.
     Html,
+    /// The data behind every chart, one row per chart, category and series.
     Csv,
+    /// A workbook: the headline, then a sheet per chart (its data) and per table.
     Xlsx,
 }
 
 impl Format {
+    pub const ALL: [Format; 4] = [Format::Pdf, Format::Html, Format::Csv, Format::Xlsx];
+
     pub fn parse(text: &str) -> Option<Self> {
-        match text.to_ascii_lowercase().as_str() {
-            "html" => Some(Format::Html),
-            "csv" => Some(Format::Csv),
-            "xlsx" => Some(Format::Xlsx),
-            _ => None,
-        }
+        Self::ALL
+            .into_iter()
+            .find(|f| f.extension().eq_ignore_ascii_case(text))
     }
 
     pub fn extension(self) -> &'static str {
         match self {
+            Format::Pdf => "pdf",
             Format::Html => "html",
             Format::Csv => "csv",
             Format::Xlsx => "xlsx",
+        }
+    }
+
+    /// Whether a browser shows it (PDF, HTML) or saves it (CSV, XLSX) when a link is opened.
+    pub fn disposition(self) -> &'static str {
+        match self {
+            Format::Pdf | Format::Html => "inline",
+            Format::Csv | Format::Xlsx => "attachment",
+        }
+    }
+
+    /// The media type it is served as.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Pdf => "application/pdf",
+            Format::Html => "text/html; charset=utf-8",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         }
     }
 }
@@ -97,9 +121,10 @@ pub fn file_name(subject: &str, format: Format, taken: &mut HashSet<String>) -> 
     name
 }
 
-/// The report's bytes in `format`.
+/// The report's bytes in `format` (CPU-bound: the server calls it off its async threads).
 pub fn render(report: &Report, format: Format) -> Result<Vec<u8>, ReportsError> {
     Ok(match format {
+        Format::Pdf => b2h_report::pdf::render(report)?,
         Format::Html => b2h_report::html::render(report)?.into_bytes(),
         Format::Csv => b2h_report::data::csv(report)?,
         Format::Xlsx => b2h_report::data::xlsx(report)?,
@@ -370,7 +395,7 @@ pub async fn funder_report(
         .into_iter()
         .filter(|m| funded_ids.contains(&m.project_id))
         .count();
-    let quality = quality(db, store, funder_id, window).await?;
+    let (quality, evidence) = quality(db, store, funder_id, window).await?;
     let notice = (summary.supported == 0 && summary.highlights.is_empty()).then(|| {
         format!(
             "No counted records of the projects {name} funds have a period ending in this window: \
@@ -391,7 +416,7 @@ pub async fn funder_report(
         headline: headline(&summary, due),
         charts,
         tables: vec![
-            highlights(&summary),
+            highlights(&summary, &evidence),
             projects(&summary, &reference),
             quality,
         ],
@@ -522,7 +547,7 @@ fn headings(names: &[&str]) -> Vec<Column> {
         .collect()
 }
 
-fn highlights(summary: &Summary) -> Table {
+fn highlights(summary: &Summary, evidence: &BTreeMap<String, String>) -> Table {
     // Whole figures as such, the others to one decimal.
     let number = |v: f64| Cell::Number(v, if v.fract() == 0.0 { 0 } else { 1 });
     let optional = |v: Option<f64>| match v {
@@ -541,6 +566,7 @@ fn highlights(summary: &Summary) -> Table {
             "Sample size",
             "Records",
             "Projects",
+            "Evidence (records)",
         ]),
         rows: summary
             .highlights
@@ -558,6 +584,10 @@ fn highlights(summary: &Summary) -> Table {
                     },
                     Cell::Number(f.records as f64, 0),
                     Cell::Number(f.projects as f64, 0),
+                    match evidence.get(&f.measure.code) {
+                        Some(mix) => Cell::Text(mix.clone()),
+                        None => Cell::Missing("–".into()),
+                    },
                 ]
             })
             .collect(),
@@ -593,14 +623,16 @@ fn projects(summary: &Summary, reference: &Reference) -> Table {
 }
 
 /// Share of the funded projects' counted records in the window by evidence strength and by data
-/// source.
+/// source; and each measure's records by evidence strength ("Strong 12 · Weak 3"), for the
+/// outcome highlights.
 async fn quality(
     db: &DatabaseConnection,
     store: &Store,
     funder_id: Uuid,
     window: Window,
-) -> Result<Table, ReportsError> {
-    let records = |evidence: Vec<EvidenceStrength>, sources: Vec<DataSource>| {
+) -> Result<(Table, BTreeMap<String, String>), ReportsError> {
+    // Counted records per measure code, of the funded projects in the window.
+    let by_measure = |evidence: Vec<EvidenceStrength>, sources: Vec<DataSource>| {
         let filter = ImpactFilter {
             from: Some(window.from),
             to: Some(window.to),
@@ -611,15 +643,30 @@ async fn quality(
         };
         async move {
             let groups = impact::impact(db, store, &filter, &[], Reader::default()).await?;
-            Ok::<i64, ReportsError>(
-                groups
-                    .iter()
-                    .flat_map(|g| g.figures.iter())
-                    .map(|f| f.figure.records)
-                    .sum(),
-            )
+            let mut by = BTreeMap::<String, i64>::new();
+            for f in groups.iter().flat_map(|g| g.figures.iter()) {
+                *by.entry(f.figure.measure.code.clone()).or_default() += f.figure.records;
+            }
+            Ok::<_, ReportsError>(by)
         }
     };
+    let records = |evidence, sources| {
+        let by = by_measure(evidence, sources);
+        async move { Ok::<i64, ReportsError>(by.await?.values().sum()) }
+    };
+    let mut evidence_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut by_evidence = Vec::new();
+    for e in EvidenceStrength::ALL {
+        let by = by_measure(vec![*e], Vec::new()).await?;
+        for (code, n) in &by {
+            evidence_of.entry(code.clone()).or_default().push(format!(
+                "{} {}",
+                format::label(e.as_str()),
+                format::int(*n)
+            ));
+        }
+        by_evidence.push((*e, by.values().sum::<i64>()));
+    }
     let total = records(Vec::new(), Vec::new()).await?;
     let share = |n: i64| {
         if total > 0 {
@@ -629,8 +676,7 @@ async fn quality(
         }
     };
     let mut rows = Vec::new();
-    for e in EvidenceStrength::ALL {
-        let n = records(vec![*e], Vec::new()).await?;
+    for (e, n) in by_evidence {
         rows.push(vec![
             Cell::Text(format!("Evidence: {}", format::label(e.as_str()))),
             Cell::Number(n as f64, 0),
@@ -645,25 +691,32 @@ async fn quality(
             share(n),
         ]);
     }
-    Ok(Table {
-        id: "data-quality".into(),
-        title: "Data quality: counted records by evidence and source".into(),
-        columns: vec![
-            Column {
-                heading: "Records".into(),
-                unit: None,
-            },
-            Column {
-                heading: "Count".into(),
-                unit: Some("records".into()),
-            },
-            Column {
-                heading: "Share".into(),
-                unit: Some("%".into()),
-            },
-        ],
-        rows,
-    })
+    let evidence = evidence_of
+        .into_iter()
+        .map(|(code, parts)| (code, parts.join(" · ")))
+        .collect();
+    Ok((
+        Table {
+            id: "data-quality".into(),
+            title: "Data quality: counted records by evidence and source".into(),
+            columns: vec![
+                Column {
+                    heading: "Records".into(),
+                    unit: None,
+                },
+                Column {
+                    heading: "Count".into(),
+                    unit: Some("records".into()),
+                },
+                Column {
+                    heading: "Share".into(),
+                    unit: Some("%".into()),
+                },
+            ],
+            rows,
+        },
+        evidence,
+    ))
 }
 
 fn methods(audience: Audience) -> Vec<Section> {

@@ -174,38 +174,49 @@ fn plain_table(out: &mut String, table: &Table, caption: Option<&str>) {
         let _ = writeln!(out, "<caption>{}</caption>", escape(caption));
     }
     out.push_str("<thead><tr>");
-    for column in &table.columns {
-        let heading = match &column.unit {
-            Some(unit) => format!("{} ({unit})", column.heading),
-            None => column.heading.clone(),
-        };
+    for heading in headings(table) {
         let _ = write!(out, "<th scope=\"col\">{}</th>", escape(&heading));
     }
     out.push_str("</tr></thead>\n<tbody>\n");
     for row in &table.rows {
         out.push_str("<tr>");
         for (i, cell) in row.iter().enumerate() {
-            let tag = if i == 0 { "th scope=\"row\"" } else { "td" };
-            let close = if i == 0 { "th" } else { "td" };
-            match cell {
-                Cell::Text(t) => {
-                    let _ = write!(out, "<{tag}>{}</{close}>", escape(t));
-                }
-                Cell::Number(v, d) => {
-                    let _ = write!(
-                        out,
-                        "<{tag} class=\"n\">{}</{close}>",
-                        format::number(*v, *d)
-                    );
-                }
-                Cell::Missing(why) => {
-                    let _ = write!(out, "<{tag} class=\"n\">{}</{close}>", escape(why));
-                }
-            }
+            let (open, close) = if i == 0 {
+                ("th scope=\"row\"", "th")
+            } else {
+                ("td", "td")
+            };
+            let class = if matches!(cell, Cell::Text(_)) {
+                ""
+            } else {
+                " class=\"n\""
+            };
+            let _ = write!(out, "<{open}{class}>{}</{close}>", escape(&cell_text(cell)));
         }
         out.push_str("</tr>\n");
     }
     out.push_str("</tbody>\n</table>\n");
+}
+
+/// A table's column headings, each with its unit: "Count (records)".
+pub fn headings(table: &Table) -> Vec<String> {
+    table
+        .columns
+        .iter()
+        .map(|c| match &c.unit {
+            Some(unit) => format!("{} ({unit})", c.heading),
+            None => c.heading.clone(),
+        })
+        .collect()
+}
+
+/// A cell as read: text as it is, numbers formatted, a missing value by why it is missing.
+pub fn cell_text(cell: &Cell) -> String {
+    match cell {
+        Cell::Text(t) => t.clone(),
+        Cell::Number(v, d) => format::number(*v, *d),
+        Cell::Missing(why) => why.clone(),
+    }
 }
 
 /// One report an index lists.

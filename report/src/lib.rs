@@ -2,13 +2,14 @@
 //!
 //! The api gathers a [`Report`] from the figure engine (the same figures its GraphQL answers, for
 //! the same reader); this crate only lays it out: [`html`] (one self-contained file, SVG charts
-//! with a table equivalent each) and [`data`] (the data behind every chart, as CSV, and a
+//! with a table equivalent each), [`pdf`] (the same content on A4) and [`data`] (the data behind every chart, as CSV, and a
 //! workbook with a sheet per chart and table). The layout
 //! holds no clock and no randomness: the same report gives the same bytes.
 
 pub mod data;
 pub mod format;
 pub mod html;
+pub mod pdf;
 pub mod svg;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -147,6 +148,8 @@ pub enum ReportError {
     Shape { got: usize, want: usize },
     #[error("cannot write the workbook: {0}")]
     Workbook(#[from] rust_xlsxwriter::XlsxError),
+    #[error("cannot lay out the PDF: {0}")]
+    Layout(String),
 }
 
 impl Chart {

@@ -375,6 +375,52 @@ pub fn interop_python(modules: &str) -> Option<PathBuf> {
     }
 }
 
+/// A command-line tool a test needs (`pdftotext`), or `None` with a message when it is missing
+/// outside CI; under CI a missing tool fails the test (./scripts/test installs it).
+pub fn tool(name: &str, package: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    });
+    match (found, in_ci()) {
+        (Some(path), _) => Some(path),
+        (None, true) => panic!("{name} is missing: run ./scripts/test, which installs {package}"),
+        (None, false) => {
+            eprintln!("SKIPPED: {name} is missing (./scripts/test installs {package})");
+            None
+        }
+    }
+}
+
+/// What a reader sees of a page in Debian's chromium (tests/browser/read_page.mjs, driven by
+/// playwright-core): requests made, headline, charts, tables and the accessibility tree. `None`
+/// when the browser set-up is missing outside CI.
+pub fn browse(url: &str, key: Option<&str>) -> Option<serde_json::Value> {
+    let node = tool("node", "nodejs")?;
+    tool("chromium", "chromium")?;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
+    if !dir.join("node_modules/playwright-core").is_dir() {
+        if in_ci() {
+            panic!("tests/browser lacks playwright-core: run ./scripts/test, which installs it");
+        }
+        eprintln!("SKIPPED: tests/browser lacks playwright-core (./scripts/test installs it)");
+        return None;
+    }
+    let mut command = Command::new(node);
+    command.arg(dir.join("read_page.mjs")).arg(url);
+    if let Some(key) = key {
+        command.arg(key);
+    }
+    let run = command.output().expect("node runs");
+    assert!(
+        run.status.success(),
+        "the browser could not read {url}: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    Some(serde_json::from_slice(&run.stdout).expect("read_page.mjs prints JSON"))
+}
+
 /// A child process a failing test must not leave running: killed when dropped.
 pub struct KillOnDrop(pub std::process::Child);
 

@@ -60,6 +60,96 @@ fn thousands(n: i64) -> String {
     out
 }
 
+/// What a person reading the PDF sees, as poppler lays it out: a line of text per line of the
+/// page (a table row is a line), with its white space squeezed out, after checking that every page renders to an image,
+/// that every font is embedded, and that it has `pages` pages when given. `None` when poppler is
+/// missing outside CI.
+fn read_pdf(path: &std::path::Path, pages: Option<usize>) -> Option<String> {
+    let pdftotext = b2h_tests::tool("pdftotext", "poppler-utils")?;
+    let run = |tool: &str, args: &[&std::ffi::OsStr]| {
+        let out = std::process::Command::new(tool)
+            .args(args)
+            .output()
+            .unwrap();
+        // Poppler 22.12 (Debian 12) misreads the tagged PDF's MarkInfo /Suspects, a boolean as
+        // the PDF standard has it; anything else on stderr is a fault.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let faults: Vec<&str> = stderr
+            .lines()
+            .filter(|l| *l != "Syntax Error: Suspects object is wrong type (boolean)")
+            .collect();
+        assert!(
+            out.status.success() && faults.is_empty(),
+            "{tool}: {stderr}"
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let info = run("pdfinfo", &[path.as_os_str()]);
+    let count: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no page count: {info}"));
+    assert!(
+        info.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                == ["Page", "size:", "595.276", "x", "841.89", "pts", "(A4)"]),
+        "{info}"
+    );
+    assert!(
+        info.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["Tagged:", "yes"]),
+        "{info}"
+    );
+    if let Some(pages) = pages {
+        assert_eq!(count, pages, "{info}");
+    }
+    let images = std::env::temp_dir().join(format!("b2h-pages-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&images).unwrap();
+    run(
+        "pdftoppm",
+        &[
+            "-png".as_ref(),
+            "-r".as_ref(),
+            "40".as_ref(),
+            path.as_os_str(),
+            images.join("p").as_os_str(),
+        ],
+    );
+    assert_eq!(
+        std::fs::read_dir(&images).unwrap().count(),
+        count,
+        "a PNG per page"
+    );
+    std::fs::remove_dir_all(&images).ok();
+    let fonts = run("pdffonts", &[path.as_os_str()]);
+    let faces: Vec<&str> = fonts.lines().skip(2).collect();
+    assert!(!faces.is_empty(), "{fonts}");
+    for face in faces {
+        let columns: Vec<&str> = face.split_whitespace().collect();
+        assert!(
+            face.contains("LiberationSans"),
+            "only the shipped fonts: {fonts}"
+        );
+        assert_eq!(
+            columns.get(columns.len() - 5),
+            Some(&"yes"),
+            "embedded: {fonts}"
+        );
+    }
+    let text = run(
+        pdftotext.to_str().unwrap(),
+        &["-layout".as_ref(), path.as_os_str(), "-".as_ref()],
+    );
+    Some(
+        text.lines()
+            .map(|l| l.split_whitespace().collect::<String>())
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
 with_demo_app!(
     funder_reports_hold_the_apis_figures,
     |app: TestApp| async move {
@@ -182,7 +272,38 @@ with_demo_app!(
             let funded = summary["projectsFunded"].as_array().unwrap().len();
             assert!(read["xlsx"]["projects-funded"].as_array().unwrap().len() >= 2 + funded);
         }
+        // The PDF: the same figures, read back as a person reads it.
+        let pdf = write("pdf", "a.pdf");
+        if let Some(text) = read_pdf(&dir.join("a.pdf"), None) {
+            let squeezed = |s: &str| s.split_whitespace().collect::<String>();
+            let name = summary["funder"]["name"].as_str().unwrap();
+            assert!(
+                text.contains(&squeezed(&format!("Impact report: {name}"))),
+                "{text}"
+            );
+            assert!(
+                text.lines()
+                    .zip(text.lines().skip(1))
+                    .any(|(label, value)| label.starts_with("Peoplesupported")
+                        && value.starts_with(&thousands(supported))),
+                "the headline: {text}"
+            );
+            for project in summary["projectsFunded"].as_array().unwrap() {
+                let reference = project["reference"].as_str().unwrap();
+                assert!(text.contains(reference), "{reference} is listed: {text}");
+            }
+            for stage in summary["byPathwayStage"].as_array().unwrap() {
+                let row = format!(
+                    "{}{}",
+                    squeezed(&stage_label(&stage["stage"])),
+                    thousands(stage["supported"].as_i64().unwrap())
+                );
+                assert!(text.contains(&row), "the stage chart's data: {row}");
+            }
+            assert!(text.contains("Howthefiguresweremade") && text.contains("Page1of"));
+        }
         // The same data gives the same bytes.
+        assert_eq!(write("pdf", "b.pdf"), pdf);
         assert_eq!(write("html", "b.html"), html.as_bytes());
         assert_eq!(write("csv", "b.csv"), csv);
         assert_eq!(write("xlsx", "b.xlsx"), xlsx);
@@ -363,6 +484,17 @@ with_demo_app!(
             html.as_bytes(),
             "the same data gives the same bytes"
         );
+        let pdf = write("pdf", "c.pdf");
+        if let Some(text) = read_pdf(&dir.join("c.pdf"), None) {
+            assert!(text.contains(&thousands(supported)), "{text}");
+            assert!(text.contains("Publicfiguresaspublished"), "{text}");
+            assert!(text.contains("withheld"), "withheld months say so: {text}");
+        }
+        assert_eq!(
+            write("pdf", "e.pdf"),
+            pdf,
+            "the same data gives the same bytes"
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 );
@@ -426,8 +558,7 @@ with_demo_app!(
         assert_eq!(headers["content-type"], "text/html; charset=utf-8");
         let disposition = headers["content-disposition"].to_str().unwrap().to_owned();
         assert!(
-            disposition.starts_with("attachment; filename=\"")
-                && disposition.contains("2023-04-01"),
+            disposition.starts_with("inline; filename=\"") && disposition.contains("2023-04-01"),
             "{disposition}"
         );
         let tag = headers["etag"].to_str().unwrap().to_owned();
@@ -503,7 +634,11 @@ with_demo_app!(
                 "{who}: {body}"
             );
         }
-        for format in ["csv", "xlsx"] {
+        for (format, disposition) in [
+            ("pdf", "inline"),
+            ("csv", "attachment"),
+            ("xlsx", "attachment"),
+        ] {
             let r = get(
                 &app,
                 &format!("/reports/funders/{funder}.{format}"),
@@ -512,6 +647,12 @@ with_demo_app!(
             )
             .await;
             assert_eq!(r.status(), 200, "{format}");
+            let named = r.headers()["content-disposition"].to_str().unwrap();
+            assert!(
+                named.starts_with(&format!("{disposition}; filename=\""))
+                    && named.ends_with(&format!(".{format}\"")),
+                "{named}"
+            );
         }
         let missing = get(&app, "/reports/funders/00000000-0000-4000-8000-000000000000.html?from=2023-04-01&to=2024-03-31", Some(&admin), None).await;
         assert_eq!(missing.status(), 404);
@@ -554,6 +695,121 @@ with_demo_app!(
             "{body}"
         );
 
+        // A signed link for a browser, which cannot send a key: the same bytes without one,
+        // bound to the key that asked, refused once tampered with or once that key is revoked.
+        let link_query = |format: &str| {
+            format!(
+                "{{ funder(id: \"{funder}\") {{ reportUrl(from: \"2023-04-01\", to: \"2024-03-31\"{format}) }} }}"
+            )
+        };
+        let asked =
+            b2h_tests::graphql_at(&app.client, &app.base, Some(&own), &link_query("")).await;
+        let link = asked["data"]["funder"]["reportUrl"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{asked}"))
+            .to_owned();
+        assert!(
+            link.starts_with(&format!("/reports/funders/{funder}.pdf?")),
+            "{link}"
+        );
+        let opened = get(&app, &link, None, None).await;
+        assert_eq!(opened.status(), 200);
+        assert_eq!(opened.headers()["content-type"], "application/pdf");
+        let by_link = opened.bytes().await.unwrap();
+        let by_key = get(
+            &app,
+            &format!("/reports/funders/{funder}.pdf?from=2023-04-01&to=2024-03-31"),
+            Some(&own),
+            None,
+        )
+        .await;
+        assert_eq!(
+            by_key.bytes().await.unwrap(),
+            by_link,
+            "the link opens what the key reads"
+        );
+        let html_link = b2h_tests::graphql_at(
+            &app.client,
+            &app.base,
+            Some(&own),
+            &link_query(", format: HTML, validHours: 1"),
+        )
+        .await;
+        let html_link = html_link["data"]["funder"]["reportUrl"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(get(&app, &html_link, None, None).await.status(), 200);
+        for (why, bad) in [
+            ("another format", link.replacen(".pdf?", ".csv?", 1)),
+            (
+                "another window",
+                link.replacen("to=2024-03-31", "to=2024-06-30", 1),
+            ),
+            ("a later expiry", {
+                let expires: i64 = link
+                    .split("expires=")
+                    .nth(1)
+                    .unwrap()
+                    .split('&')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                link.replacen(
+                    &format!("expires={expires}"),
+                    &format!("expires={}", expires + 3600),
+                    1,
+                )
+            }),
+            (
+                "no signature",
+                link.split("&signature=").next().unwrap().to_owned() + "&signature=",
+            ),
+        ] {
+            let refused = get(&app, &bad, None, None).await;
+            assert_eq!(refused.status(), 403, "{why}: {bad}");
+            let body: Value = refused.json().await.unwrap();
+            assert_eq!(
+                body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+                "{why}"
+            );
+        }
+        for (who, k) in [
+            ("another funder", Some(theirs.as_str())),
+            ("a partner", Some(partner.as_str())),
+            ("the public", None),
+        ] {
+            let refused = b2h_tests::graphql_at(&app.client, &app.base, k, &link_query("")).await;
+            assert_eq!(
+                refused["errors"][0]["extensions"]["code"], "FORBIDDEN",
+                "{who}: {refused}"
+            );
+        }
+        let too_long = b2h_tests::graphql_at(
+            &app.client,
+            &app.base,
+            Some(&own),
+            &link_query(", validHours: 1000"),
+        )
+        .await;
+        assert_eq!(
+            too_long["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{too_long}"
+        );
+        let prefix = own.split('_').nth(1).unwrap().to_owned();
+        app.db.b2h(&["apikey", "revoke", &prefix]).ok();
+        let revoked = get(&app, &link, None, None).await;
+        assert_eq!(revoked.status(), 403, "a revoked key's links stop working");
+        let body: Value = revoked.json().await.unwrap();
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("revoked"),
+            "{body}"
+        );
+
         // The campaign's report is everyone's, public figures; its tag follows the publication.
         let campaign = get(&app, "/reports/campaign.html", None, None).await;
         assert_eq!(campaign.status(), 200);
@@ -577,6 +833,60 @@ with_demo_app!(
                 .status(),
             304
         );
+        let pdf = get(&app, "/reports/campaign.pdf", None, None).await;
+        assert_eq!(pdf.status(), 200);
+        assert_eq!(pdf.headers()["content-type"], "application/pdf");
+        assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
+
+        // What a reader sees in a browser: the API's figures, charts with a name, a description
+        // and their data, and nothing fetched beyond the page itself.
+        let progress = app
+            .data("{ campaignProgress { supported } }", json!({}))
+            .await;
+        let url = format!("{}/reports/campaign.html", app.base);
+        if let Some(page) = b2h_tests::browse(&url, None) {
+            assert_eq!(page["status"], 200);
+            assert_eq!(page["requests"], json!([url]), "nothing else is requested");
+            assert_eq!(page["problems"], json!([]), "{page}");
+            assert_eq!(page["lang"], "en-GB");
+            let headline = page["headline"].as_array().unwrap();
+            let supported = progress["campaignProgress"]["supported"].as_i64().unwrap();
+            assert!(
+                headline.iter().any(|s| s["value"] == thousands(supported)),
+                "{headline:?}"
+            );
+            let charts = page["charts"].as_array().unwrap();
+            assert!(charts.len() >= 3, "{page}");
+            for chart in charts {
+                assert_eq!(chart["role"], "img");
+                assert!(!chart["name"].as_str().unwrap().is_empty(), "{chart}");
+                assert!(
+                    !chart["description"].as_str().unwrap().is_empty(),
+                    "{chart}"
+                );
+                assert_eq!(chart["table"], true, "each chart has its data: {chart}");
+                assert!(chart["width"].as_f64().unwrap() > 200.0, "{chart}");
+            }
+            let aria = page["aria"].as_str().unwrap();
+            assert!(
+                aria.contains("- img \""),
+                "charts are images by name: {aria}"
+            );
+            assert!(aria.contains("- table"), "{aria}");
+        }
+        let funder_page = format!(
+            "{}/reports/funders/{funder}.html?from=2023-04-01&to=2024-03-31",
+            app.base
+        );
+        if let Some(page) = b2h_tests::browse(&funder_page, Some(&admin)) {
+            assert_eq!(page["status"], 200);
+            assert_eq!(page["requests"], json!([funder_page]));
+            assert_eq!(
+                page["headline"][0]["value"].as_str(),
+                headline(&exact).as_deref(),
+                "the browser shows the file's figures"
+            );
+        }
         assert_eq!(
             get(&app, "/reports/elsewhere.html", None, None)
                 .await
@@ -585,3 +895,80 @@ with_demo_app!(
         );
     }
 );
+
+/// A report's text without the times its data is stamped with (a seed run's own clock), so that
+/// documents made from the same seed at different times compare equal.
+fn unstamped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = ["committed", "published on", "publishedon"]
+        .iter()
+        .filter_map(|w| rest.find(w).map(|i| (i, w.len())))
+        .min()
+    {
+        let (i, len) = at;
+        out.push_str(&rest[..i + len]);
+        rest = &rest[i + len..];
+        match rest.find("UTC") {
+            Some(end) if end < 40 => {
+                out.push_str(" <time>");
+                rest = &rest[end + 3..];
+            }
+            _ => {}
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+// docs/examples holds a funder's PDF and the campaign's HTML made from the demo seed by
+// ./scripts/examples: made again here, they say the same (only the seed run's time differs).
+with_demo_app!(the_examples_are_current, |app: TestApp| async move {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples");
+    let funder = std::fs::read_to_string(examples.join("FUNDER")).unwrap();
+    let dir = std::env::temp_dir().join(format!("b2h-examples-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (pdf, html) = (
+        dir.join("funder-report.pdf"),
+        dir.join("campaign-report.html"),
+    );
+    app.db
+        .b2h(&[
+            "report",
+            "funder",
+            "--funder",
+            funder.trim(),
+            "--from",
+            "2023-04-01",
+            "--to",
+            "2024-03-31",
+            "--format",
+            "pdf",
+            "--out",
+            pdf.to_str().unwrap(),
+        ])
+        .ok();
+    app.db
+        .b2h(&[
+            "report",
+            "campaign",
+            "--format",
+            "html",
+            "--out",
+            html.to_str().unwrap(),
+        ])
+        .ok();
+    let stale = "docs/examples is stale: run ./scripts/examples";
+    assert_eq!(
+        unstamped(&std::fs::read_to_string(&html).unwrap()),
+        unstamped(&std::fs::read_to_string(examples.join("campaign-report.html")).unwrap()),
+        "{stale}"
+    );
+    if let (Some(made), Some(kept)) = (
+        read_pdf(&pdf, None),
+        read_pdf(&examples.join("funder-report.pdf"), None),
+    ) {
+        assert_eq!(unstamped(&made), unstamped(&kept), "{stale}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+});

@@ -4,13 +4,18 @@ use super::grant::Grant;
 use super::id_of;
 use super::organisation::Organisation;
 use super::{related, related_list};
+use crate::access::Principal;
 use crate::graphql::connection::{Key, SortField, column, text_key};
 use crate::graphql::error::ApiResult;
+use crate::graphql::error::{ApiError, coded};
 use crate::graphql::filter::{IdFilter, StringFilter, combine};
+use crate::graphql::scalars::Date;
+use crate::report_links;
 use async_graphql::{Context, ID, Object};
 use b2h_entity::funder;
 use sea_orm::sea_query::Expr;
 use sea_orm::{Condition, DbBackend};
+use sea_orm::{DatabaseConnection, EntityTrait};
 
 /// A charitable funder that gives grants.
 #[derive(Clone)]
@@ -61,6 +66,68 @@ impl Funder {
     /// Version for optimistic concurrency.
     async fn version(&self) -> i32 {
         self.0.version
+    }
+
+    /// A link to this funder's impact report that a browser can open without a key: signed for
+    /// the key that asks (the funder's own, an evaluator's or an admin's), it expires after
+    /// `validHours` and stops working once that key is revoked. Relative to this server's root.
+    async fn report_url(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "First day of the window.")] from: Date,
+        #[graphql(desc = "Last day of the window.")] to: Date,
+        #[graphql(
+            desc = "The document's format.",
+            default_with = "crate::reports::Format::Pdf"
+        )]
+        format: crate::reports::Format,
+        #[graphql(desc = "How long the link works, in hours (1 to 168).", default = 24)]
+        valid_hours: i64,
+    ) -> ApiResult<String> {
+        let principal = ctx.data_opt::<Principal>();
+        let key_id = match principal {
+            Some(p @ Principal::Key { id, .. })
+                if p.record_access().reads_funder_summary(self.0.id) =>
+            {
+                *id
+            }
+            _ => {
+                return Err(coded(ApiError::Forbidden(
+                    "a report link is for the funder's own key, evaluators and admins".into(),
+                )));
+            }
+        };
+        if to.0 < from.0 {
+            return Err(coded(ApiError::BadUserInput(format!(
+                "to {} is before from {}",
+                to.0, from.0
+            ))));
+        }
+        let window = b2h_report::Window {
+            from: from.0,
+            to: to.0,
+        };
+        crate::reports::check_window(window).map_err(|m| coded(ApiError::BadUserInput(m)))?;
+        let now = chrono::Utc::now();
+        let expires =
+            report_links::expiry(now, valid_hours).map_err(|m| coded(ApiError::BadUserInput(m)))?;
+        let db = ctx.data::<DatabaseConnection>()?;
+        let key = b2h_entity::api_key::Entity::find_by_id(key_id)
+            .one(db)
+            .await
+            .map_err(coded)?
+            .ok_or_else(|| coded(ApiError::Forbidden("the key that asks is gone".into())))?;
+        let secret = crate::record_keys::installation_secret(db)
+            .await
+            .map_err(coded)?;
+        let link = report_links::ReportLink {
+            funder: self.0.id,
+            format,
+            window,
+            key: key.id,
+            expires,
+        };
+        Ok(link.url(&secret, &key.secret_hash))
     }
 }
 
