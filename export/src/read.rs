@@ -42,6 +42,12 @@ async fn detached(db: &DatabaseConnection) -> Result<PgConnection, ExportError> 
     Ok(conn.detach())
 }
 
+/// How long a snapshot's reads wait for a table lock. A schema change (ALTER TABLE) queues behind
+/// the export's first reader, and a second reader's lock then queues behind the schema change:
+/// without a bound the three wait on each other for ever. With it the export fails, lets the
+/// change through, and is tried again.
+const LOCK_WAIT: &str = "SET LOCAL lock_timeout = '10s'";
+
 /// One read-only transaction that every table of a snapshot is read in.
 pub enum Snapshot {
     /// A connection detached from the pool: a COPY stopped part-way leaves it out of step, so it
@@ -57,10 +63,15 @@ impl Snapshot {
         match db.get_database_backend() {
             DatabaseBackend::Postgres => {
                 let mut tx = detached(db).await?;
-                sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    .execute(&mut tx)
-                    .await
-                    .map_err(ExportError::database)?;
+                for sql in [
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+                    LOCK_WAIT,
+                ] {
+                    sqlx::query(sql)
+                        .execute(&mut tx)
+                        .await
+                        .map_err(ExportError::database)?;
+                }
                 // The transaction's own time: the moment the snapshot shows.
                 let at: DateTime<Utc> = sqlx::query_scalar("SELECT now()")
                     .fetch_one(&mut tx)
@@ -106,6 +117,7 @@ impl Snapshot {
         for sql in [
             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY".to_owned(),
             format!("SET TRANSACTION SNAPSHOT '{exported}'"),
+            LOCK_WAIT.to_owned(),
         ] {
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .execute(&mut other)
