@@ -331,21 +331,12 @@ pub async fn authenticate(
     admit(db, key).await
 }
 
-/// The key with this id, if it is valid now (a signed link names its key by id). Marks it used
-/// like [`authenticate`].
-pub async fn authenticate_id(
+/// A found key, refused when revoked or expired, and marked used (at most once a minute). A
+/// signed link's key is admitted here once the link's signature holds.
+pub async fn admit(
     db: &DatabaseConnection,
-    id: Uuid,
+    key: api_key::Model,
 ) -> Result<api_key::Model, AuthError> {
-    let key = api_key::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(AuthError::Unknown)?;
-    admit(db, key).await
-}
-
-/// A found key, refused when revoked or expired, and marked used (at most once a minute).
-async fn admit(db: &DatabaseConnection, key: api_key::Model) -> Result<api_key::Model, AuthError> {
     if key.revoked_at.is_some() {
         return Err(AuthError::Revoked);
     }

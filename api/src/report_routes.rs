@@ -5,8 +5,8 @@
 
 use crate::access::{Principal, RecordAccess};
 use crate::etag;
-use crate::graphql::http::{Caller, MediaType, authenticate, error_response};
-use crate::report_links::ReportLink;
+use crate::graphql::http::{Caller, MediaType, address_bucket, authenticate, error_response};
+use crate::report_links::{LinkError, ReportLink};
 use crate::reports::{self, Format};
 use crate::server::AppState;
 use axum::extract::{Path, Query, State};
@@ -14,7 +14,11 @@ use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use b2h_report::{Report, Window};
 use chrono::NaiveDate;
+use sea_orm::EntityTrait;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
+use tokio::sync::Semaphore;
 
 /// The window a funder's report covers: both days or neither (the default window).
 #[derive(Debug, serde::Deserialize)]
@@ -42,11 +46,20 @@ fn date(value: &str, name: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("{name} must be a date as YYYY-MM-DD, not '{value}'"))
 }
 
+/// Who may keep a copy: shared caches (the campaign's public report), the caller's own browser
+/// (a key's), or nobody once read (a signed link's: it outlives no expiry).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cache {
+    Public,
+    Private,
+    Link,
+}
+
 /// The document, or a 304 when the caller holds this tag already.
 fn answer(
     headers: &HeaderMap,
     tag: &str,
-    public: bool,
+    cache: Cache,
     file_name: &str,
     format: Format,
     bytes: Vec<u8>,
@@ -73,28 +86,76 @@ fn answer(
     }
     h.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static(if public {
-            "public, no-cache"
-        } else {
-            "private, no-cache"
+        HeaderValue::from_static(match cache {
+            Cache::Public => "public, no-cache",
+            Cache::Private => "private, no-cache",
+            Cache::Link => "private, no-store",
         }),
     );
-    h.insert(header::VARY, HeaderValue::from_static("Authorization"));
+    if cache == Cache::Private {
+        h.insert(header::VARY, HeaderValue::from_static("Authorization"));
+    }
+    // The document asks for nothing; a browser that opens it inline is told so as well.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     response
 }
 
-/// Reports laid out at once: laying out is CPU work (a PDF most), kept off the async threads and
-/// bounded, so that many downloads queue instead of starving the API.
-static LAYING_OUT: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+/// Reports laid out at once: laying out is CPU work (a PDF most), kept off the async threads.
+/// The permit goes into the blocking task, so a download given up half-way still holds its place
+/// until its layout ends.
+static LAYING_OUT: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(2)));
+/// Downloads that may wait for a place; more are told to come back (503).
+const MAX_WAITING: usize = 32;
+static WAITING: AtomicUsize = AtomicUsize::new(0);
+
+/// One place in the queue, given back when dropped.
+struct Waiting;
+
+impl Waiting {
+    fn take() -> Option<Self> {
+        let before = WAITING.fetch_add(1, Ordering::SeqCst);
+        if before >= MAX_WAITING {
+            WAITING.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(Waiting)
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        WAITING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 /// The report's bytes in `format`, laid out on a blocking thread; the report comes back for its
 /// file name.
 async fn rendered(report: Report, format: Format) -> Result<(Report, Vec<u8>), Response> {
-    let Ok(_permit) = LAYING_OUT.acquire().await else {
+    let Some(queued) = Waiting::take() else {
+        return Err(refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UNAVAILABLE",
+            "too many reports are being made: try again shortly",
+        ));
+    };
+    let Ok(permit) = Arc::clone(&LAYING_OUT).acquire_owned().await else {
         return Err(internal("the layout queue is closed"));
     };
+    drop(queued);
     match tokio::task::spawn_blocking(move || {
         let bytes = reports::render(&report, format);
+        drop(permit);
         (report, bytes)
     })
     .await
@@ -118,13 +179,24 @@ fn internal(e: impl std::fmt::Display) -> Response {
 /// its key still valid; otherwise a 403 saying which, or a 429 like any key over its rate.
 async fn signed(
     state: &AppState,
+    caller: Caller,
     query: &WindowQuery,
     funder: uuid::Uuid,
     format: Format,
     signature: &str,
 ) -> Result<Principal, Response> {
-    let forbidden = |m: &str| refuse(StatusCode::FORBIDDEN, "FORBIDDEN", m);
-    let incomplete = "a signed report link has from, to, key, expires and signature";
+    // One answer for every link that does not hold, so that a stranger learns nothing of keys;
+    // each counts against the address, as a bad key does.
+    let refused = |state: &AppState| {
+        if let Err(wait) = state.rate_limiter.take(&address_bucket(caller)) {
+            return too_many(wait);
+        }
+        refuse(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "this report link is not valid: ask for a new one (Funder.reportUrl)",
+        )
+    };
     let (Some(from), Some(to), Some(key), Some(expires)) = (
         query.from.as_deref(),
         query.to.as_deref(),
@@ -138,10 +210,10 @@ async fn signed(
             .and_then(|e| e.parse::<i64>().ok())
             .and_then(|e| chrono::DateTime::from_timestamp(e, 0)),
     ) else {
-        return Err(forbidden(incomplete));
+        return Err(refused(state));
     };
     let (Ok(from), Ok(to)) = (date(from, "from"), date(to, "to")) else {
-        return Err(forbidden(incomplete));
+        return Err(refused(state));
     };
     let link = ReportLink {
         funder,
@@ -150,30 +222,57 @@ async fn signed(
         key,
         expires,
     };
-    let model = match crate::apikey::authenticate_id(&state.db, key).await {
+    let found = b2h_entity::api_key::Entity::find_by_id(key)
+        .one(&state.db)
+        .await
+        .map_err(database)?;
+    let Some(model) = found else {
+        return Err(refused(state));
+    };
+    let secret = crate::record_keys::installation_secret(&state.db)
+        .await
+        .map_err(database)?;
+    match link.verify(signature, &secret, &model.secret_hash, chrono::Utc::now()) {
+        Ok(()) => {}
+        Err(LinkError::BadSignature) => return Err(refused(state)),
+        // The signature holds: its holder may know why the link no longer works.
+        Err(e @ LinkError::Expired(_)) => {
+            return Err(refuse(StatusCode::FORBIDDEN, "FORBIDDEN", &e.to_string()));
+        }
+    }
+    let model = match crate::apikey::admit(&state.db, model).await {
         Ok(model) => model,
-        Err(crate::apikey::AuthError::Db(e)) => return Err(internal(e)),
+        Err(crate::apikey::AuthError::Db(e)) => return Err(database(e)),
         Err(e) => {
-            return Err(forbidden(&format!(
-                "this report link's key is refused: {e}"
-            )));
+            let why = format!("this report link's key is refused: {e}");
+            return Err(refuse(StatusCode::FORBIDDEN, "FORBIDDEN", &why));
         }
     };
-    let secret = match crate::record_keys::installation_secret(&state.db).await {
-        Ok(s) => s,
-        Err(e) => return Err(internal(e)),
-    };
-    if let Err(e) = link.verify(signature, &secret, &model.secret_hash, chrono::Utc::now()) {
-        return Err(forbidden(&e.to_string()));
-    }
     if let Err(wait) = state.rate_limiter.take(&format!("key:{key}")) {
-        return Err(refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            "LIMIT_EXCEEDED",
-            &format!("too many requests from this key; retry in {wait} s"),
-        ));
+        return Err(too_many(wait));
     }
     Ok(Principal::of_key(model))
+}
+
+fn too_many(wait: u64) -> Response {
+    refuse(
+        StatusCode::TOO_MANY_REQUESTS,
+        "LIMIT_EXCEEDED",
+        &format!("too many requests from this key or address; retry in {wait} s"),
+    )
+}
+
+/// A database error: 503 while the database is away, otherwise a masked 500.
+fn database(e: sea_orm::DbErr) -> Response {
+    if crate::db::unavailable(&e) {
+        tracing::warn!(error = %e, "cannot make a report: the database is unavailable");
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UNAVAILABLE",
+            crate::graphql::error::DATABASE_UNAVAILABLE,
+        );
+    }
+    internal(e)
 }
 
 /// `GET /reports/funders/{id}.{format}`: by `Authorization: Bearer`, or by a signed link.
@@ -198,8 +297,18 @@ pub async fn funder(
             &format!("'{id}' is not a funder id (a UUID)"),
         );
     };
+    let by_link = window.signature.is_some();
     let principal = match window.signature.as_deref() {
-        Some(signature) => match signed(&state, &window, funder, format, signature).await {
+        Some(signature) => match signed(
+            &state,
+            Caller::of(&extensions),
+            &window,
+            funder,
+            format,
+            signature,
+        )
+        .await
+        {
             Ok(p) => p,
             Err(refused) => return refused,
         },
@@ -257,8 +366,9 @@ pub async fn funder(
     };
     // Beside the funder's own figures, the campaign's: exact only for full record access.
     let published = state.publication.current();
+    // A signed link can be forwarded: it never carries the campaign's exact figures.
     let campaign = match (access, published.as_deref()) {
-        (RecordAccess::All, _) => reports::Campaign::Exact,
+        (RecordAccess::All, _) if !by_link => reports::Campaign::Exact,
         (_, Some(published)) => reports::Campaign::Published(published),
         (_, None) => {
             return refuse(
@@ -289,8 +399,9 @@ pub async fn funder(
             &audience,
         ],
     );
+    let cache = if by_link { Cache::Link } else { Cache::Private };
     if etag::not_modified(&headers, &tag) {
-        return answer(&headers, &tag, false, "", format, Vec::new());
+        return answer(&headers, &tag, cache, "", format, Vec::new());
     }
     let report = match reports::funder_report(&state.db, &store, funder, window, campaign).await {
         Ok(Some(report)) => report,
@@ -312,15 +423,23 @@ pub async fn funder(
         format,
         &mut HashSet::new(),
     );
-    answer(&headers, &tag, false, &name, format, bytes)
+    answer(&headers, &tag, cache, &name, format, bytes)
 }
 
 /// `GET /reports/{campaign}.{format}`: the campaign's public report.
 pub async fn campaign(
     State(state): State<AppState>,
+    extensions: Extensions,
     headers: HeaderMap,
     Path(file): Path<String>,
 ) -> Response {
+    // Anyone may ask, so each address takes its rate like a request without a key.
+    if let Err(wait) = state
+        .rate_limiter
+        .take(&address_bucket(Caller::of(&extensions)))
+    {
+        return too_many(wait);
+    }
     let Some(("campaign", format)) = split(&file) else {
         return refuse(
             StatusCode::NOT_FOUND,
@@ -350,7 +469,7 @@ pub async fn campaign(
         ],
     );
     if etag::not_modified(&headers, &tag) {
-        return answer(&headers, &tag, true, "", format, Vec::new());
+        return answer(&headers, &tag, Cache::Public, "", format, Vec::new());
     }
     let report = match reports::campaign_report(&state.db, &published).await {
         Ok(Some(report)) => report,
@@ -366,5 +485,5 @@ pub async fn campaign(
         format,
         &mut HashSet::new(),
     );
-    answer(&headers, &tag, true, &name, format, bytes)
+    answer(&headers, &tag, Cache::Public, &name, format, bytes)
 }

@@ -40,9 +40,7 @@ details { margin-top: .4rem; }
 
 /// The whole document.
 pub fn render(report: &Report) -> Result<String, ReportError> {
-    for chart in &report.charts {
-        chart.check()?;
-    }
+    report.check()?;
     let mut out = String::with_capacity(64 * 1024);
     let _ = write!(
         out,

@@ -146,10 +146,49 @@ pub enum ReportError {
     Data(#[from] csv::Error),
     #[error("a chart's series has {got} values for {want} categories")]
     Shape { got: usize, want: usize },
+    #[error("table '{table}' has a row of {got} cells for {want} columns")]
+    Row {
+        table: String,
+        got: usize,
+        want: usize,
+    },
     #[error("cannot write the workbook: {0}")]
     Workbook(#[from] rust_xlsxwriter::XlsxError),
     #[error("cannot lay out the PDF: {0}")]
     Layout(String),
+}
+
+impl Report {
+    /// Every chart and table is whole: the layouts rely on it.
+    pub fn check(&self) -> Result<(), ReportError> {
+        for chart in &self.charts {
+            chart.check()?;
+        }
+        for table in &self.tables {
+            table.check()?;
+        }
+        Ok(())
+    }
+}
+
+impl Table {
+    /// Every row has a cell per column (and there is a column).
+    pub fn check(&self) -> Result<(), ReportError> {
+        let want = self.columns.len();
+        match self.rows.iter().find(|r| r.len() != want || want == 0) {
+            Some(row) => Err(ReportError::Row {
+                table: self.id.clone(),
+                got: row.len(),
+                want,
+            }),
+            None if want == 0 => Err(ReportError::Row {
+                table: self.id.clone(),
+                got: 0,
+                want,
+            }),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Chart {

@@ -110,9 +110,7 @@ impl World for ReportWorld {
 
 /// The whole document as PDF bytes.
 pub fn render(report: &Report) -> Result<Vec<u8>, ReportError> {
-    for chart in &report.charts {
-        chart.check()?;
-    }
+    report.check()?;
     let world = ReportWorld {
         main: Source::new(
             file_id("/report.typ").map_err(layout_error)?,
@@ -129,7 +127,11 @@ pub fn render(report: &Report) -> Result<Vec<u8>, ReportError> {
     typst::comemo::evict(CACHE_AGE);
     let document = compiled.map_err(diagnostics)?;
     let options = typst_pdf::PdfOptions {
-        ident: Smart::Custom(report.title.clone()),
+        // Stable for this report and window, different for another window.
+        ident: Smart::Custom(format!(
+            "{} {} {}",
+            report.title, report.window.from, report.window.to
+        )),
         creator: Smart::Custom(Some("b2h".into())),
         ..typst_pdf::PdfOptions::default()
     };

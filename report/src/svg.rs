@@ -223,6 +223,9 @@ pub fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            // Control characters are not allowed in XML (the SVG typst reads) nor wanted in
+            // HTML: each reads as a space.
+            c if c.is_control() => out.push(' '),
             c => out.push(c),
         }
     }
@@ -231,6 +234,14 @@ pub fn escape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn escaped_text_is_valid_xml_text() {
+        assert_eq!(
+            super::escape("A&B <\"x\"> 'y'\u{1}\u{7f}z"),
+            "A&amp;B &lt;&quot;x&quot;&gt; &#39;y&#39;  z"
+        );
+    }
     use super::*;
     use crate::Series;
 

@@ -145,7 +145,7 @@ pub async fn post(
     execute(&state, &headers, caller, request, media, Method::Post).await
 }
 
-fn address_bucket(caller: Caller) -> String {
+pub(crate) fn address_bucket(caller: Caller) -> String {
     format!(
         "ip:{}",
         caller.0.map_or_else(String::new, |a| a.ip().to_string())

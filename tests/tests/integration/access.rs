@@ -320,6 +320,38 @@ with_demo_app!(
             );
         }
 
+        // Reports: a funder's for its own key, evaluators and admins (over HTTP and as a signed
+        // link), the campaign's for everyone.
+        for role in ROLES {
+            let allowed = matches!(role, "admin" | "evaluator" | "funder");
+            let get = |path: String| {
+                let mut request = app.client.get(format!("{}{path}", app.base));
+                if let Some(key) = keys.get(role) {
+                    request = request.bearer_auth(key);
+                }
+                async move { request.send().await.unwrap().status().as_u16() }
+            };
+            let funder_report = get(format!(
+                "/reports/funders/{funder}.csv?from=2023-04-01&to=2024-03-31"
+            ))
+            .await;
+            assert_eq!(funder_report, if allowed { 200 } else { 403 }, "{role}");
+            assert_eq!(get("/reports/campaign.csv".into()).await, 200, "{role}");
+            let body = as_role(
+                &mut app,
+                &keys,
+                role,
+                "query($f: ID!) { funder(id: $f) { reportUrl(from: \"2023-04-01\", to: \"2024-03-31\", format: CSV) } }",
+                json!({"f": funder}),
+            )
+            .await;
+            assert_eq!(
+                code(&body),
+                (!allowed).then_some("FORBIDDEN"),
+                "{role}: {body}"
+            );
+        }
+
         // Mutations: which roles may, and that a refused one writes nothing.
         let events = || count("SELECT count(*) FROM audit_event".into());
         let org_input = |name: &str| json!({"name": name, "kind": "OTHER"});

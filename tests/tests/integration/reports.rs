@@ -715,6 +715,11 @@ with_demo_app!(
         let opened = get(&app, &link, None, None).await;
         assert_eq!(opened.status(), 200);
         assert_eq!(opened.headers()["content-type"], "application/pdf");
+        assert_eq!(
+            opened.headers()["cache-control"],
+            "private, no-store",
+            "a link's document is not kept past its expiry"
+        );
         let by_link = opened.bytes().await.unwrap();
         let by_key = get(
             &app,
@@ -740,6 +745,24 @@ with_demo_app!(
             .unwrap()
             .to_owned();
         assert_eq!(get(&app, &html_link, None, None).await.status(), 200);
+        // An admin's link can be forwarded too: beside the funder's figures, the campaign's
+        // as published, never exact.
+        let admins = b2h_tests::graphql_at(
+            &app.client,
+            &app.base,
+            Some(&admin),
+            &link_query(", format: HTML"),
+        )
+        .await;
+        let admins = admins["data"]["funder"]["reportUrl"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let forwarded = get(&app, &admins, None, None).await.text().await.unwrap();
+        assert!(
+            forwarded.contains("The campaign&#39;s figures are the public ones"),
+            "an admin's link shows the published campaign"
+        );
         for (why, bad) in [
             ("another format", link.replacen(".pdf?", ".csv?", 1)),
             (
