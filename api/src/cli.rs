@@ -101,6 +101,10 @@ pub struct ReportCampaignArgs {
     /// The file to write (written whole or not at all).
     #[arg(long)]
     pub out: std::path::PathBuf,
+    /// Read as the public does, not as an admin: the public reads no funder's report (the
+    /// server refuses it too), and the campaign's report is the public figures either way.
+    #[arg(long)]
+    pub as_public: bool,
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +122,10 @@ pub struct ReportFundersArgs {
     /// The folder to write to (created when missing).
     #[arg(long)]
     pub out: std::path::PathBuf,
+    /// Read as the public does, not as an admin: the public reads no funder's report (the
+    /// server refuses it too), and the campaign's report is the public figures either way.
+    #[arg(long)]
+    pub as_public: bool,
 }
 
 #[derive(Debug, Args)]
@@ -138,6 +146,10 @@ pub struct ReportFunderArgs {
     /// The file to write (written whole or not at all).
     #[arg(long)]
     pub out: std::path::PathBuf,
+    /// Read as the public does, not as an admin: the public reads no funder's report (the
+    /// server refuses it too), and the campaign's report is the public figures either way.
+    #[arg(long)]
+    pub as_public: bool,
 }
 
 #[derive(Debug, Args)]
@@ -557,6 +569,7 @@ async fn report_command(
     match what {
         ReportWhat::Funder(args) => {
             let funder = crate::apikey::find_funder(db, &args.funder).await?;
+            refuse_public_funder_reports(args.as_public, funder)?;
             let window = report_window(db, &store, funder, args.from, args.to).await?;
             let report =
                 reports::funder_report(db, &store, funder, window, reports::Campaign::Exact)
@@ -602,6 +615,7 @@ async fn report_command(
             )?;
         }
         ReportWhat::Funders(args) => {
+            refuse_public_funder_reports(args.as_public, uuid::Uuid::nil())?;
             std::fs::create_dir_all(&args.out)?;
             let format = args.format;
             let mut listed = Vec::new();
@@ -644,6 +658,18 @@ async fn report_command(
                 args.out.display()
             )?;
         }
+    }
+    Ok(())
+}
+
+/// A funder's report read as the public: refused by the rule the server applies
+/// ([`crate::access::RecordAccess::reads_funder_summary`]).
+fn refuse_public_funder_reports(as_public: bool, funder: uuid::Uuid) -> Result<(), CliError> {
+    let public = crate::access::RecordAccess::None;
+    if as_public && !public.reads_funder_summary(funder) {
+        return Err(CliError::Report(
+            crate::access::FUNDER_REPORT_FORBIDDEN.to_owned(),
+        ));
     }
     Ok(())
 }

@@ -324,7 +324,7 @@ pub async fn funder(
         return refuse(
             StatusCode::FORBIDDEN,
             "FORBIDDEN",
-            "a funder's report is for its own key, evaluators and admins",
+            crate::access::FUNDER_REPORT_FORBIDDEN,
         );
     }
     let Ok(store) = state.figures.store() else {

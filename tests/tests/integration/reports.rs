@@ -377,6 +377,20 @@ with_demo_app!(
                 missing.to_str().unwrap(),
             ])
             .fails_with("before --from");
+        // Read as the public: refused, as the server refuses the public.
+        app.db
+            .b2h(&[
+                "report",
+                "funder",
+                "--funder",
+                &funder,
+                "--as-public",
+                "--format",
+                "pdf",
+                "--out",
+                missing.to_str().unwrap(),
+            ])
+            .fails_with("a funder's report is for its own key, evaluators and admins");
         assert!(!missing.exists());
         // A window without records says so on its cover.
         let empty = dir.join("empty.html");
@@ -495,6 +509,20 @@ with_demo_app!(
             pdf,
             "the same data gives the same bytes"
         );
+        // The campaign's report is the public figures either way.
+        let public = dir.join("public.html");
+        app.db
+            .b2h(&[
+                "report",
+                "campaign",
+                "--as-public",
+                "--format",
+                "html",
+                "--out",
+                public.to_str().unwrap(),
+            ])
+            .ok();
+        assert_eq!(std::fs::read(&public).unwrap(), html.as_bytes());
         std::fs::remove_dir_all(&dir).ok();
     }
 );
