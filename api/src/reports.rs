@@ -124,7 +124,13 @@ pub fn file_name(subject: &str, format: Format, taken: &mut HashSet<String>) -> 
 /// The report's bytes in `format` (CPU-bound: the server calls it off its async threads).
 pub fn render(report: &Report, format: Format) -> Result<Vec<u8>, ReportsError> {
     Ok(match format {
-        Format::Pdf => b2h_report::pdf::render(report)?,
+        Format::Pdf => {
+            let (bytes, warnings) = b2h_report::pdf::render(report)?;
+            for warning in warnings {
+                tracing::warn!(report = %report.title, warning, "the PDF's layout warned");
+            }
+            bytes
+        }
         Format::Html => b2h_report::html::render(report)?.into_bytes(),
         Format::Csv => b2h_report::data::csv(report)?,
         Format::Xlsx => b2h_report::data::xlsx(report)?,

@@ -108,8 +108,9 @@ impl World for ReportWorld {
     }
 }
 
-/// The whole document as PDF bytes.
-pub fn render(report: &Report) -> Result<Vec<u8>, ReportError> {
+/// The whole document as PDF bytes, with what typst warned of (a glyph the fonts lack, say):
+/// the document is whole, but someone should look.
+pub fn render(report: &Report) -> Result<(Vec<u8>, Vec<String>), ReportError> {
     report.check()?;
     let world = ReportWorld {
         main: Source::new(
@@ -123,9 +124,14 @@ pub fn render(report: &Report) -> Result<Vec<u8>, ReportError> {
             .map(|c| Bytes::new(svg::chart(c).into_bytes()))
             .collect(),
     };
-    let compiled = typst::compile::<PagedDocument>(&world).output;
+    let compiled = typst::compile::<PagedDocument>(&world);
     typst::comemo::evict(CACHE_AGE);
-    let document = compiled.map_err(diagnostics)?;
+    let warnings = compiled
+        .warnings
+        .iter()
+        .map(|w| w.message.to_string())
+        .collect();
+    let document = compiled.output.map_err(diagnostics)?;
     let options = typst_pdf::PdfOptions {
         // Stable for this report and window, different for another window.
         ident: Smart::Custom(format!(
@@ -135,7 +141,8 @@ pub fn render(report: &Report) -> Result<Vec<u8>, ReportError> {
         creator: Smart::Custom(Some("b2h".into())),
         ..typst_pdf::PdfOptions::default()
     };
-    typst_pdf::pdf(&document, &options).map_err(diagnostics)
+    let bytes = typst_pdf::pdf(&document, &options).map_err(diagnostics)?;
+    Ok((bytes, warnings))
 }
 
 fn layout_error(e: impl std::fmt::Display) -> ReportError {
