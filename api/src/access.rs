@@ -72,7 +72,7 @@ pub const AUDIT_FORBIDDEN: &str = "the audit trail is for admin keys";
 pub const EXPORTS_FORBIDDEN: &str =
     "snapshots are record-level and not disclosure-controlled: for evaluator and admin keys";
 
-/// Why a funder's report is refused (over HTTP, and to the CLI's `--as-public`).
+/// Why a funder's report is refused over HTTP (the CLI's `--as-public` writes the public's version).
 pub const FUNDER_REPORT_FORBIDDEN: &str = "a funder's report is for its own key, evaluators and \
 admins; the campaign's report is everyone's";
 

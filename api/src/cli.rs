@@ -101,8 +101,8 @@ pub struct ReportCampaignArgs {
     /// The file to write (written whole or not at all).
     #[arg(long)]
     pub out: std::path::PathBuf,
-    /// Read as the public does, not as an admin: the public reads no funder's report (the
-    /// server refuses it too), and the campaign's report is the public figures either way.
+    /// Read as the public does, not as an admin: the campaign's report is the public figures
+    /// either way.
     #[arg(long)]
     pub as_public: bool,
 }
@@ -122,8 +122,8 @@ pub struct ReportFundersArgs {
     /// The folder to write to (created when missing).
     #[arg(long)]
     pub out: std::path::PathBuf,
-    /// Read as the public does, not as an admin: the public reads no funder's report (the
-    /// server refuses it too), and the campaign's report is the public figures either way.
+    /// Read as the public does, not as an admin: the funder's figures as published, by the
+    /// published dimensions only, disclosure controlled (a report to forward to anyone).
     #[arg(long)]
     pub as_public: bool,
 }
@@ -146,8 +146,8 @@ pub struct ReportFunderArgs {
     /// The file to write (written whole or not at all).
     #[arg(long)]
     pub out: std::path::PathBuf,
-    /// Read as the public does, not as an admin: the public reads no funder's report (the
-    /// server refuses it too), and the campaign's report is the public figures either way.
+    /// Read as the public does, not as an admin: the funder's figures as published, by the
+    /// published dimensions only, disclosure controlled (a report to forward to anyone).
     #[arg(long)]
     pub as_public: bool,
 }
@@ -409,9 +409,9 @@ pub enum CliError {
     Migrate(DbErr),
     #[error(transparent)]
     Seed(#[from] SeedError),
-    #[error("database error: {0}")]
+    #[error("database error")]
     Db(#[from] DbErr),
-    #[error("cannot write output: {0}")]
+    #[error("cannot write output")]
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Server(#[from] ServerError),
@@ -430,15 +430,15 @@ pub enum CliError {
     Rejected(String),
     #[error(transparent)]
     Write(#[from] WriteError),
-    #[error("cannot export the grants: {0}")]
+    #[error("cannot export the grants")]
     Grants(#[from] crate::export360::Export360Error),
     #[error("b2h export needs --out DIR (or B2H_EXPORT_OUT), or a subcommand such as `grants`")]
     NoExportOut,
     #[error("cannot make the report: {0}")]
     Report(String),
-    #[error("cannot make the report: {0}")]
+    #[error("cannot make the report")]
     Reports(#[from] reports::ReportsError),
-    #[error("cannot load the figures: {0}")]
+    #[error("cannot load the figures")]
     Figures(#[from] crate::analytics::engine::EngineError),
 }
 
@@ -569,14 +569,15 @@ async fn report_command(
     match what {
         ReportWhat::Funder(args) => {
             let funder = crate::apikey::find_funder(db, &args.funder).await?;
-            refuse_public_funder_reports(args.as_public, funder)?;
-            let window = report_window(db, &store, funder, args.from, args.to).await?;
-            let report =
-                reports::funder_report(db, &store, funder, window, reports::Campaign::Exact)
-                    .await?
-                    .ok_or_else(|| {
-                        CliError::Report(format!("no funder has the id '{}'", args.funder))
-                    })?;
+            let published = publication(db, &store).await?;
+            let reading = reading(args.as_public, &published);
+            let window =
+                report_window(db, figures_of(reading, &store), funder, args.from, args.to).await?;
+            let report = reports::funder_report(db, &store, funder, window, reading)
+                .await?
+                .ok_or_else(|| {
+                    CliError::Report(format!("no funder has the id '{}'", args.funder))
+                })?;
             let format = args.format;
             let bytes = reports::render(&report, format)?;
             write_whole(&args.out, &bytes)?;
@@ -592,13 +593,7 @@ async fn report_command(
             )?;
         }
         ReportWhat::Campaign(args) => {
-            // A publication of the data as it is, dated by its latest change (not the clock),
-            // so that the same data gives the same file.
-            let mut published =
-                crate::analytics::published::Snapshot::new(std::sync::Arc::clone(&store));
-            if let Some(at) = crate::changes::committed_at(db, store.sequence).await? {
-                published.published_at = at;
-            }
+            let published = publication(db, &store).await?;
             let report = reports::campaign_report(db, &published)
                 .await?
                 .ok_or_else(|| CliError::Report("the database holds no campaign".into()))?;
@@ -615,15 +610,16 @@ async fn report_command(
             )?;
         }
         ReportWhat::Funders(args) => {
-            refuse_public_funder_reports(args.as_public, uuid::Uuid::nil())?;
+            let published = publication(db, &store).await?;
+            let reading = reading(args.as_public, &published);
             std::fs::create_dir_all(&args.out)?;
             let format = args.format;
             let mut listed = Vec::new();
             let mut names = std::collections::HashSet::from(["index.html".to_owned()]);
             for (id, name) in reports::funders(db).await? {
-                let window = report_window(db, &store, id, args.from, args.to).await?;
-                let exact = reports::Campaign::Exact;
-                let Some(report) = reports::funder_report(db, &store, id, window, exact).await?
+                let window =
+                    report_window(db, figures_of(reading, &store), id, args.from, args.to).await?;
+                let Some(report) = reports::funder_report(db, &store, id, window, reading).await?
                 else {
                     continue;
                 };
@@ -662,16 +658,40 @@ async fn report_command(
     Ok(())
 }
 
-/// A funder's report read as the public: refused by the rule the server applies
-/// ([`crate::access::RecordAccess::reads_funder_summary`]).
-fn refuse_public_funder_reports(as_public: bool, funder: uuid::Uuid) -> Result<(), CliError> {
-    let public = crate::access::RecordAccess::None;
-    if as_public && !public.reads_funder_summary(funder) {
-        return Err(CliError::Report(
-            crate::access::FUNDER_REPORT_FORBIDDEN.to_owned(),
-        ));
+/// A publication of the data as it is, dated by its latest change (not the clock), so that the
+/// same data gives the same file.
+async fn publication(
+    db: &DatabaseConnection,
+    store: &std::sync::Arc<crate::analytics::engine::Store>,
+) -> Result<crate::analytics::published::Snapshot, CliError> {
+    let mut published = crate::analytics::published::Snapshot::new(std::sync::Arc::clone(store));
+    if let Some(at) = crate::changes::committed_at(db, store.sequence).await? {
+        published.published_at = at;
     }
-    Ok(())
+    Ok(published)
+}
+
+/// The CLI reads as an admin, or with `--as-public` as the public does.
+fn reading(
+    as_public: bool,
+    published: &crate::analytics::published::Snapshot,
+) -> reports::Reading<'_> {
+    if as_public {
+        reports::Reading::Public(published)
+    } else {
+        reports::Reading::Exact
+    }
+}
+
+/// The figures a reading shows: the public's are those of the publication.
+fn figures_of<'a>(
+    reading: reports::Reading<'a>,
+    live: &'a crate::analytics::engine::Store,
+) -> &'a crate::analytics::engine::Store {
+    match reading {
+        reports::Reading::Public(published) => &published.store,
+        _ => live,
+    }
 }
 
 /// The window asked for, or the funder's default one.

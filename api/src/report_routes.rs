@@ -368,8 +368,8 @@ pub async fn funder(
     let published = state.publication.current();
     // A signed link can be forwarded: it never carries the campaign's exact figures.
     let campaign = match (access, published.as_deref()) {
-        (RecordAccess::All, _) if !by_link => reports::Campaign::Exact,
-        (_, Some(published)) => reports::Campaign::Published(published),
+        (RecordAccess::All, _) if !by_link => reports::Reading::Exact,
+        (_, Some(published)) => reports::Reading::OwnFigures(published),
         (_, None) => {
             return refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -385,8 +385,9 @@ pub async fn funder(
         Err(e) => return internal(e),
     };
     let audience = match campaign {
-        reports::Campaign::Exact => "exact".to_owned(),
-        reports::Campaign::Published(p) => p.published_at.to_rfc3339(),
+        reports::Reading::Exact => "exact".to_owned(),
+        reports::Reading::OwnFigures(p) => p.published_at.to_rfc3339(),
+        reports::Reading::Public(p) => format!("public {}", p.published_at.to_rfc3339()),
     };
     let tag = etag::tag(
         sequence,

@@ -6,6 +6,7 @@ use crate::access::RecordAccess;
 use crate::analytics::engine::Store;
 use crate::analytics::funder::{self, Summary};
 use crate::analytics::impact::{self, Dimension, ImpactError, ImpactFilter, KeyPart, Reader};
+use crate::analytics::published::{PublishedFigure, Snapshot};
 use crate::analytics::returns;
 use crate::changes;
 use crate::graphql::reference::Reference;
@@ -20,6 +21,8 @@ use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
 use std::collections::{BTreeMap, HashSet};
 use uuid::Uuid;
 
+mod public_funder;
+
 /// Why a report cannot be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportsError {
@@ -29,6 +32,9 @@ pub enum ReportsError {
     Database(#[from] DbErr),
     #[error(transparent)]
     Layout(#[from] b2h_report::ReportError),
+    /// A request the public figures do not answer.
+    #[error("{0}")]
+    NotPublished(String),
 }
 
 /// The formats a report is written in (the CLI's `--format`, the routes' extensions).
@@ -182,12 +188,18 @@ pub async fn default_window(
     Ok(financial_year(latest))
 }
 
-/// Where the campaign-wide figures beside a funder's come from: live and exact for readers with
-/// full record access; for a funder's own key, the public figures everyone reads.
+/// Who reads a funder's report, and so how its figures are shown (the rule of `access`,
+/// [`RecordAccess::sees_exact`]: full record access sees every cell exact, a funder the cells
+/// made only of its projects' records, the public none).
 #[derive(Clone, Copy)]
-pub enum Campaign<'a> {
+pub enum Reading<'a> {
+    /// Full record access: the funder's and the campaign's figures live and exact.
     Exact,
-    Published(&'a crate::analytics::published::Snapshot),
+    /// The funder's own key, or a signed link (which can be forwarded): the funder's figures
+    /// live and exact, the campaign's as published.
+    OwnFigures(&'a Snapshot),
+    /// The public: every figure as published, disclosure controlled.
+    Public(&'a Snapshot),
 }
 
 /// Longest window a report covers: twenty years of months.
@@ -220,8 +232,11 @@ pub async fn funder_report(
     store: &Store,
     funder_id: Uuid,
     window: Window,
-    campaign: Campaign<'_>,
+    reading: Reading<'_>,
 ) -> Result<Option<Report>, ReportsError> {
+    if let Reading::Public(published) = reading {
+        return public_funder::report(db, published, funder_id, window).await;
+    }
     let Some(summary) = funder::summary(db, store, funder_id, window.from, window.to).await? else {
         return Ok(None);
     };
@@ -247,10 +262,6 @@ pub async fn funder_report(
         Dimension::Month,
     )
     .await?;
-    let campaign_by_month = match campaign {
-        Campaign::Exact => people_by(db, store, people(None), Dimension::Month).await?,
-        Campaign::Published(_) => BTreeMap::new(),
-    };
     let by_region = people_by(
         db,
         store,
@@ -258,94 +269,33 @@ pub async fn funder_report(
         Dimension::Region,
     )
     .await?;
-    let month_key = |m: &NaiveDate| KeyPart::Month(*m);
     let per_month = |by: &BTreeMap<KeyPart, i64>| -> Vec<Option<f64>> {
         months
             .iter()
-            .map(|m| Some(by.get(&month_key(m)).copied().unwrap_or(0) as f64))
+            .map(|m| Some(by.get(&KeyPart::Month(*m)).copied().unwrap_or(0) as f64))
             .collect()
     };
-    // A withheld month shows as a gap; the total goes on with the months shown.
-    let cumulative = |values: &[Option<f64>]| -> Vec<Option<f64>> {
-        let mut total = 0.0;
-        values
-            .iter()
-            .map(|v| {
-                total += v.unwrap_or(0.0);
-                v.map(|_| total)
-            })
-            .collect()
-    };
-    let funded_months = per_month(&funded_by_month);
-    let (campaign_months, campaign_note) = match campaign {
-        Campaign::Exact => (per_month(&campaign_by_month), ""),
-        Campaign::Published(published) => {
-            let public = match crate::analytics::progress::find_campaign(db, None).await? {
-                Some(c) => published.public_progress(c).by_month,
-                None => Vec::new(),
-            };
-            let shown: BTreeMap<NaiveDate, Option<f64>> =
-                public.iter().map(|(m, s, _)| (*m, s.value)).collect();
-            (
-                months
-                    .iter()
-                    .map(|m| shown.get(m).copied().unwrap_or(Some(0.0)))
-                    .collect(),
-                " The campaign's figures are the public ones (disclosure controlled).",
-            )
+    let campaign_months = match reading {
+        Reading::Exact => per_month(&people_by(db, store, people(None), Dimension::Month).await?),
+        Reading::OwnFigures(published) | Reading::Public(published) => {
+            published_campaign_months(db, published, &months).await?
         }
     };
-    let month_labels: Vec<String> = months.iter().map(|m| format::month_short(*m)).collect();
-    let name = &summary.funder.name;
-
+    let name = &summary.funding.funder.name;
+    let [by_month, running] = month_charts(
+        name,
+        window,
+        &months,
+        per_month(&funded_by_month),
+        campaign_months,
+        match reading {
+            Reading::Exact => "",
+            _ => " The campaign's figures are the public ones (disclosure controlled).",
+        },
+    );
     let mut charts = vec![
-        Chart {
-            id: "people-by-month".into(),
-            title: "People supported each month".into(),
-            description: format!(
-                "People supported each month from {} to {} by the projects {name} funds, beside \
-                 the whole campaign's.{campaign_note}",
-                format::month(window.from),
-                format::month(window.to)
-            ),
-            unit: "people".into(),
-            shape: Shape::Lines,
-            category: "Month".into(),
-            categories: month_labels.clone(),
-            series: vec![
-                Series {
-                    name: format!("Projects {name} funds"),
-                    values: funded_months.clone(),
-                },
-                Series {
-                    name: "The whole campaign".into(),
-                    values: campaign_months.clone(),
-                },
-            ],
-        },
-        Chart {
-            id: "people-cumulative".into(),
-            title: "People supported, cumulative".into(),
-            description: format!(
-                "People supported since {}, added up month by month, by the projects {name} \
-                 funds and by the whole campaign.{campaign_note}",
-                format::month(window.from)
-            ),
-            unit: "people".into(),
-            shape: Shape::Lines,
-            category: "Month".into(),
-            categories: month_labels,
-            series: vec![
-                Series {
-                    name: format!("Projects {name} funds"),
-                    values: cumulative(&funded_months),
-                },
-                Series {
-                    name: "The whole campaign".into(),
-                    values: cumulative(&campaign_months),
-                },
-            ],
-        },
+        by_month,
+        running,
         Chart {
             id: "people-by-stage".into(),
             title: "People supported by pathway stage".into(),
@@ -395,7 +345,7 @@ pub async fn funder_report(
         }],
     });
 
-    let funded_ids: HashSet<Uuid> = summary.projects.iter().map(|p| p.id).collect();
+    let funded_ids: HashSet<Uuid> = summary.funding.projects.iter().map(|p| p.id).collect();
     let due = returns::missing_returns(db, store, window.from, window.to, RecordAccess::All)
         .await?
         .into_iter()
@@ -422,11 +372,21 @@ pub async fn funder_report(
         headline: headline(&summary, due),
         charts,
         tables: vec![
-            highlights(&summary, &evidence),
-            projects(&summary, &reference),
+            highlights(
+                &summary
+                    .highlights
+                    .iter()
+                    .map(|figure| Highlight {
+                        figure,
+                        published: None,
+                    })
+                    .collect::<Vec<_>>(),
+                Some(&evidence),
+            ),
+            projects(&summary.funding, &reference),
             quality,
         ],
-        methods: methods(Audience::Exact),
+        methods: methods(&[EXACT_FIGURES]),
     }))
 }
 
@@ -449,6 +409,101 @@ async fn people_by(
         }
     }
     Ok(by)
+}
+
+/// The campaign's people supported each month of `months`, as published (a withheld month is
+/// `None`).
+async fn published_campaign_months(
+    db: &DatabaseConnection,
+    published: &Snapshot,
+    months: &[NaiveDate],
+) -> Result<Vec<Option<f64>>, ReportsError> {
+    let public = match crate::analytics::progress::find_campaign(db, None).await? {
+        Some(c) => published.public_progress(c).by_month,
+        None => Vec::new(),
+    };
+    let shown: BTreeMap<NaiveDate, Option<f64>> =
+        public.iter().map(|(m, s, _)| (*m, s.value)).collect();
+    Ok(months
+        .iter()
+        .map(|m| shown.get(m).copied().unwrap_or(Some(0.0)))
+        .collect())
+}
+
+/// Running totals; a withheld month shows as a gap and the total goes on with the months shown.
+fn cumulative(values: &[Option<f64>]) -> Vec<Option<f64>> {
+    let mut total = 0.0;
+    values
+        .iter()
+        .map(|v| {
+            total += v.unwrap_or(0.0);
+            v.map(|_| total)
+        })
+        .collect()
+}
+
+/// People supported each month and cumulatively by the projects `name` funds, beside the whole
+/// campaign's; `note` ends the descriptions (whose figures are the public ones).
+fn month_charts(
+    name: &str,
+    window: Window,
+    months: &[NaiveDate],
+    funded: Vec<Option<f64>>,
+    campaign: Vec<Option<f64>>,
+    note: &str,
+) -> [Chart; 2] {
+    let labels: Vec<String> = months.iter().map(|m| format::month_short(*m)).collect();
+    let funded_name = format!("Projects {name} funds");
+    let campaign_name = "The whole campaign".to_owned();
+    [
+        Chart {
+            id: "people-by-month".into(),
+            title: "People supported each month".into(),
+            description: format!(
+                "People supported each month from {} to {} by the projects {name} funds, beside \
+                 the whole campaign's.{note}",
+                format::month(window.from),
+                format::month(window.to)
+            ),
+            unit: "people".into(),
+            shape: Shape::Lines,
+            category: "Month".into(),
+            categories: labels.clone(),
+            series: vec![
+                Series {
+                    name: funded_name.clone(),
+                    values: funded.clone(),
+                },
+                Series {
+                    name: campaign_name.clone(),
+                    values: campaign.clone(),
+                },
+            ],
+        },
+        Chart {
+            id: "people-cumulative".into(),
+            title: "People supported, cumulative".into(),
+            description: format!(
+                "People supported since {}, added up month by month, by the projects {name} \
+                 funds and by the whole campaign.{note}",
+                format::month(window.from)
+            ),
+            unit: "people".into(),
+            shape: Shape::Lines,
+            category: "Month".into(),
+            categories: labels,
+            series: vec![
+                Series {
+                    name: funded_name,
+                    values: cumulative(&funded),
+                },
+                Series {
+                    name: campaign_name,
+                    values: cumulative(&campaign),
+                },
+            ],
+        },
+    ]
 }
 
 /// The first day of every month the window touches.
@@ -489,50 +544,25 @@ fn headline(summary: &Summary, due: usize) -> Vec<Stat> {
         .collect::<Vec<_>>()
         .join(", ");
     let cost = summary.cost_per_person();
-    let left_out = summary.unallocated_grants();
+    let [grants, allocated] = funding_stats(&summary.funding);
     vec![
         Stat {
             label: "People supported".into(),
             value: format::int(summary.supported),
             detail: Some(beneficiaries),
         },
+        grants,
+        allocated,
         Stat {
-            label: "Grants".into(),
-            value: format::int(summary.grants.len() as i64),
-            detail: Some(format!("{} awarded", money(&summary.awarded()))),
-        },
-        Stat {
-            label: "Allocated to projects".into(),
-            value: money(&summary.allocated()),
-            detail: Some(format!(
-                "{} funded",
-                format::count(summary.projects.len(), "project", "projects")
-            )),
-        },
-        Stat {
-            label: "Cost per person supported".into(),
+            label: COST_PER_PERSON.into(),
             value: if cost.is_empty() {
                 "–".into()
             } else {
                 money(&cost.into_iter().collect())
             },
-            detail: Some(if left_out.is_empty() {
+            detail: Some(left_out(&summary.funding).unwrap_or_else(|| {
                 "allocations to projects active in the window ÷ the people they supported".into()
-            } else {
-                format!(
-                    "{} left out: {}",
-                    format::count(
-                        left_out.len(),
-                        "grant without allocations",
-                        "grants without allocations"
-                    ),
-                    left_out
-                        .iter()
-                        .map(|g| g.identifier.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            }),
+            })),
         },
         Stat {
             label: "Returns missing".into(),
@@ -540,6 +570,47 @@ fn headline(summary: &Summary, due: usize) -> Vec<Stat> {
             detail: Some("a funded project's measure with no counted record for the window".into()),
         },
     ]
+}
+
+const COST_PER_PERSON: &str = "Cost per person supported";
+
+/// The grants and what they allocate (public, as 360Giving publishes grants).
+fn funding_stats(funding: &funder::Funding) -> [Stat; 2] {
+    [
+        Stat {
+            label: "Grants".into(),
+            value: format::int(funding.grants.len() as i64),
+            detail: Some(format!("{} awarded", money(&funding.awarded()))),
+        },
+        Stat {
+            label: "Allocated to projects".into(),
+            value: money(&funding.allocated()),
+            detail: Some(format!(
+                "{} funded",
+                format::count(funding.projects.len(), "project", "projects")
+            )),
+        },
+    ]
+}
+
+/// The grants the cost per person leaves out, when there are any.
+fn left_out(funding: &funder::Funding) -> Option<String> {
+    let left_out = funding.unallocated_grants();
+    (!left_out.is_empty()).then(|| {
+        format!(
+            "{} left out: {}",
+            format::count(
+                left_out.len(),
+                "grant without allocations",
+                "grants without allocations"
+            ),
+            left_out
+                .iter()
+                .map(|g| g.identifier.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
 }
 
 /// Columns with these headings and no unit.
@@ -553,54 +624,72 @@ fn headings(names: &[&str]) -> Vec<Column> {
         .collect()
 }
 
-fn highlights(summary: &Summary, evidence: &BTreeMap<String, String>) -> Table {
+/// A measure's figure in the outcome highlights: exact, or as the public reads it.
+struct Highlight<'a> {
+    figure: &'a impact::MeasureFigure,
+    published: Option<PublishedFigure>,
+}
+
+/// The outcome highlights; with each measure's records by evidence strength when the reader
+/// may see them (`evidence`).
+fn highlights(rows: &[Highlight<'_>], evidence: Option<&BTreeMap<String, String>>) -> Table {
     // Whole figures as such, the others to one decimal.
     let number = |v: f64| Cell::Number(v, if v.fract() == 0.0 { 0 } else { 1 });
-    let optional = |v: Option<f64>| match v {
-        Some(v) => number(v),
-        None => Cell::Missing("none given".into()),
+    let mut columns = vec![
+        "Measure",
+        "Adds up as",
+        "Value",
+        "Baseline",
+        "Target",
+        "Sample size",
+        "Records",
+        "Projects",
+    ];
+    if evidence.is_some() {
+        columns.push("Evidence (records)");
+    }
+    let row = |h: &Highlight<'_>| {
+        let f = h.figure;
+        let withheld = h.published.is_some_and(|p| p.shown.suppressed);
+        let optional = |v: Option<f64>, missing: &str| match v {
+            Some(v) => number(v),
+            None if withheld => Cell::Missing("withheld".into()),
+            None => Cell::Missing(missing.into()),
+        };
+        let (value, baseline, target, sample) = match h.published {
+            None => (Some(f.value), f.baseline, f.target, f.sample_size),
+            Some(p) => (p.shown.value, p.baseline, p.target, p.shown.sample),
+        };
+        let mut cells = vec![
+            Cell::Text(f.measure.name.clone()),
+            Cell::Text(format::label(f.measure.aggregation.as_str())),
+            optional(value, "–"),
+            optional(baseline, "none given"),
+            optional(target, "none given"),
+            match sample {
+                Some(n) => Cell::Number(n as f64, 0),
+                None => Cell::Missing("–".into()),
+            },
+            Cell::Number(f.records as f64, 0),
+            Cell::Number(f.projects as f64, 0),
+        ];
+        if let Some(evidence) = evidence {
+            cells.push(match evidence.get(&f.measure.code) {
+                Some(mix) => Cell::Text(mix.clone()),
+                None => Cell::Missing("–".into()),
+            });
+        }
+        cells
     };
     Table {
         id: "outcome-highlights".into(),
         title: "Outcome highlights".into(),
-        columns: headings(&[
-            "Measure",
-            "Adds up as",
-            "Value",
-            "Baseline",
-            "Target",
-            "Sample size",
-            "Records",
-            "Projects",
-            "Evidence (records)",
-        ]),
-        rows: summary
-            .highlights
-            .iter()
-            .map(|f| {
-                vec![
-                    Cell::Text(f.measure.name.clone()),
-                    Cell::Text(format::label(f.measure.aggregation.as_str())),
-                    number(f.value),
-                    optional(f.baseline),
-                    optional(f.target),
-                    match f.sample_size {
-                        Some(n) => Cell::Number(n as f64, 0),
-                        None => Cell::Missing("–".into()),
-                    },
-                    Cell::Number(f.records as f64, 0),
-                    Cell::Number(f.projects as f64, 0),
-                    match evidence.get(&f.measure.code) {
-                        Some(mix) => Cell::Text(mix.clone()),
-                        None => Cell::Missing("–".into()),
-                    },
-                ]
-            })
-            .collect(),
+        columns: headings(&columns),
+        rows: rows.iter().map(row).collect(),
     }
 }
 
-fn projects(summary: &Summary, reference: &Reference) -> Table {
+fn projects(funding: &funder::Funding, reference: &Reference) -> Table {
     Table {
         id: "projects-funded".into(),
         title: "Projects funded".into(),
@@ -611,7 +700,7 @@ fn projects(summary: &Summary, reference: &Reference) -> Table {
             "Region or nation",
             "Status",
         ]),
-        rows: summary
+        rows: funding
             .projects
             .iter()
             .map(|p| {
@@ -725,24 +814,26 @@ async fn quality(
     ))
 }
 
-fn methods(audience: Audience) -> Vec<Section> {
+/// How an exact report's figures stand to the public ones.
+const EXACT_FIGURES: &str = "This report shows exact, live figures: it is for the funder, \
+evaluators and the campaign. The public figures below national level withhold small cells and \
+carry a small, fixed noise, so that no combination of public answers reveals a small group.";
+
+/// The public rules, as every public report applies them.
+const PUBLIC_FIGURES: &str = "These are the public figures of the latest publication, which \
+everyone reads alike. Below national level a figure of 1 to 7 people, or one made by fewer than \
+three projects, is withheld, and the others carry a small noise that is the same every time the \
+same cell is shown (cell-key perturbation), so that no combination of public answers reveals a \
+small group. Withheld months are left out of a running total rather than shown as zero.";
+
+/// What the campaign's report adds to the public rules.
+const CAMPAIGN_HEADLINE: &str = "The national headline and its three beneficiary groups are \
+exact, and the months shown add up to the headline.";
+
+/// The methods page, with what it says of disclosure control.
+fn methods(disclosure: &[&str]) -> Vec<Section> {
     let p = |s: &str| s.to_owned();
-    let disclosure = match audience {
-        Audience::Exact => p(
-            "This report shows exact, live figures: it is for the funder, evaluators and the \
-             campaign. The public figures below national level withhold small cells and carry a \
-             small, fixed noise, so that no combination of public answers reveals a small group.",
-        ),
-        Audience::Public { .. } => p(
-            "These are the public figures of the latest publication, which everyone reads alike. \
-             The national headline and its three beneficiary groups are exact. Below national \
-             level a figure of 1 to 7 people, or one made by fewer than three projects, is \
-             withheld, and the others carry a small noise that is the same every time the same \
-             cell is shown (cell-key perturbation), so that no combination of public answers \
-             reveals a small group. The months shown add up to the headline; withheld months are \
-             left out of the running total rather than shown as zero.",
-        ),
-    };
+    let disclosure = disclosure.iter().map(|d| p(d)).collect();
     vec![
         Section {
             heading: "What counts".into(),
@@ -773,7 +864,7 @@ fn methods(audience: Audience) -> Vec<Section> {
         },
         Section {
             heading: "Disclosure control".into(),
-            paragraphs: vec![disclosure],
+            paragraphs: disclosure,
         },
     ]
 }
@@ -949,8 +1040,6 @@ pub async fn campaign_report(
         headline,
         charts,
         tables: Vec::new(),
-        methods: methods(Audience::Public {
-            published_at: published.published_at,
-        }),
+        methods: methods(&[PUBLIC_FIGURES, CAMPAIGN_HEADLINE]),
     }))
 }

@@ -9,31 +9,27 @@ use b2h_entity::enums::{Beneficiary, PathwayStage};
 use b2h_entity::{funder, grant, grant_allocation, outcome_measure, project};
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-/// The summary, exact (only the funder's own key, evaluators and admins read it).
+/// What a funder's grants pay for: its grants, their live allocations and the projects they
+/// fund. Public (360Giving); the figures of what those projects achieved are not.
 #[derive(Clone, Debug)]
-pub struct Summary {
+pub struct Funding {
     pub funder: funder::Model,
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub grants: Vec<grant::Model>,
     pub allocations: Vec<grant_allocation::Model>,
     pub projects: Vec<project::Model>,
-    pub supported: i64,
-    pub by_beneficiary: Vec<(Beneficiary, i64)>,
-    pub by_stage: Vec<(PathwayStage, i64)>,
     /// Σ allocations (minor units) to the projects active in the window, by currency.
     pub allocated_to_active: BTreeMap<String, i64>,
-    /// People supported in the window by the projects active in it.
-    pub supported_by_active: i64,
-    /// Measures whose records give a baseline or a target: the figure with both.
-    pub highlights: Vec<impact::MeasureFigure>,
+    /// The funded projects active in the window (started by its end, not ended before its start).
+    pub active: Vec<Uuid>,
 }
 
-impl Summary {
+impl Funding {
     /// Amounts awarded (minor units), by currency.
     pub fn awarded(&self) -> BTreeMap<String, i64> {
         let mut by = BTreeMap::new();
@@ -52,6 +48,29 @@ impl Summary {
         by
     }
 
+    /// Grants with no live allocation: listed, but left out of the cost per person.
+    pub fn unallocated_grants(&self) -> Vec<&grant::Model> {
+        self.grants
+            .iter()
+            .filter(|g| !self.allocations.iter().any(|a| a.grant_id == g.id))
+            .collect()
+    }
+}
+
+/// The summary, exact (only the funder's own key, evaluators and admins read it).
+#[derive(Clone, Debug)]
+pub struct Summary {
+    pub funding: Funding,
+    pub supported: i64,
+    pub by_beneficiary: Vec<(Beneficiary, i64)>,
+    pub by_stage: Vec<(PathwayStage, i64)>,
+    /// People supported in the window by the projects active in it.
+    pub supported_by_active: i64,
+    /// Measures whose records give a baseline or a target: the figure with both.
+    pub highlights: Vec<impact::MeasureFigure>,
+}
+
+impl Summary {
     /// Cost per person supported (DESIGN): Σ allocations to the projects active in the window ÷
     /// the people those projects supported in it, per currency, in minor units rounded; none
     /// when they supported nobody.
@@ -59,20 +78,13 @@ impl Summary {
         if self.supported_by_active <= 0 {
             return Vec::new();
         }
-        self.allocated_to_active
+        self.funding
+            .allocated_to_active
             .iter()
             .map(|(currency, minor)| {
                 let per = (*minor as f64 / self.supported_by_active as f64).round() as i64;
                 (currency.clone(), per)
             })
-            .collect()
-    }
-
-    /// Grants with no live allocation: listed, but left out of the cost per person.
-    pub fn unallocated_grants(&self) -> Vec<&grant::Model> {
-        self.grants
-            .iter()
-            .filter(|g| !self.allocations.iter().any(|a| a.grant_id == g.id))
             .collect()
     }
 }
@@ -84,14 +96,13 @@ pub fn funded(funder: Uuid) -> Condition {
     )
 }
 
-/// Reads the summary; `None` when no funder has the id.
-pub async fn summary(
+/// Reads what the funder's grants pay for; `None` when no funder has the id.
+pub async fn funding(
     db: &DatabaseConnection,
-    store: &Store,
     funder_id: Uuid,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<Option<Summary>, ImpactError> {
+) -> Result<Option<Funding>, DbErr> {
     let Some(funder) = funder::Entity::find_by_id(funder_id).one(db).await? else {
         return Ok(None);
     };
@@ -129,6 +140,30 @@ pub async fn summary(
         }
     }
 
+    Ok(Some(Funding {
+        funder,
+        from,
+        to,
+        grants,
+        allocations,
+        projects,
+        allocated_to_active,
+        active,
+    }))
+}
+
+/// Reads the summary; `None` when no funder has the id.
+pub async fn summary(
+    db: &DatabaseConnection,
+    store: &Store,
+    funder_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Option<Summary>, ImpactError> {
+    let Some(funding) = funding(db, funder_id, from, to).await? else {
+        return Ok(None);
+    };
+    let active = funding.active.clone();
     let measures = outcome_measure::Entity::find().all(db).await?;
     let target_codes: Vec<String> = measures
         .iter()
@@ -192,13 +227,7 @@ pub async fn summary(
         supported: by_beneficiary.values().sum(),
         by_beneficiary: every(&BENEFICIARIES, &by_beneficiary),
         by_stage: every(PathwayStage::ALL, &by_stage),
-        funder,
-        from,
-        to,
-        grants,
-        allocations,
-        projects,
-        allocated_to_active,
+        funding,
         supported_by_active,
         highlights,
     }))

@@ -3,7 +3,7 @@
 //! the public may make. Publications are made at start and on a schedule (`publication`), so a
 //! write between two publications changes nothing public.
 
-use super::disclosure::{Figure, MIN_PROJECTS, Shown, publish};
+use super::disclosure::{CellKey, Figure, MIN_PROJECTS, Shown, publish};
 use super::engine::scan::{FxBuild, Month, NO_FUNDER};
 use super::engine::{LeftOut, Store};
 use super::impact::{self, Dimension, Group, ImpactError, ImpactFilter, Reader};
@@ -124,6 +124,32 @@ pub fn figure_kind(measure: &outcome_measure::Model, value: f64, sample: Option<
         },
         (_, MeasureUnit::People) => Figure::People(value),
         _ => Figure::Other(value),
+    }
+}
+
+/// One measure's figure of a cell as the public reads it: the value (and a mean's sample size)
+/// published by the cell's key; the baseline and the target as cells of their own, with keys
+/// of their own, and withheld with the value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PublishedFigure {
+    pub shown: Shown,
+    pub baseline: Option<f64>,
+    pub target: Option<f64>,
+}
+
+impl PublishedFigure {
+    pub fn of(f: &impact::MeasureFigure, key: CellKey) -> Self {
+        let kind = |v: f64| figure_kind(&f.measure, v, f.sample_size);
+        let shown = publish(kind(f.value), f.projects, key);
+        let side = |v: Option<f64>, salt| {
+            v.filter(|_| !shown.suppressed)
+                .and_then(|v| publish(kind(v), f.projects, key.salted(salt)).value)
+        };
+        PublishedFigure {
+            shown,
+            baseline: side(f.baseline, 2),
+            target: side(f.target, 3),
+        }
     }
 }
 

@@ -377,20 +377,6 @@ with_demo_app!(
                 missing.to_str().unwrap(),
             ])
             .fails_with("before --from");
-        // Read as the public: refused, as the server refuses the public.
-        app.db
-            .b2h(&[
-                "report",
-                "funder",
-                "--funder",
-                &funder,
-                "--as-public",
-                "--format",
-                "pdf",
-                "--out",
-                missing.to_str().unwrap(),
-            ])
-            .fails_with("a funder's report is for its own key, evaluators and admins");
         assert!(!missing.exists());
         // A window without records says so on its cover.
         let empty = dir.join("empty.html");
@@ -523,6 +509,269 @@ with_demo_app!(
             ])
             .ok();
         assert_eq!(std::fs::read(&public).unwrap(), html.as_bytes());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+);
+
+/// The public's figures of every funder in a financial year, by measure or by measure and month.
+const PUBLIC_IMPACT: &str = "query($by: [ImpactDimension!]!, $m: [String!]) {
+  impact(filter: {periodFrom: \"2023-04-01\", periodTo: \"2024-03-31\", measure: $m}, groupBy: $by) {
+    key { funder { id name } month }
+    figures { measure { code name countsTowardTarget } value suppressed baseline target sampleSize
+      records projects } } }";
+
+/// The shown values of a group's figures that count toward the target, added up, and how many
+/// are withheld.
+fn people_shown(group: &Value) -> (Option<i64>, usize) {
+    let counted: Vec<&Value> = group["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["measure"]["countsTowardTarget"] == true)
+        .collect();
+    let shown: Vec<i64> = counted
+        .iter()
+        .filter_map(|f| f["value"].as_f64())
+        .map(|v| v.round() as i64)
+        .collect();
+    let withheld = counted.len() - shown.len();
+    let total = (withheld == 0 || !shown.is_empty()).then(|| shown.iter().sum());
+    (total, withheld)
+}
+
+// `--as-public`: a funder's report as the public reads it, every figure the public `impact`'s
+// (the published dimensions only: funder, measure, month), nothing exact, nothing unpublished.
+with_demo_app!(
+    public_funder_reports_hold_the_public_figures,
+    |app: TestApp| async move {
+        // Anonymous: the public's answers.
+        let by_funder = app.data(PUBLIC_IMPACT, json!({"by": ["FUNDER"]})).await["impact"]
+            .as_array()
+            .unwrap()
+            .clone();
+        // The funder the public sees most of.
+        let group = by_funder
+            .iter()
+            .filter(|g| g["key"]["funder"].is_object())
+            .max_by_key(|g| people_shown(g).0.unwrap_or(-1))
+            .unwrap()
+            .clone();
+        let (supported, _) = people_shown(&group);
+        let supported = supported.unwrap();
+        assert!(supported > 0, "{group}");
+        let funder = group["key"]["funder"]["id"].as_str().unwrap().to_owned();
+        let name = group["key"]["funder"]["name"].as_str().unwrap().to_owned();
+        let codes: Vec<String> = group["figures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["measure"]["countsTowardTarget"] == true)
+            .map(|f| f["measure"]["code"].as_str().unwrap().to_owned())
+            .collect();
+        let by_month = app
+            .data(
+                PUBLIC_IMPACT,
+                json!({"by": ["FUNDER", "MONTH"], "m": codes}),
+            )
+            .await["impact"]
+            .as_array()
+            .unwrap()
+            .clone();
+
+        let dir = std::env::temp_dir().join(format!("b2h-public-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |format: &str, name: &str| {
+            let out = dir.join(name);
+            app.db
+                .b2h(&[
+                    "report",
+                    "funder",
+                    "--funder",
+                    &funder,
+                    "--as-public",
+                    "--from",
+                    "2023-04-01",
+                    "--to",
+                    "2024-03-31",
+                    "--format",
+                    format,
+                    "--out",
+                    out.to_str().unwrap(),
+                ])
+                .ok();
+            std::fs::read(out).unwrap()
+        };
+        let html = String::from_utf8(write("html", "p.html")).unwrap();
+        assert!(
+            html.contains(&format!("<dd>{}", thousands(supported))),
+            "the headline adds up the public's figures: {supported}"
+        );
+        assert!(html.contains(&format!("<h1>Impact report: {name}</h1>")));
+        assert!(
+            html.contains("Public figures as published"),
+            "said on the cover"
+        );
+        for unpublished in [
+            "Returns missing",
+            "people-by-stage",
+            "people-by-region",
+            "Data quality",
+        ] {
+            assert!(
+                !html.contains(unpublished),
+                "{unpublished} is not published"
+            );
+        }
+        assert!(html.contains("not published"), "the cost per person");
+
+        // Month by month, the public's FUNDER × MONTH cells.
+        let rows = rows(&write("csv", "p.csv"));
+        let mut months = 0;
+        for g in by_month
+            .iter()
+            .filter(|g| g["key"]["funder"]["id"] == funder.as_str())
+        {
+            let month = g["key"]["month"].as_str().unwrap();
+            let label = chrono::NaiveDate::parse_from_str(month, "%Y-%m-%d")
+                .unwrap()
+                .format("%b %Y")
+                .to_string();
+            let row = rows
+                .iter()
+                .find(|r| r.0 == "people-by-month" && r.1 == label && r.2.starts_with("Projects"))
+                .unwrap_or_else(|| panic!("no row for {label}: {rows:?}"));
+            let expected = people_shown(g).0.map(|n| n.to_string()).unwrap_or_default();
+            assert_eq!(row.3, expected, "{label}");
+            months += 1;
+        }
+        assert!(months > 0, "{by_month:?}");
+
+        // The outcome highlights: each figure as the public reads it.
+        let xlsx = write("xlsx", "p.xlsx");
+        if let Some(python) = b2h_tests::interop_python("openpyxl") {
+            let script =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/read_report.py");
+            let run = std::process::Command::new(python)
+                .arg(script)
+                .arg(dir.join("p.csv"))
+                .arg(dir.join("p.xlsx"))
+                .output()
+                .unwrap();
+            assert!(
+                run.status.success(),
+                "{}",
+                String::from_utf8_lossy(&run.stderr)
+            );
+            let read: Value = serde_json::from_slice(&run.stdout).unwrap();
+            let sheet = read["xlsx"]["outcome-highlights"].as_array().unwrap();
+            let mut seen = 0;
+            for f in group["figures"].as_array().unwrap() {
+                if f["baseline"].is_null() && f["target"].is_null() && f["suppressed"] == false {
+                    continue;
+                }
+                let measure = f["measure"]["name"].as_str().unwrap();
+                let Some(row) = sheet.iter().find(|r| r[0] == measure) else {
+                    // A withheld figure whose records give no baseline or target is not listed.
+                    assert_eq!(f["suppressed"], true, "{measure} is listed: {sheet:?}");
+                    continue;
+                };
+                let cell = |v: &Value| match v.as_f64() {
+                    Some(n) => json!(n),
+                    None if f["suppressed"] == true => json!("withheld"),
+                    None => json!("none given"),
+                };
+                let as_number = |v: &Value| match v.as_f64() {
+                    Some(n) => json!((n * 10.0).round() / 10.0),
+                    None => v.clone(),
+                };
+                assert_eq!(
+                    as_number(&row[2]),
+                    as_number(&cell(&f["value"])),
+                    "{measure}: {row:?}"
+                );
+                assert_eq!(
+                    as_number(&row[3]),
+                    as_number(&cell(&f["baseline"])),
+                    "{measure}"
+                );
+                assert_eq!(
+                    as_number(&row[4]),
+                    as_number(&cell(&f["target"])),
+                    "{measure}"
+                );
+                assert_eq!(row[6].as_f64(), f["records"].as_f64(), "{measure}");
+                assert_eq!(row[7].as_f64(), f["projects"].as_f64(), "{measure}");
+                seen += 1;
+            }
+            assert!(seen > 0, "{sheet:?}");
+        }
+
+        // The PDF reads the same; the same data gives the same bytes, one funder at a time or all.
+        let pdf = write("pdf", "p.pdf");
+        if let Some(text) = read_pdf(&dir.join("p.pdf"), None) {
+            assert!(
+                text.lines()
+                    .zip(text.lines().skip(1))
+                    .any(|(label, value)| label.starts_with("Peoplesupported")
+                        && value.starts_with(&thousands(supported))),
+                "the headline: {text}"
+            );
+            assert!(text.contains("Publicfiguresaspublished"), "{text}");
+        }
+        assert_eq!(write("pdf", "q.pdf"), pdf);
+        assert_eq!(write("xlsx", "q.xlsx"), xlsx);
+        let all = dir.join("all");
+        app.db
+            .b2h(&[
+                "report",
+                "funders",
+                "--as-public",
+                "--from",
+                "2023-04-01",
+                "--to",
+                "2024-03-31",
+                "--format",
+                "html",
+                "--out",
+                all.to_str().unwrap(),
+            ])
+            .ok();
+        let index = std::fs::read_to_string(all.join("index.html")).unwrap();
+        let own = index
+            .split("<a href=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .find(|l| {
+                std::fs::read_to_string(all.join(l))
+                    .unwrap()
+                    .contains(&format!("<h1>Impact report: {name}</h1>"))
+            })
+            .unwrap();
+        assert_eq!(std::fs::read(all.join(own)).unwrap(), html.as_bytes());
+
+        // The public's figures are for whole periods: other windows are a clear error.
+        let refused = dir.join("refused.html");
+        app.db
+            .b2h(&[
+                "report",
+                "funder",
+                "--funder",
+                &funder,
+                "--as-public",
+                "--from",
+                "2023-04-01",
+                "--to",
+                "2023-05-15",
+                "--format",
+                "html",
+                "--out",
+                refused.to_str().unwrap(),
+            ])
+            .fails_with("one whole month, quarter, calendar year or UK financial year");
+        assert!(!refused.exists());
+        // Over HTTP the public still reads no funder's report.
+        let response = get(&app, &format!("/reports/funders/{funder}.html"), None, None).await;
+        assert_eq!(response.status(), 403);
         std::fs::remove_dir_all(&dir).ok();
     }
 );

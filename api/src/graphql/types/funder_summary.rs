@@ -37,27 +37,28 @@ pub struct FunderImpactSummary(pub Summary);
 impl FunderImpactSummary {
     /// The funder.
     async fn funder(&self) -> Funder {
-        Funder(self.0.funder.clone())
+        Funder(self.0.funding.funder.clone())
     }
 
     /// First day of the window.
     async fn from(&self) -> Date {
-        self.0.from.into()
+        self.0.funding.from.into()
     }
 
     /// Last day of the window.
     async fn to(&self) -> Date {
-        self.0.to.into()
+        self.0.funding.to.into()
     }
 
     /// The funder's grants (including those not yet allocated to projects), by award date.
     async fn grants(&self) -> Vec<Grant> {
-        self.0.grants.iter().cloned().map(Grant).collect()
+        self.0.funding.grants.iter().cloned().map(Grant).collect()
     }
 
     /// Amounts awarded, by currency.
     async fn amounts_awarded(&self) -> Vec<Money> {
         self.0
+            .funding
             .awarded()
             .into_iter()
             .map(|(currency, amount)| Money {
@@ -70,6 +71,7 @@ impl FunderImpactSummary {
     /// The parts of its grants allocated to projects.
     async fn allocations(&self) -> Vec<GrantAllocation> {
         self.0
+            .funding
             .allocations
             .iter()
             .cloned()
@@ -79,7 +81,13 @@ impl FunderImpactSummary {
 
     /// The projects its allocations pay for, by reference.
     async fn projects_funded(&self) -> Vec<Project> {
-        self.0.projects.iter().cloned().map(Project).collect()
+        self.0
+            .funding
+            .projects
+            .iter()
+            .cloned()
+            .map(Project)
+            .collect()
     }
 
     /// People supported in the window by the funded projects (submitted and verified records of

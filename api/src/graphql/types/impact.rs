@@ -8,9 +8,9 @@ use super::organisation::Organisation;
 use super::progress::Place;
 use super::project::{Project, ProjectFilter};
 use super::related;
-use crate::analytics::disclosure::{CellKey, Shown, publish};
+use crate::analytics::disclosure::{CellKey, Shown};
 use crate::analytics::impact::{self, Dimension, KeyPart};
-use crate::analytics::published::figure_kind;
+use crate::analytics::published::{PublishedFigure, figure_kind};
 use crate::graphql::error::ApiResult;
 use crate::graphql::plain::{self, Fields, Out, leaf};
 use crate::graphql::reference::Reference;
@@ -322,13 +322,8 @@ pub fn figure(f: impact::MeasureFigure, showing: Showing) -> ImpactFigure {
             (shown, f.baseline, f.target, None)
         }
         Showing::Published { key, at } => {
-            let shown = publish(kind(f.value), f.projects, key);
-            // A baseline and a target are cells of their own, with keys of their own.
-            let side = |v: Option<f64>, salt| {
-                v.filter(|_| !shown.suppressed)
-                    .and_then(|v| publish(kind(v), f.projects, key.salted(salt)).value)
-            };
-            (shown, side(f.baseline, 2), side(f.target, 3), Some(at))
+            let p = PublishedFigure::of(&f, key);
+            (p.shown, p.baseline, p.target, Some(at))
         }
     };
     ImpactFigure {
