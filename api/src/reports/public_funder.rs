@@ -135,7 +135,8 @@ pub(super) async fn report(
     ];
     let rows: Vec<Highlight<'_>> = figures
         .iter()
-        .filter(|(f, _)| f.baseline.is_some() || f.target.is_some())
+        // Chosen by what the public reads: a published baseline or target.
+        .filter(|(_, p)| p.baseline.is_some() || p.target.is_some())
         .map(|(figure, p)| Highlight {
             figure,
             published: Some(*p),
