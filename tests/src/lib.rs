@@ -15,6 +15,8 @@ use uuid::Uuid;
 
 pub use b2h_api::db::Backend as TestBackend;
 
+pub mod answers;
+
 const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 fn admin_url() -> String {
@@ -478,6 +480,8 @@ pub struct TestApp {
     pub key: Option<String>,
     /// The server's publication of the public figures.
     pub publication: b2h_api::publication::Publication,
+    /// The read queries sent and their answers, checked against the test's snapshot.
+    pub answers: answers::Answers,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -542,6 +546,7 @@ impl TestApp {
             client: http_client(),
             key: None,
             publication,
+            answers: answers::Answers::for_this_test(),
             stop: Some(stop),
         }
     }
@@ -593,6 +598,7 @@ impl TestApp {
             .json::<JsonValue>()
             .await
             .unwrap_or_else(|e| panic!("not JSON: {e}"));
+        self.answers.note(query, &variables, status.as_u16(), &body);
         (status, body)
     }
 
@@ -635,6 +641,9 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+        if !std::thread::panicking() {
+            self.answers.check();
         }
     }
 }

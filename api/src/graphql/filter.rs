@@ -83,7 +83,7 @@ fn check_list<T>(values: &[T]) -> ApiResult<()> {
     spend(values.len())
 }
 
-fn check_text(text: &str) -> ApiResult<()> {
+pub(crate) fn check_text(text: &str) -> ApiResult<()> {
     if text.chars().count() > MAX_TEXT_CHARS {
         return Err(limit_error(format!(
             "a text condition takes at most {MAX_TEXT_CHARS} characters"

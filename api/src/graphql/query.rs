@@ -170,15 +170,51 @@ pub(crate) fn current_publication(
         })
 }
 
-/// One row by its id, as a GraphQL type; `None` when no row has it.
-async fn by_id<E, N>(ctx: &Context<'_>, id: &ID, wrap: fn(E::Model) -> N) -> ApiResult<Option<N>>
+/// How a lookup names its row: by id, or by the unique key of its type.
+enum Lookup {
+    Id(ID),
+    Unique(String),
+}
+
+/// The one key a lookup was given, or why it needs exactly one.
+fn one_key(
+    id_name: &str,
+    id: Option<ID>,
+    key_name: &str,
+    key: Option<String>,
+) -> ApiResult<Lookup> {
+    match (id, key) {
+        (Some(id), None) => Ok(Lookup::Id(id)),
+        (None, Some(key)) => Ok(Lookup::Unique(key)),
+        (Some(_), Some(_)) => Err(coded(ApiError::BadUserInput(format!(
+            "give {id_name} or {key_name}, not both"
+        )))),
+        (None, None) => Err(coded(ApiError::BadUserInput(format!(
+            "give {id_name} or {key_name}"
+        )))),
+    }
+}
+
+/// One row by its id or by its unique `column`, as a GraphQL type; `None` when no row has it.
+async fn by_key<E, N>(
+    ctx: &Context<'_>,
+    key: Lookup,
+    column: E::Column,
+    wrap: fn(E::Model) -> N,
+) -> ApiResult<Option<N>>
 where
     E: EntityTrait,
     <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<uuid::Uuid>,
 {
-    let id = uuid_of(id)?;
     let db = ctx.data::<DatabaseConnection>()?;
-    Ok(E::find_by_id(id).one(db).await.map_err(coded)?.map(wrap))
+    let found = match key {
+        Lookup::Id(id) => E::find_by_id(uuid_of(&id)?).one(db).await,
+        Lookup::Unique(key) => {
+            super::filter::check_text(&key)?;
+            E::find().filter(column.eq(key)).one(db).await
+        }
+    };
+    Ok(found.map_err(coded)?.map(wrap))
 }
 
 /// Reads anyone may make; record-level outcome data needs a key (see the access rules).
@@ -203,7 +239,7 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "Campaign id (UUID).")] id: ID,
     ) -> ApiResult<Option<Campaign>> {
-        by_id::<campaign::Entity, _>(ctx, &id, Campaign).await
+        by_key::<campaign::Entity, _>(ctx, Lookup::Id(id), campaign::Column::Id, Campaign).await
     }
 
     /// The four UK nations, by code.
@@ -676,39 +712,49 @@ impl Query {
         outcome_record_page(ctx, None, filter.as_ref(), order_by, args).await
     }
 
-    /// One grant; null when no grant has this id.
+    /// One grant by its id or its 360Giving identifier (give one); null when none has it.
     async fn grant(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Grant id (UUID).")] id: ID,
+        #[graphql(desc = "Grant id (UUID).")] id: Option<ID>,
+        #[graphql(desc = "360Giving identifier (`360G-…`).")] identifier: Option<String>,
     ) -> ApiResult<Option<Grant>> {
-        by_id::<grant::Entity, _>(ctx, &id, Grant).await
+        let key = one_key("id", id, "identifier", identifier)?;
+        by_key::<grant::Entity, _>(ctx, key, grant::Column::Identifier, Grant).await
     }
 
-    /// One organisation; null when no organisation has this id.
+    /// One organisation by its id or its Org-ID (give one); null when none has it.
     async fn organisation(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Organisation id (UUID).")] id: ID,
+        #[graphql(desc = "Organisation id (UUID).")] id: Option<ID>,
+        #[graphql(desc = "Org-ID identifier (`GB-NHS-RLT`).")] org_id: Option<String>,
     ) -> ApiResult<Option<Organisation>> {
-        by_id::<organisation::Entity, _>(ctx, &id, Organisation).await
+        let key = one_key("id", id, "orgId", org_id)?;
+        by_key::<organisation::Entity, _>(ctx, key, organisation::Column::OrgId, Organisation).await
     }
 
-    /// One funder; null when no funder has this id.
+    /// One funder by its id or its Org-ID (give one); null when none has it.
     async fn funder(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Funder id (UUID).")] id: ID,
+        #[graphql(desc = "Funder id (UUID).")] id: Option<ID>,
+        #[graphql(desc = "Org-ID identifier (`GB-CHC-230260`).")] org_id: Option<String>,
     ) -> ApiResult<Option<Funder>> {
-        by_id::<funder::Entity, _>(ctx, &id, Funder).await
+        let key = one_key("id", id, "orgId", org_id)?;
+        by_key::<funder::Entity, _>(ctx, key, funder::Column::OrgId, Funder).await
     }
 
-    /// One project; null when no project has this id.
+    /// One project by its id or its reference (give one); null when none has it.
     async fn project(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Project id (UUID).")] id: ID,
+        #[graphql(desc = "Project id (UUID).")] id: Option<ID>,
+        #[graphql(desc = "The project's reference (`GEH-B2H-01`), exactly.")] reference: Option<
+            String,
+        >,
     ) -> ApiResult<Option<Project>> {
-        by_id::<project::Entity, _>(ctx, &id, Project).await
+        let key = one_key("id", id, "reference", reference)?;
+        by_key::<project::Entity, _>(ctx, key, project::Column::Reference, Project).await
     }
 }
