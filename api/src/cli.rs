@@ -569,8 +569,8 @@ async fn report_command(
     match what {
         ReportWhat::Funder(args) => {
             let funder = crate::apikey::find_funder(db, &args.funder).await?;
-            let published = publication(db, &store).await?;
-            let reading = reading(args.as_public, &published);
+            let published = public_reading(args.as_public, db, &store).await?;
+            let reading = reading(published.as_ref());
             let window =
                 report_window(db, figures_of(reading, &store), funder, args.from, args.to).await?;
             let report = reports::funder_report(db, &store, funder, window, reading)
@@ -610,8 +610,8 @@ async fn report_command(
             )?;
         }
         ReportWhat::Funders(args) => {
-            let published = publication(db, &store).await?;
-            let reading = reading(args.as_public, &published);
+            let published = public_reading(args.as_public, db, &store).await?;
+            let reading = reading(published.as_ref());
             std::fs::create_dir_all(&args.out)?;
             let format = args.format;
             let mut listed = Vec::new();
@@ -671,15 +671,25 @@ async fn publication(
     Ok(published)
 }
 
-/// The CLI reads as an admin, or with `--as-public` as the public does.
-fn reading(
+/// With `--as-public`, the publication the public reads (only then: making one scans every
+/// record).
+async fn public_reading(
     as_public: bool,
-    published: &crate::analytics::published::Snapshot,
-) -> reports::Reading<'_> {
-    if as_public {
-        reports::Reading::Public(published)
+    db: &DatabaseConnection,
+    store: &std::sync::Arc<crate::analytics::engine::Store>,
+) -> Result<Option<crate::analytics::published::Snapshot>, CliError> {
+    Ok(if as_public {
+        Some(publication(db, store).await?)
     } else {
-        reports::Reading::Exact
+        None
+    })
+}
+
+/// The CLI reads as an admin, or with `--as-public` as the public does.
+fn reading(public: Option<&crate::analytics::published::Snapshot>) -> reports::Reading<'_> {
+    match public {
+        Some(published) => reports::Reading::Public(published),
+        None => reports::Reading::Exact,
     }
 }
 

@@ -60,6 +60,25 @@ fn thousands(n: i64) -> String {
     out
 }
 
+/// A report's CSV and XLSX as an evaluator's tools read them (the csv module and openpyxl, by
+/// tests/interop/read_report.py); `None` when the interop venv is missing outside CI.
+fn read_back(csv: &std::path::Path, xlsx: &std::path::Path) -> Option<Value> {
+    let python = b2h_tests::interop_python("openpyxl")?;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/read_report.py");
+    let run = std::process::Command::new(python)
+        .arg(script)
+        .arg(csv)
+        .arg(xlsx)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    Some(serde_json::from_slice(&run.stdout).unwrap())
+}
+
 /// What a person reading the PDF sees, as poppler lays it out: a line of text per line of the
 /// page (a table row is a line), with its white space squeezed out, after checking that every page renders to an image,
 /// that every font is embedded, and that it has `pages` pages when given. `None` when poppler is
@@ -227,21 +246,7 @@ with_demo_app!(
         assert_eq!(months, supported, "the months add up to the headline");
         // Read back as an evaluator's tools read them: the csv module and openpyxl.
         let xlsx = write("xlsx", "a.xlsx");
-        if let Some(python) = b2h_tests::interop_python("openpyxl") {
-            let script =
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/read_report.py");
-            let run = std::process::Command::new(python)
-                .arg(script)
-                .arg(dir.join("a.csv"))
-                .arg(dir.join("a.xlsx"))
-                .output()
-                .unwrap();
-            assert!(
-                run.status.success(),
-                "{}",
-                String::from_utf8_lossy(&run.stderr)
-            );
-            let read: Value = serde_json::from_slice(&run.stdout).unwrap();
+        if let Some(read) = read_back(&dir.join("a.csv"), &dir.join("a.xlsx")) {
             let sheet = read["xlsx"]["people-by-stage"].as_array().unwrap();
             let name = summary["funder"]["name"].as_str().unwrap();
             assert_eq!(
@@ -648,21 +653,7 @@ with_demo_app!(
 
         // The outcome highlights: each figure as the public reads it.
         let xlsx = write("xlsx", "p.xlsx");
-        if let Some(python) = b2h_tests::interop_python("openpyxl") {
-            let script =
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/read_report.py");
-            let run = std::process::Command::new(python)
-                .arg(script)
-                .arg(dir.join("p.csv"))
-                .arg(dir.join("p.xlsx"))
-                .output()
-                .unwrap();
-            assert!(
-                run.status.success(),
-                "{}",
-                String::from_utf8_lossy(&run.stderr)
-            );
-            let read: Value = serde_json::from_slice(&run.stdout).unwrap();
+        if let Some(read) = read_back(&dir.join("p.csv"), &dir.join("p.xlsx")) {
             let sheet = read["xlsx"]["outcome-highlights"].as_array().unwrap();
             let mut seen = 0;
             for f in group["figures"].as_array().unwrap() {
