@@ -10,10 +10,12 @@ use async_graphql::{Enum, InputObject, InputType, SimpleObject};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition, NullOrdering, Order};
+use sea_orm::sea_query::{
+    Expr, ExprTrait, IntoCondition, NullOrdering, Order, QueryStatementBuilder,
+};
 use sea_orm::{
-    Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -362,11 +364,40 @@ fn beyond(keys: &[SortKey], cursor: &[Key], after: bool) -> Condition {
     any
 }
 
+/// A page's query, cursors applied and sorted, before it runs.
+struct Prepared<E: EntityTrait> {
+    select: Select<E>,
+    limit: u64,
+    backward: bool,
+    after: bool,
+    before: bool,
+}
+
+/// A page whose rows the planner wrote: each row's JSON texts and the list items it holds.
+pub struct JsonPage {
+    /// Each row's texts, in the order of the expressions asked for.
+    pub rows: Vec<Vec<String>>,
+    /// Each row's cursor, when asked for.
+    pub cursors: Vec<String>,
+    /// List items (of lists without pages) the rows hold.
+    pub items: Vec<i64>,
+    pub page_info: PageInfo,
+    pub total_count: i64,
+}
+
+/// What the planner adds to a page's query.
+pub struct JsonColumns<'s> {
+    /// SQL expressions, each a row's JSON text.
+    pub json: &'s [String],
+    /// An SQL expression counting the list items a row holds.
+    pub items: Option<&'s str>,
+}
+
 impl<E: EntityTrait, N> Listing<'_, E, N>
 where
     E::Model: Sync,
 {
-    pub async fn page(self, args: PageArgs) -> ApiResult<Page<N>> {
+    fn prepare(&self, args: PageArgs) -> ApiResult<Prepared<E>> {
         let first = page_size(args.first, "first")?;
         let last = page_size(args.last, "last")?;
         if first.is_some() && last.is_some() {
@@ -386,14 +417,7 @@ where
             .transpose()?;
         let backward = last.is_some();
         let limit = first.or(last).unwrap_or(DEFAULT_PAGE_SIZE);
-
-        let total = if self.wanted.total {
-            self.select.clone().count(self.db).await.map_err(coded)? as i64
-        } else {
-            0 // not selected: never sent
-        };
-
-        let mut select = self.select;
+        let mut select = self.select.clone();
         if let Some(cursor) = &after {
             select = select.filter(beyond(&self.keys, cursor, true));
         }
@@ -409,10 +433,48 @@ where
             };
             select = select.order_by_with_nulls(key.expr.clone(), order, nulls);
         }
-        let mut rows = select.limit(limit + 1).all(self.db).await.map_err(coded)?;
-        let more = rows.len() as u64 > limit;
-        rows.truncate(limit as usize);
-        if backward {
+        Ok(Prepared {
+            select: select.limit(limit + 1),
+            limit,
+            backward,
+            after: after.is_some(),
+            before: before.is_some(),
+        })
+    }
+
+    fn page_info<M>(
+        prepared: &Prepared<E>,
+        more: bool,
+        rows: &[M],
+        cursor: impl Fn(&M) -> String,
+    ) -> PageInfo {
+        PageInfo {
+            has_next_page: if prepared.backward {
+                prepared.before
+            } else {
+                more
+            },
+            has_previous_page: if prepared.backward {
+                more
+            } else {
+                prepared.after
+            },
+            start_cursor: rows.first().map(&cursor),
+            end_cursor: rows.last().map(&cursor),
+        }
+    }
+
+    pub async fn page(self, args: PageArgs) -> ApiResult<Page<N>> {
+        let prepared = self.prepare(args)?;
+        let total = if self.wanted.total {
+            self.select.clone().count(self.db).await.map_err(coded)? as i64
+        } else {
+            0 // not selected: never sent
+        };
+        let mut rows = prepared.select.clone().all(self.db).await.map_err(coded)?;
+        let more = rows.len() as u64 > prepared.limit;
+        rows.truncate(prepared.limit as usize);
+        if prepared.backward {
             rows.reverse();
         }
         let cursor = |row: &E::Model| encode_cursor(&(self.values)(row));
@@ -421,16 +483,81 @@ where
         } else {
             Vec::new()
         };
-        let page_info = PageInfo {
-            has_next_page: if backward { before.is_some() } else { more },
-            has_previous_page: if backward { more } else { after.is_some() },
-            start_cursor: rows.first().map(cursor),
-            end_cursor: rows.last().map(cursor),
-        };
+        let page_info = Self::page_info(&prepared, more, &rows, cursor);
         let nodes = rows.into_iter().map(self.wrap).collect();
         Ok(Page {
             nodes,
             cursors,
+            page_info,
+            total_count: total,
+        })
+    }
+
+    /// The page in one statement, each row with the texts of `columns` (and `totalCount`
+    /// counted in the same statement when wanted).
+    pub async fn json_page(self, args: PageArgs, columns: JsonColumns<'_>) -> ApiResult<JsonPage> {
+        let prepared = self.prepare(args)?;
+        let mut select = prepared.select.clone();
+        for (i, json) in columns.json.iter().enumerate() {
+            select = select.expr_as(Expr::cust(json.clone()), format!("b2h_json_{i}"));
+        }
+        if let Some(items) = columns.items {
+            select = select.expr_as(Expr::cust(format!("CAST({items} AS BIGINT)")), "b2h_items");
+        }
+        if self.wanted.total {
+            let mut count = self.select.clone().into_query();
+            count.clear_selects();
+            count.expr(Expr::cust("count(*)"));
+            select = select.expr_as(
+                Expr::SubQuery(None, Box::new(count.into_sub_query_statement())),
+                "b2h_total",
+            );
+        }
+        let found = self
+            .db
+            .query_all(&select.into_query())
+            .await
+            .map_err(coded)?;
+        let more = found.len() as u64 > prepared.limit;
+        let mut total = 0;
+        let mut rows = Vec::with_capacity(found.len());
+        for row in found.iter().take(prepared.limit as usize) {
+            let model = E::Model::from_query_result(row, "").map_err(coded)?;
+            let mut texts = Vec::with_capacity(columns.json.len());
+            for i in 0..columns.json.len() {
+                texts.push(
+                    row.try_get::<String>("", &format!("b2h_json_{i}"))
+                        .map_err(coded)?,
+                );
+            }
+            let items = match columns.items {
+                Some(_) => row.try_get::<i64>("", "b2h_items").map_err(coded)?,
+                None => 0,
+            };
+            if self.wanted.total {
+                total = row.try_get::<i64>("", "b2h_total").map_err(coded)?;
+            }
+            rows.push((model, texts, items));
+        }
+        if self.wanted.total && rows.is_empty() {
+            // No row to carry the count: counted on its own.
+            total = self.select.clone().count(self.db).await.map_err(coded)? as i64;
+        }
+        if prepared.backward {
+            rows.reverse();
+        }
+        let cursor = |row: &(E::Model, Vec<String>, i64)| encode_cursor(&(self.values)(&row.0));
+        let cursors: Vec<String> = if self.wanted.edges {
+            rows.iter().map(cursor).collect()
+        } else {
+            Vec::new()
+        };
+        let page_info = Self::page_info(&prepared, more, &rows, cursor);
+        let (texts, items) = rows.into_iter().map(|(_, t, i)| (t, i)).unzip();
+        Ok(JsonPage {
+            rows: texts,
+            cursors,
+            items,
             page_info,
             total_count: total,
         })

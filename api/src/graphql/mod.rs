@@ -13,6 +13,7 @@ pub mod limits;
 mod loaders;
 pub mod mutation;
 mod plain;
+mod planner;
 mod query;
 pub mod reference;
 mod scalars;

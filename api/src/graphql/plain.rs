@@ -191,18 +191,21 @@ impl Step {
 /// The fields an object's selection asks for, by response key in the order asked (the spec's
 /// CollectFields), with the plan of each field's own selection made once, when first needed:
 /// every item of a list shares its plans.
-struct Plan<'c> {
-    fields: Vec<Planned<'c>>,
+pub(super) struct Plan<'c> {
+    pub(super) fields: Vec<Planned<'c>>,
 }
 
-struct Planned<'c> {
-    key: Name,
+pub(super) struct Planned<'c> {
+    pub(super) key: Name,
     /// Every selection of this response key (`key { a } key { b }` is one field, merged).
-    fields: Vec<&'c Positioned<Field>>,
+    pub(super) fields: Vec<&'c Positioned<Field>>,
     inner: OnceLock<Plan<'c>>,
 }
 
-fn collect<'c>(ctx: &ContextSelectionSet<'c>, sets: &[&'c Positioned<SelectionSet>]) -> Plan<'c> {
+pub(super) fn collect<'c>(
+    ctx: &ContextSelectionSet<'c>,
+    sets: &[&'c Positioned<SelectionSet>],
+) -> Plan<'c> {
     let mut plan = Plan { fields: Vec::new() };
     for set in sets {
         gather(ctx, &set.node.items, &mut plan.fields);
@@ -244,7 +247,7 @@ fn gather<'c>(
 }
 
 impl<'c> Planned<'c> {
-    fn inner(&self, ctx: &ContextSelectionSet<'c>) -> &Plan<'c> {
+    pub(super) fn inner(&self, ctx: &ContextSelectionSet<'c>) -> &Plan<'c> {
         self.inner.get_or_init(|| {
             let sets: Vec<_> = self.fields.iter().map(|f| &f.node.selection_set).collect();
             collect(ctx, &sets)

@@ -3,6 +3,7 @@
 use super::connection::{Listing, OrderBy, Page, PageArgs, SortField, Wanted, page_cost};
 use super::error::{ApiError, ApiResult, coded};
 use super::plain::PlainList;
+use super::planner::{self, Answer};
 use super::reference::Reference;
 use super::types::audit::{
     AuditEvent, AuditEventConnection, AuditEventFilter, AuditEventOrderField,
@@ -71,21 +72,24 @@ const MAX_ORDER_BY: usize = 8;
 
 /// Reads one page of a list: filter, order, keyset page, `totalCount` only when selected.
 #[allow(clippy::too_many_arguments)]
-pub(crate) async fn list<E, F, N>(
+/// With `planned`, the page's whole answer is one statement when the planner compiles its
+/// selection.
+pub(crate) async fn list<E, F, N, C>(
     ctx: &Context<'_>,
     mut select: Select<E>,
     filter: Option<&dyn Filter>,
     order_by: Option<Vec<OrderBy<F>>>,
     default: F,
-    table: &str,
+    (table, planned): (&str, Option<planner::Type>),
     id: fn(&E::Model) -> uuid::Uuid,
     wrap: fn(E::Model) -> N,
     args: PageArgs,
-) -> ApiResult<Page<N>>
+) -> ApiResult<Answer<C>>
 where
     E: EntityTrait,
     E::Model: Sync,
     F: SortField<E::Model> + async_graphql::InputType,
+    C: From<Page<N>>,
 {
     let db = ctx.data::<DatabaseConnection>()?;
     if let Some(filter) = filter {
@@ -105,9 +109,14 @@ where
         total: look_ahead.field("totalCount").exists(),
         edges: look_ahead.field("edges").exists(),
     };
-    Listing::new(db, select, order_by, default, table, id, wrap, wanted)
-        .page(args)
-        .await
+    let listing = Listing::new(db, select, order_by, default, table, id, wrap, wanted);
+    if let Some(plan) =
+        planned.and_then(|ty| planner::ConnectionPlan::of(ctx, ty, db.get_database_backend()))
+    {
+        let page = listing.json_page(args, plan.columns()).await?;
+        return Ok(Answer::Planned(plan.write(ctx, &page)?));
+    }
+    Ok(Answer::Resolved(listing.page(args).await?.into()))
 }
 
 /// A page of outcome records (not archived), of one project or all, by period end unless
@@ -118,7 +127,7 @@ pub(crate) async fn outcome_record_page(
     filter: Option<&OutcomeRecordFilter>,
     order_by: Option<Vec<OrderBy<OutcomeRecordOrderField>>>,
     args: PageArgs,
-) -> ApiResult<OutcomeRecordConnection> {
+) -> ApiResult<Answer<OutcomeRecordConnection>> {
     let mut select =
         outcome_record::Entity::find().filter(outcome_record::Column::ArchivedAt.is_null());
     match record_access(ctx) {
@@ -138,13 +147,12 @@ pub(crate) async fn outcome_record_page(
         filter.map(|f| f as &dyn Filter),
         order_by,
         OutcomeRecordOrderField::PeriodEnd,
-        "outcome_record",
+        ("outcome_record", None),
         |m| m.id,
         OutcomeRecord,
         args,
     )
     .await
-    .map(Into::into)
 }
 
 /// What record-level data the request's caller may read (nothing when unknown).
@@ -195,42 +203,57 @@ fn one_key(
     }
 }
 
-/// One row by its id or by its unique `column`, as a GraphQL type; `None` when no row has it.
+/// One row of `ty` by its id or by its unique `column`; null when no row has it.
 async fn by_key<E, N>(
     ctx: &Context<'_>,
     key: Lookup,
     column: E::Column,
-    wrap: fn(E::Model) -> N,
-) -> ApiResult<Option<N>>
+    (ty, wrap): (planner::Type, fn(E::Model) -> N),
+) -> ApiResult<Answer<Option<N>>>
 where
     E: EntityTrait,
     <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<uuid::Uuid>,
 {
     let db = ctx.data::<DatabaseConnection>()?;
-    let found = match key {
-        Lookup::Id(id) => E::find_by_id(uuid_of(&id)?).one(db).await,
+    let select = match key {
+        Lookup::Id(id) => E::find_by_id(uuid_of(&id)?),
         Lookup::Unique(key) => {
             super::filter::check_text(&key)?;
-            E::find().filter(column.eq(key)).one(db).await
+            E::find().filter(column.eq(key))
         }
     };
-    Ok(found.map_err(coded)?.map(wrap))
+    if let Some(json) = planner::lookup(ctx, ty, select.clone()).await? {
+        return Ok(Answer::Planned(json));
+    }
+    Ok(Answer::Resolved(
+        select.one(db).await.map_err(coded)?.map(wrap),
+    ))
+}
+
+/// A root list of `ty`'s rows in `select`'s order.
+async fn rows<E: EntityTrait, N>(
+    ctx: &Context<'_>,
+    select: Select<E>,
+    (ty, wrap): (planner::Type, fn(E::Model) -> N),
+) -> ApiResult<Answer<Vec<N>>> {
+    if let Some(json) = planner::list(ctx, ty, select.clone()).await? {
+        return Ok(Answer::Planned(json));
+    }
+    let db = ctx.data::<DatabaseConnection>()?;
+    let found = select.all(db).await.map_err(coded)?;
+    Ok(Answer::Resolved(found.into_iter().map(wrap).collect()))
 }
 
 /// Reads anyone may make; record-level outcome data needs a key (see the access rules).
 #[Object]
 impl Query {
     /// Campaigns, by name.
-    async fn campaigns(&self, ctx: &Context<'_>) -> ApiResult<Vec<Campaign>> {
-        let db = ctx.data::<DatabaseConnection>()?;
-        let rows = campaign::Entity::find()
+    async fn campaigns(&self, ctx: &Context<'_>) -> ApiResult<Answer<Vec<Campaign>>> {
+        let select = campaign::Entity::find()
             .filter(campaign::Column::ArchivedAt.is_null())
             .order_by_asc(campaign::Column::Name)
-            .order_by_asc(campaign::Column::Id)
-            .all(db)
-            .await
-            .map_err(coded)?;
-        Ok(rows.into_iter().map(Campaign).collect())
+            .order_by_asc(campaign::Column::Id);
+        rows(ctx, select, (planner::Type::Campaign, Campaign)).await
     }
 
     /// One campaign; null when no campaign has this id.
@@ -238,42 +261,39 @@ impl Query {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Campaign id (UUID).")] id: ID,
-    ) -> ApiResult<Option<Campaign>> {
-        by_key::<campaign::Entity, _>(ctx, Lookup::Id(id), campaign::Column::Id, Campaign).await
+    ) -> ApiResult<Answer<Option<Campaign>>> {
+        by_key::<campaign::Entity, _>(
+            ctx,
+            Lookup::Id(id),
+            campaign::Column::Id,
+            (planner::Type::Campaign, Campaign),
+        )
+        .await
     }
 
     /// The four UK nations, by code.
-    async fn nations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Nation>> {
-        let db = ctx.data::<DatabaseConnection>()?;
-        let rows = nation::Entity::find()
-            .order_by_asc(nation::Column::Code)
-            .all(db)
-            .await
-            .map_err(coded)?;
-        Ok(rows.into_iter().map(Nation).collect())
+    async fn nations(&self, ctx: &Context<'_>) -> ApiResult<Answer<Vec<Nation>>> {
+        let select = nation::Entity::find().order_by_asc(nation::Column::Code);
+        rows(ctx, select, (planner::Type::Nation, Nation)).await
     }
 
     /// The seven NHS England regions, by code.
-    async fn regions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Region>> {
-        let db = ctx.data::<DatabaseConnection>()?;
-        let rows = region::Entity::find()
-            .order_by_asc(region::Column::Code)
-            .all(db)
-            .await
-            .map_err(coded)?;
-        Ok(rows.into_iter().map(Region).collect())
+    async fn regions(&self, ctx: &Context<'_>) -> ApiResult<Answer<Vec<Region>>> {
+        let select = region::Entity::find().order_by_asc(region::Column::Code);
+        rows(ctx, select, (planner::Type::Region, Region)).await
     }
 
     /// Outcome measures, by code.
-    async fn outcome_measures(&self, ctx: &Context<'_>) -> ApiResult<Vec<OutcomeMeasure>> {
-        let db = ctx.data::<DatabaseConnection>()?;
-        let rows = outcome_measure::Entity::find()
+    async fn outcome_measures(&self, ctx: &Context<'_>) -> ApiResult<Answer<Vec<OutcomeMeasure>>> {
+        let select = outcome_measure::Entity::find()
             .filter(outcome_measure::Column::ArchivedAt.is_null())
-            .order_by_asc(outcome_measure::Column::Code)
-            .all(db)
-            .await
-            .map_err(coded)?;
-        Ok(rows.into_iter().map(OutcomeMeasure::of).collect())
+            .order_by_asc(outcome_measure::Column::Code);
+        rows(
+            ctx,
+            select,
+            (planner::Type::OutcomeMeasure, OutcomeMeasure::of),
+        )
+        .await
     }
 
     /// Organisations, a page at a time (by name unless `orderBy` says otherwise).
@@ -294,7 +314,7 @@ impl Query {
         #[graphql(desc = "A cursor: rows after it.")] after: Option<String>,
         #[graphql(desc = "Rows before the cursor `before`, at most 500.")] last: Option<i32>,
         #[graphql(desc = "A cursor: rows before it.")] before: Option<String>,
-    ) -> ApiResult<OrganisationConnection> {
+    ) -> ApiResult<Answer<OrganisationConnection>> {
         let select =
             organisation::Entity::find().filter(organisation::Column::ArchivedAt.is_null());
         let args = PageArgs {
@@ -309,13 +329,12 @@ impl Query {
             filter.as_ref().map(|f| f as &dyn Filter),
             order_by,
             OrganisationOrderField::Name,
-            "organisation",
+            ("organisation", Some(planner::Type::Organisation)),
             |m| m.id,
             Organisation,
             args,
         )
         .await
-        .map(Into::into)
     }
 
     /// A campaign's progress towards its people target (the Back to Health campaign when
@@ -541,7 +560,7 @@ impl Query {
         #[graphql(desc = "A cursor: rows after it.")] after: Option<String>,
         #[graphql(desc = "Rows before the cursor `before`, at most 500.")] last: Option<i32>,
         #[graphql(desc = "A cursor: rows before it.")] before: Option<String>,
-    ) -> ApiResult<AuditEventConnection> {
+    ) -> ApiResult<Answer<AuditEventConnection>> {
         let admin = ctx.data_opt::<Principal>().is_some_and(Principal::is_admin);
         if !admin {
             return Err(coded(ApiError::Forbidden(AUDIT_FORBIDDEN.into())));
@@ -558,13 +577,12 @@ impl Query {
             filter.as_ref().map(|f| f as &dyn Filter),
             order_by,
             AuditEventOrderField::At,
-            "audit_event",
+            ("audit_event", None),
             |m| m.id,
             AuditEvent,
             args,
         )
         .await
-        .map(Into::into)
     }
 
     /// Funders, a page at a time (by name unless `orderBy` says otherwise).
@@ -583,7 +601,7 @@ impl Query {
         #[graphql(desc = "A cursor: rows after it.")] after: Option<String>,
         #[graphql(desc = "Rows before the cursor `before`, at most 500.")] last: Option<i32>,
         #[graphql(desc = "A cursor: rows before it.")] before: Option<String>,
-    ) -> ApiResult<FunderConnection> {
+    ) -> ApiResult<Answer<FunderConnection>> {
         let select = funder::Entity::find().filter(funder::Column::ArchivedAt.is_null());
         let args = PageArgs {
             first,
@@ -597,13 +615,12 @@ impl Query {
             filter.as_ref().map(|f| f as &dyn Filter),
             order_by,
             FunderOrderField::Name,
-            "funder",
+            ("funder", Some(planner::Type::Funder)),
             |m| m.id,
             Funder,
             args,
         )
         .await
-        .map(Into::into)
     }
 
     /// Projects, a page at a time (by title unless `orderBy` says otherwise).
@@ -622,7 +639,7 @@ impl Query {
         #[graphql(desc = "A cursor: rows after it.")] after: Option<String>,
         #[graphql(desc = "Rows before the cursor `before`, at most 500.")] last: Option<i32>,
         #[graphql(desc = "A cursor: rows before it.")] before: Option<String>,
-    ) -> ApiResult<ProjectConnection> {
+    ) -> ApiResult<Answer<ProjectConnection>> {
         let select = project::Entity::find().filter(project::Column::ArchivedAt.is_null());
         let args = PageArgs {
             first,
@@ -636,13 +653,12 @@ impl Query {
             filter.as_ref().map(|f| f as &dyn Filter),
             order_by,
             ProjectOrderField::Title,
-            "project",
+            ("project", Some(planner::Type::Project)),
             |m| m.id,
             Project,
             args,
         )
         .await
-        .map(Into::into)
     }
 
     /// Grants, a page at a time (by award date unless `orderBy` says otherwise).
@@ -661,7 +677,7 @@ impl Query {
         #[graphql(desc = "A cursor: rows after it.")] after: Option<String>,
         #[graphql(desc = "Rows before the cursor `before`, at most 500.")] last: Option<i32>,
         #[graphql(desc = "A cursor: rows before it.")] before: Option<String>,
-    ) -> ApiResult<GrantConnection> {
+    ) -> ApiResult<Answer<GrantConnection>> {
         let select = grant::Entity::find().filter(grant::Column::ArchivedAt.is_null());
         let args = PageArgs {
             first,
@@ -675,13 +691,12 @@ impl Query {
             filter.as_ref().map(|f| f as &dyn Filter),
             order_by,
             GrantOrderField::AwardDate,
-            "grant_award",
+            ("grant_award", Some(planner::Type::Grant)),
             |m| m.id,
             Grant,
             args,
         )
         .await
-        .map(Into::into)
     }
 
     /// Outcome records, a page at a time (by period end unless `orderBy` says otherwise).
@@ -702,7 +717,7 @@ impl Query {
         #[graphql(desc = "A cursor: rows after it.")] after: Option<String>,
         #[graphql(desc = "Rows before the cursor `before`, at most 500.")] last: Option<i32>,
         #[graphql(desc = "A cursor: rows before it.")] before: Option<String>,
-    ) -> ApiResult<OutcomeRecordConnection> {
+    ) -> ApiResult<Answer<OutcomeRecordConnection>> {
         let args = PageArgs {
             first,
             after,
@@ -718,9 +733,15 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "Grant id (UUID).")] id: Option<ID>,
         #[graphql(desc = "360Giving identifier (`360G-…`).")] identifier: Option<String>,
-    ) -> ApiResult<Option<Grant>> {
+    ) -> ApiResult<Answer<Option<Grant>>> {
         let key = one_key("id", id, "identifier", identifier)?;
-        by_key::<grant::Entity, _>(ctx, key, grant::Column::Identifier, Grant).await
+        by_key::<grant::Entity, _>(
+            ctx,
+            key,
+            grant::Column::Identifier,
+            (planner::Type::Grant, Grant),
+        )
+        .await
     }
 
     /// One organisation by its id or its Org-ID (give one); null when none has it.
@@ -729,9 +750,15 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "Organisation id (UUID).")] id: Option<ID>,
         #[graphql(desc = "Org-ID identifier (`GB-NHS-RLT`).")] org_id: Option<String>,
-    ) -> ApiResult<Option<Organisation>> {
+    ) -> ApiResult<Answer<Option<Organisation>>> {
         let key = one_key("id", id, "orgId", org_id)?;
-        by_key::<organisation::Entity, _>(ctx, key, organisation::Column::OrgId, Organisation).await
+        by_key::<organisation::Entity, _>(
+            ctx,
+            key,
+            organisation::Column::OrgId,
+            (planner::Type::Organisation, Organisation),
+        )
+        .await
     }
 
     /// One funder by its id or its Org-ID (give one); null when none has it.
@@ -740,9 +767,15 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "Funder id (UUID).")] id: Option<ID>,
         #[graphql(desc = "Org-ID identifier (`GB-CHC-230260`).")] org_id: Option<String>,
-    ) -> ApiResult<Option<Funder>> {
+    ) -> ApiResult<Answer<Option<Funder>>> {
         let key = one_key("id", id, "orgId", org_id)?;
-        by_key::<funder::Entity, _>(ctx, key, funder::Column::OrgId, Funder).await
+        by_key::<funder::Entity, _>(
+            ctx,
+            key,
+            funder::Column::OrgId,
+            (planner::Type::Funder, Funder),
+        )
+        .await
     }
 
     /// One project by its id or its reference (give one); null when none has it.
@@ -753,8 +786,14 @@ impl Query {
         #[graphql(desc = "The project's reference (`GEH-B2H-01`), exactly.")] reference: Option<
             String,
         >,
-    ) -> ApiResult<Option<Project>> {
+    ) -> ApiResult<Answer<Option<Project>>> {
         let key = one_key("id", id, "reference", reference)?;
-        by_key::<project::Entity, _>(ctx, key, project::Column::Reference, Project).await
+        by_key::<project::Entity, _>(
+            ctx,
+            key,
+            project::Column::Reference,
+            (planner::Type::Project, Project),
+        )
+        .await
     }
 }

@@ -224,7 +224,7 @@ impl Project {
         #[graphql(desc = "A cursor: rows after it.")] after: Option<String>,
         #[graphql(desc = "Rows before the cursor `before`, at most 500.")] last: Option<i32>,
         #[graphql(desc = "A cursor: rows before it.")] before: Option<String>,
-    ) -> ApiResult<OutcomeRecordConnection> {
+    ) -> ApiResult<crate::graphql::planner::Answer<OutcomeRecordConnection>> {
         let args = PageArgs {
             first,
             after,

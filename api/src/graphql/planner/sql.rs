@@ -1,0 +1,151 @@
+//! SQL that writes JSON text, per backend: each value formatted exactly as async-graphql
+//! formats it from the row the resolvers read (the snapshots in `tests/snapshots` hold them to
+//! it), and the pieces put together by concatenation so that the database hands back one text.
+//!
+//! Every expression here is non-null: a null column becomes the text `null`.
+
+use sea_orm::DbBackend;
+
+/// How a column's value is written in an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A UUID as a GraphQL `ID`: lower-case and hyphenated (SQLite holds 16 bytes).
+    Id,
+    /// A string.
+    Text,
+    /// An integer.
+    Int,
+    /// A boolean (SQLite holds 0 or 1).
+    Bool,
+    /// An enum: the stored snake case value in upper case.
+    Enum,
+    /// A `Date`, `YYYY-MM-DD`.
+    Date,
+    /// A `DateTime`: RFC 3339 in UTC with `Z`, and 0, 3, 6 (or, SQLite, 9) fraction digits.
+    DateTime,
+    /// A `Decimal` held as integer minor units: `"12.50"`.
+    Decimal,
+    /// A JSON array of strings held as JSON (`volunteerRoles`).
+    StringArray,
+}
+
+/// The JSON text of `column` (a qualified column reference) of kind `kind`.
+pub fn value(backend: DbBackend, kind: Kind, column: &str, nullable: bool) -> String {
+    let postgres = backend == DbBackend::Postgres;
+    let text = match kind {
+        // `json_quote` writes `null` for null itself; `to_json` is null for null.
+        Kind::Text if !postgres => return format!("json_quote({column})"),
+        Kind::Text => format!("to_json({column})::text"),
+        Kind::Id if postgres => format!("'\"' || {column}::text || '\"'"),
+        Kind::Id => format!(
+            "'\"' || lower(substr(hex({column}), 1, 8) || '-' || substr(hex({column}), 9, 4) || '-' \
+             || substr(hex({column}), 13, 4) || '-' || substr(hex({column}), 17, 4) || '-' \
+             || substr(hex({column}), 21, 12)) || '\"'"
+        ),
+        Kind::Int if postgres => format!("{column}::text"),
+        Kind::Int => format!("CAST({column} AS TEXT)"),
+        Kind::Bool => format!(
+            "CASE WHEN {column} IS NULL THEN NULL WHEN {column} THEN 'true' ELSE 'false' END"
+        ),
+        Kind::Enum => format!("'\"' || upper({column}) || '\"'"),
+        Kind::Date if postgres => format!("'\"' || to_char({column}, 'YYYY-MM-DD') || '\"'"),
+        // SQLite holds dates as the text sqlx binds, `YYYY-MM-DD`.
+        Kind::Date => format!("'\"' || {column} || '\"'"),
+        Kind::DateTime if postgres => {
+            let utc = format!("({column} AT TIME ZONE 'UTC')");
+            format!(
+                "'\"' || to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE \
+                 WHEN to_char({utc}, 'US') = '000000' THEN '' \
+                 WHEN substr(to_char({utc}, 'US'), 4) = '000' THEN '.' || to_char({utc}, 'MS') \
+                 ELSE '.' || to_char({utc}, 'US') END || 'Z\"'"
+            )
+        }
+        // sqlx binds an instant as RFC 3339 with AutoSi fraction digits and `+00:00`.
+        Kind::DateTime => format!("'\"' || replace({column}, '+00:00', 'Z') || '\"'"),
+        Kind::Decimal if postgres => format!(
+            "'\"' || CASE WHEN {column} < 0 THEN '-' ELSE '' END || (abs({column}) / 100)::text \
+             || '.' || lpad((abs({column}) % 100)::text, 2, '0') || '\"'"
+        ),
+        Kind::Decimal => format!(
+            "'\"' || CASE WHEN {column} < 0 THEN '-' ELSE '' END || (abs({column}) / 100) \
+             || '.' || substr('0' || (abs({column}) % 100), -2) || '\"'"
+        ),
+        Kind::StringArray if postgres => format!("{column}::text"),
+        Kind::StringArray => format!("json({column})"),
+    };
+    if nullable {
+        format!("coalesce({text}, 'null')")
+    } else {
+        text
+    }
+}
+
+/// A constant of the answer (a key, a type name), as an SQL string literal.
+pub fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// Most pieces one concatenation takes: SQLite refuses expressions nested deeper than 1,000,
+/// and a chain of `||` nests once per piece, so long chains are split into groups.
+const GROUP: usize = 32;
+
+/// The pieces written one after another, as one text.
+pub fn concat(pieces: Vec<String>) -> String {
+    let mut pieces = pieces;
+    loop {
+        match pieces.len() {
+            0 => return literal(""),
+            1 => return pieces.pop().unwrap_or_default(),
+            n if n <= GROUP => return format!("({})", pieces.join(" || ")),
+            _ => {
+                pieces = pieces
+                    .chunks(GROUP)
+                    .map(|group| format!("({})", group.join(" || ")))
+                    .collect();
+            }
+        }
+    }
+}
+
+/// The texts of `item` over the rows of `from` (`FROM … WHERE …`) in `order`, as a JSON array.
+pub fn array(backend: DbBackend, item: &str, from: &str, order: &str) -> String {
+    let aggregate = match backend {
+        DbBackend::Postgres => format!("string_agg({item}, ',' ORDER BY {order})"),
+        _ => format!("group_concat({item}, ',' ORDER BY {order})"),
+    };
+    format!("(SELECT '[' || coalesce({aggregate}, '') || ']' {from})")
+}
+
+/// The text of `item` for the one row of `from`, or `null` when there is none.
+pub fn object_or_null(item: &str, from: &str) -> String {
+    format!("coalesce((SELECT {item} {from}), 'null')")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_concatenations_nest_shallowly() {
+        let pieces: Vec<String> = (0..2000).map(|i| format!("'{i}'")).collect();
+        let sql = concat(pieces);
+        let depth = sql
+            .chars()
+            .scan(0i32, |d, c| {
+                *d += match c {
+                    '(' => 1,
+                    ')' => -1,
+                    _ => 0,
+                };
+                Some(*d)
+            })
+            .max();
+        assert_eq!(depth, Some(3));
+        assert!(sql.contains("'1999'"));
+    }
+
+    #[test]
+    fn literals_cannot_close_their_quotes() {
+        assert_eq!(literal("it's"), "'it''s'");
+    }
+}
