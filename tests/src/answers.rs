@@ -64,7 +64,11 @@ impl Answers {
         }
         let mut ids = HashMap::new();
         let variables = normalised(variables, &mut ids);
-        let body = normalised(body, &mut ids);
+        let mut body = normalised(body, &mut ids);
+        // How many writes came before depends on the test's timing (a key's first use…).
+        if let Some(sequence) = body.pointer_mut("/extensions/changeSequence") {
+            *sequence = Value::String("<sequence>".into());
+        }
         let answer = serde_json::to_string(&body).unwrap_or_default();
         let answer = if answer.len() > KEPT_WHOLE {
             use sha2::Digest as _;

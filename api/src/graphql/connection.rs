@@ -11,7 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{
-    Expr, ExprTrait, IntoCondition, NullOrdering, Order, QueryStatementBuilder,
+    Expr, ExprTrait, IntoCondition, NullOrdering, Order, QueryStatementBuilder, SelectStatement,
 };
 use sea_orm::{
     Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait,
@@ -379,24 +379,34 @@ pub struct JsonPage {
     pub rows: Vec<Vec<String>>,
     /// Each row's cursor, when asked for.
     pub cursors: Vec<String>,
-    /// List items (of lists without pages) the rows hold.
-    pub items: Vec<i64>,
+    /// List items (of lists without pages) the page holds.
+    pub items: i64,
     pub page_info: PageInfo,
     pub total_count: i64,
 }
 
-/// What the planner adds to a page's query.
-pub struct JsonColumns<'s> {
-    /// SQL expressions, each a row's JSON text.
-    pub json: &'s [String],
-    /// An SQL expression counting the list items a row holds.
-    pub items: Option<&'s str>,
-}
+/// What the planner adds to a page's query: its select expressions with their aliases
+/// (`b2h_json_<n>`, `b2h_items`), given the statement that finds the page's row ids.
+pub type JsonColumns<'s> = &'s (dyn Fn(&SelectStatement) -> Vec<(Expr, String)> + Sync);
 
 impl<E: EntityTrait, N> Listing<'_, E, N>
 where
     E::Model: Sync,
 {
+    /// `select` in the list's order (reversed to read a page backwards).
+    fn ordered(&self, mut select: Select<E>, backward: bool) -> Select<E> {
+        for key in &self.keys {
+            let (order, nulls) = match (key.direction, backward) {
+                (OrderDirection::Asc, false) => (Order::Asc, NullOrdering::Last),
+                (OrderDirection::Desc, false) => (Order::Desc, NullOrdering::Last),
+                (OrderDirection::Asc, true) => (Order::Desc, NullOrdering::First),
+                (OrderDirection::Desc, true) => (Order::Asc, NullOrdering::First),
+            };
+            select = select.order_by_with_nulls(key.expr.clone(), order, nulls);
+        }
+        select
+    }
+
     fn prepare(&self, args: PageArgs) -> ApiResult<Prepared<E>> {
         let first = page_size(args.first, "first")?;
         let last = page_size(args.last, "last")?;
@@ -424,15 +434,7 @@ where
         if let Some(cursor) = &before {
             select = select.filter(beyond(&self.keys, cursor, false));
         }
-        for key in &self.keys {
-            let (order, nulls) = match (key.direction, backward) {
-                (OrderDirection::Asc, false) => (Order::Asc, NullOrdering::Last),
-                (OrderDirection::Desc, false) => (Order::Desc, NullOrdering::Last),
-                (OrderDirection::Asc, true) => (Order::Desc, NullOrdering::First),
-                (OrderDirection::Desc, true) => (Order::Asc, NullOrdering::First),
-            };
-            select = select.order_by_with_nulls(key.expr.clone(), order, nulls);
-        }
+        select = self.ordered(select, backward);
         Ok(Prepared {
             select: select.limit(limit + 1),
             limit,
@@ -493,16 +495,29 @@ where
         })
     }
 
-    /// The page in one statement, each row with the texts of `columns` (and `totalCount`
-    /// counted in the same statement when wanted).
-    pub async fn json_page(self, args: PageArgs, columns: JsonColumns<'_>) -> ApiResult<JsonPage> {
+    /// The page in one statement, each row with the texts of the planner's `columns`, and
+    /// `totalCount` counted in the same statement when wanted. The page's rows are found by a
+    /// subquery first, so that the answer is written for them alone.
+    pub async fn json_page(
+        self,
+        args: PageArgs,
+        id: &str,
+        columns: JsonColumns<'_>,
+    ) -> ApiResult<JsonPage> {
         let prepared = self.prepare(args)?;
-        let mut select = prepared.select.clone();
-        for (i, json) in columns.json.iter().enumerate() {
-            select = select.expr_as(Expr::cust(json.clone()), format!("b2h_json_{i}"));
-        }
-        if let Some(items) = columns.items {
-            select = select.expr_as(Expr::cust(format!("CAST({items} AS BIGINT)")), "b2h_items");
+        let mut page = prepared.select.clone().into_query();
+        page.clear_selects();
+        page.expr(Expr::cust(id.to_owned()));
+        let rows_of_page = Expr::cust(id.to_owned()).in_subquery(page.clone());
+        let mut select = self.ordered(self.select.clone().filter(rows_of_page), prepared.backward);
+        let added = columns(&page);
+        let json_columns = added
+            .iter()
+            .filter(|(_, a)| a.starts_with("b2h_json_"))
+            .count();
+        let with_items = added.iter().any(|(_, a)| a == "b2h_items");
+        for (expr, alias) in added {
+            select = select.expr_as(expr, alias);
         }
         if self.wanted.total {
             let mut count = self.select.clone().into_query();
@@ -520,24 +535,24 @@ where
             .map_err(coded)?;
         let more = found.len() as u64 > prepared.limit;
         let mut total = 0;
+        let mut items = 0;
         let mut rows = Vec::with_capacity(found.len());
         for row in found.iter().take(prepared.limit as usize) {
             let model = E::Model::from_query_result(row, "").map_err(coded)?;
-            let mut texts = Vec::with_capacity(columns.json.len());
-            for i in 0..columns.json.len() {
-                texts.push(
-                    row.try_get::<String>("", &format!("b2h_json_{i}"))
-                        .map_err(coded)?,
-                );
+            let mut texts = Vec::with_capacity(json_columns);
+            for i in 0..json_columns {
+                // Null: the answer would hold too many list items, and was not written.
+                let text: Option<String> =
+                    row.try_get("", &format!("b2h_json_{i}")).map_err(coded)?;
+                texts.push(text.unwrap_or_default());
             }
-            let items = match columns.items {
-                Some(_) => row.try_get::<i64>("", "b2h_items").map_err(coded)?,
-                None => 0,
-            };
+            if with_items {
+                items = row.try_get::<i64>("", "b2h_items").map_err(coded)?;
+            }
             if self.wanted.total {
                 total = row.try_get::<i64>("", "b2h_total").map_err(coded)?;
             }
-            rows.push((model, texts, items));
+            rows.push((model, texts));
         }
         if self.wanted.total && rows.is_empty() {
             // No row to carry the count: counted on its own.
@@ -546,14 +561,14 @@ where
         if prepared.backward {
             rows.reverse();
         }
-        let cursor = |row: &(E::Model, Vec<String>, i64)| encode_cursor(&(self.values)(&row.0));
+        let cursor = |row: &(E::Model, Vec<String>)| encode_cursor(&(self.values)(&row.0));
         let cursors: Vec<String> = if self.wanted.edges {
             rows.iter().map(cursor).collect()
         } else {
             Vec::new()
         };
         let page_info = Self::page_info(&prepared, more, &rows, cursor);
-        let (texts, items) = rows.into_iter().map(|(_, t, i)| (t, i)).unzip();
+        let texts = rows.into_iter().map(|(_, t)| t).collect();
         Ok(JsonPage {
             rows: texts,
             cursors,

@@ -232,6 +232,11 @@ impl AnswerBudget {
         Ok(())
     }
 
+    /// Items the answer may still hold.
+    pub fn remaining(&self) -> usize {
+        MAX_LIST_ITEMS.saturating_sub(self.items.load(AtomicOrdering::Relaxed))
+    }
+
     /// Whether the answer went past the bound (the whole request is then refused).
     pub fn exceeded(&self) -> bool {
         self.items.load(AtomicOrdering::Relaxed) > MAX_LIST_ITEMS

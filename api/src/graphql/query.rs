@@ -113,8 +113,7 @@ where
     if let Some(plan) =
         planned.and_then(|ty| planner::ConnectionPlan::of(ctx, ty, db.get_database_backend()))
     {
-        let page = listing.json_page(args, plan.columns()).await?;
-        return Ok(Answer::Planned(plan.write(ctx, &page)?));
+        return Ok(Answer::Planned(plan.page(ctx, listing, args).await?));
     }
     Ok(Answer::Resolved(listing.page(args).await?.into()))
 }
@@ -141,13 +140,16 @@ pub(crate) async fn outcome_record_page(
     if let Some(project) = project {
         select = select.filter(outcome_record::Column::ProjectId.eq(project));
     }
+    // A project's page of records is left to the resolvers: the planner compiles no
+    // connection inside an object yet.
+    let planned = project.is_none().then_some(planner::Type::OutcomeRecord);
     list(
         ctx,
         select,
         filter.map(|f| f as &dyn Filter),
         order_by,
         OutcomeRecordOrderField::PeriodEnd,
-        ("outcome_record", None),
+        ("outcome_record", planned),
         |m| m.id,
         OutcomeRecord,
         args,

@@ -20,6 +20,7 @@ pub enum Type {
     Region,
     Nation,
     OutcomeMeasure,
+    OutcomeRecord,
 }
 
 /// How one field of a type is read.
@@ -46,11 +47,15 @@ pub enum Field {
         /// Archived rows are left out.
         unarchived: bool,
     },
+    /// A project's latest counted record of each measure, as far as the reader may read them.
+    LatestRecords,
 }
 
 /// A type's table and fields.
 pub struct Table {
     pub name: &'static str,
+    /// The column that names a row (`id`, or a code).
+    pub key: &'static str,
     pub fields: &'static [(&'static str, Field)],
 }
 
@@ -84,6 +89,7 @@ const BY_AWARD_DATE: &[(&str, bool)] = &[("award_date", ASC), ("id", ASC)];
 
 const PROJECT: Table = Table {
     name: "project",
+    key: "id",
     fields: &[
         ("id", col("id", Kind::Id)),
         ("reference", col("reference", Kind::Text)),
@@ -132,6 +138,7 @@ const PROJECT: Table = Table {
                 unarchived: true,
             },
         ),
+        ("latestOutcomeRecords", Field::LatestRecords),
         ("createdAt", col("created_at", Kind::DateTime)),
         ("updatedAt", col("updated_at", Kind::DateTime)),
         ("version", col("version", Kind::Int)),
@@ -140,6 +147,7 @@ const PROJECT: Table = Table {
 
 const PROJECT_STAGE: Table = Table {
     name: "project_stage",
+    key: "project_id",
     fields: &[
         ("stage", col("stage", Kind::Enum)),
         ("isPrimary", col("is_primary", Kind::Bool)),
@@ -148,6 +156,7 @@ const PROJECT_STAGE: Table = Table {
 
 const PROJECT_PARTNER: Table = Table {
     name: "project_partner",
+    key: "project_id",
     fields: &[
         ("role", col("role", Kind::Enum)),
         (
@@ -159,6 +168,7 @@ const PROJECT_PARTNER: Table = Table {
 
 const ORGANISATION: Table = Table {
     name: "organisation",
+    key: "id",
     fields: &[
         ("id", col("id", Kind::Id)),
         ("name", col("name", Kind::Text)),
@@ -199,6 +209,7 @@ const ORGANISATION: Table = Table {
 
 const FUNDER: Table = Table {
     name: "funder",
+    key: "id",
     fields: &[
         ("id", col("id", Kind::Id)),
         ("name", col("name", Kind::Text)),
@@ -225,6 +236,7 @@ const FUNDER: Table = Table {
 
 const GRANT: Table = Table {
     name: "grant_award",
+    key: "id",
     fields: &[
         ("id", col("id", Kind::Id)),
         ("identifier", col("identifier", Kind::Text)),
@@ -269,6 +281,7 @@ const GRANT: Table = Table {
 
 const GRANT_ALLOCATION: Table = Table {
     name: "grant_allocation",
+    key: "id",
     fields: &[
         ("id", col("id", Kind::Id)),
         ("amount", col("amount", Kind::Decimal)),
@@ -281,6 +294,7 @@ const GRANT_ALLOCATION: Table = Table {
 
 const CAMPAIGN: Table = Table {
     name: "campaign",
+    key: "id",
     fields: &[
         ("id", col("id", Kind::Id)),
         ("name", col("name", Kind::Text)),
@@ -295,6 +309,7 @@ const CAMPAIGN: Table = Table {
 
 const REGION: Table = Table {
     name: "region",
+    key: "code",
     fields: &[
         ("code", col("code", Kind::Text)),
         ("odsCode", col("ods_code", Kind::Text)),
@@ -305,6 +320,7 @@ const REGION: Table = Table {
 
 const NATION: Table = Table {
     name: "nation",
+    key: "code",
     fields: &[
         ("code", col("code", Kind::Text)),
         ("name", col("name", Kind::Text)),
@@ -313,6 +329,7 @@ const NATION: Table = Table {
 
 const OUTCOME_MEASURE: Table = Table {
     name: "outcome_measure",
+    key: "id",
     fields: &[
         ("id", col("id", Kind::Id)),
         ("code", col("code", Kind::Text)),
@@ -330,6 +347,32 @@ const OUTCOME_MEASURE: Table = Table {
     ],
 };
 
+const OUTCOME_RECORD: Table = Table {
+    name: "outcome_record",
+    key: "id",
+    fields: &[
+        ("id", col("id", Kind::Id)),
+        ("project", one(Type::Project, "project_id", "id")),
+        ("measure", one(Type::OutcomeMeasure, "measure_id", "id")),
+        ("periodStart", col("period_start", Kind::Date)),
+        ("periodEnd", col("period_end", Kind::Date)),
+        ("value", col("value", Kind::Float)),
+        ("baseline", opt("baseline", Kind::Float)),
+        ("target", opt("target", Kind::Float)),
+        ("sampleSize", opt("sample_size", Kind::Int)),
+        ("status", col("status", Kind::Enum)),
+        ("dataSource", col("data_source", Kind::Enum)),
+        ("evidenceStrength", col("evidence_strength", Kind::Enum)),
+        ("note", opt("note", Kind::Text)),
+        ("submittedAt", opt("submitted_at", Kind::DateTime)),
+        ("verifiedAt", opt("verified_at", Kind::DateTime)),
+        ("archivedAt", opt("archived_at", Kind::DateTime)),
+        ("createdAt", col("created_at", Kind::DateTime)),
+        ("updatedAt", col("updated_at", Kind::DateTime)),
+        ("version", col("version", Kind::Int)),
+    ],
+};
+
 impl Type {
     pub fn table(self) -> &'static Table {
         match self {
@@ -344,6 +387,7 @@ impl Type {
             Type::Region => &REGION,
             Type::Nation => &NATION,
             Type::OutcomeMeasure => &OUTCOME_MEASURE,
+            Type::OutcomeRecord => &OUTCOME_RECORD,
         }
     }
 
@@ -361,6 +405,7 @@ impl Type {
             Type::Region => "Region",
             Type::Nation => "Nation",
             Type::OutcomeMeasure => "OutcomeMeasure",
+            Type::OutcomeRecord => "OutcomeRecord",
         }
     }
 

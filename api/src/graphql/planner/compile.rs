@@ -1,11 +1,15 @@
 //! A selection on an object type compiled to one SQL expression that writes the object's JSON:
 //! columns formatted in place, to-one relations as correlated subqueries, to-many relations as
-//! correlated aggregates in the relation's order. Beside it, an expression that counts the items
-//! of lists without pages the object holds, nested ones included, so that the answer budget is
-//! charged exactly as the resolvers charge it.
+//! correlated aggregates in the relation's order.
+//!
+//! Beside it, for each list without pages the selection holds (nested ones included), the
+//! chain of joins from the root row to that list's items: counting the rows of each chain,
+//! each count stopped at the budget, tells how many items the answer would hold before any of it
+//! is written, in work bounded by the budget whatever the nesting (see `super::budgeted`).
 
 use super::catalog::{Field, Type};
 use super::sql;
+use crate::access::RecordAccess;
 use crate::graphql::plain::Plan;
 use async_graphql::ContextSelectionSet;
 use sea_orm::DbBackend;
@@ -15,53 +19,74 @@ use sea_orm::DbBackend;
 #[derive(Debug)]
 pub struct Unplannable;
 
-/// An object's JSON, and the number of list items it holds (when it holds lists).
-pub struct Compiled {
-    pub json: String,
-    pub items: Option<String>,
+/// One join of a chain from the root row: `JOIN "table" alias ON on`.
+#[derive(Clone, Debug)]
+pub struct Hop {
+    pub table: &'static str,
+    pub alias: String,
+    pub on: String,
 }
 
 /// Compiles the selections of one root field.
 pub struct Compiler<'a, 'c> {
     ctx: &'a ContextSelectionSet<'c>,
     backend: DbBackend,
+    /// What record-level data the reader may read.
+    access: RecordAccess,
     aliases: usize,
+    /// Whether the answer holds floats for [`sql::fill_floats`].
+    pub floats: bool,
+    /// For each list without pages, the joins from the root row to its items.
+    pub lists: Vec<Vec<Hop>>,
+}
+
+/// Where the walk is: the row's name in the JSON expression, and in the chain of joins.
+struct At<'r> {
+    row: &'r str,
+    chain_row: &'r str,
+    depth: usize,
 }
 
 /// Deepest nesting compiled; the depth limit stops queries well before it.
 const MAX_NESTING: usize = 32;
 
+/// The alias of the root row in the chains of joins.
+pub const CHAIN_ROOT: &str = "b2h_root";
+
 impl<'a, 'c> Compiler<'a, 'c> {
-    pub fn new(ctx: &'a ContextSelectionSet<'c>, backend: DbBackend) -> Self {
+    pub fn new(ctx: &'a ContextSelectionSet<'c>, backend: DbBackend, access: RecordAccess) -> Self {
         Self {
             ctx,
             backend,
+            access,
             aliases: 0,
+            floats: false,
+            lists: Vec::new(),
         }
     }
 
     /// The JSON of `plan` on the row of `ty` that `row` (a table name or alias, quoted) names.
-    pub fn object(
-        &mut self,
-        ty: Type,
-        row: &str,
-        plan: &Plan<'c>,
-    ) -> Result<Compiled, Unplannable> {
-        self.nested(ty, row, plan, 0)
+    pub fn object(&mut self, ty: Type, row: &str, plan: &Plan<'c>) -> Result<String, Unplannable> {
+        let at = At {
+            row,
+            chain_row: CHAIN_ROOT,
+            depth: 0,
+        };
+        self.nested(ty, &at, plan, &mut Vec::new())
     }
 
     fn nested(
         &mut self,
         ty: Type,
-        row: &str,
+        at: &At<'_>,
         plan: &Plan<'c>,
-        depth: usize,
-    ) -> Result<Compiled, Unplannable> {
-        if depth > MAX_NESTING {
+        chain: &mut Vec<Hop>,
+    ) -> Result<String, Unplannable> {
+        if at.depth > MAX_NESTING {
             return Err(Unplannable);
         }
+        let row = at.row;
         let mut pieces = Vec::with_capacity(plan.fields.len() * 2 + 1);
-        let mut items = Vec::new();
         let mut open = String::from("{");
         for (index, planned) in plan.fields.iter().enumerate() {
             let Some(first) = planned.fields.first() else {
@@ -81,33 +106,35 @@ impl<'a, 'c> Compiler<'a, 'c> {
             if planned.fields.iter().any(|f| !f.node.arguments.is_empty()) {
                 return Err(Unplannable);
             }
-            let field = ty.field(name).ok_or(Unplannable)?;
-            match field {
+            let ctx = self.ctx;
+            let inner_plan = || planned.inner(ctx);
+            match ty.field(name).ok_or(Unplannable)? {
                 Field::Column {
                     column,
                     kind,
                     nullable,
-                } => pieces.push(sql::value(
-                    self.backend,
-                    kind,
-                    &format!("{row}.\"{column}\""),
-                    nullable,
-                )),
+                } => {
+                    self.floats |= kind == sql::Kind::Float;
+                    let column = format!("{row}.\"{column}\"");
+                    pieces.push(sql::value(self.backend, kind, &column, nullable));
+                }
                 Field::One {
                     target,
                     column,
                     key,
                 } => {
                     let alias = self.alias();
+                    let table = target.table().name;
                     let from = format!(
-                        "FROM \"{}\" {alias} WHERE {alias}.\"{key}\" = {row}.\"{column}\"",
-                        target.table().name
+                        "FROM \"{table}\" {alias} WHERE {alias}.\"{key}\" = {row}.\"{column}\""
                     );
-                    let inner = self.nested(target, &alias, planned.inner(self.ctx), depth + 1)?;
-                    pieces.push(sql::object_or_null(&inner.json, &from));
-                    if let Some(count) = inner.items {
-                        items.push(format!("coalesce((SELECT {count} {from}), 0)"));
-                    }
+                    let hop = Hop {
+                        table,
+                        on: format!("{alias}.\"{key}\" = {}.\"{column}\"", at.chain_row),
+                        alias: alias.clone(),
+                    };
+                    let inner = self.hop(target, &alias, at, hop, inner_plan(), chain)?;
+                    pieces.push(sql::object_or_null(&inner, &from));
                 }
                 Field::Many {
                     target,
@@ -117,14 +144,14 @@ impl<'a, 'c> Compiler<'a, 'c> {
                     unarchived,
                 } => {
                     let alias = self.alias();
+                    let table = target.table().name;
                     let archived = if unarchived {
                         format!(" AND {alias}.\"archived_at\" IS NULL")
                     } else {
                         String::new()
                     };
                     let from = format!(
-                        "FROM \"{}\" {alias} WHERE {alias}.\"{column}\" = {row}.\"{key}\"{archived}",
-                        target.table().name
+                        "FROM \"{table}\" {alias} WHERE {alias}.\"{column}\" = {row}.\"{key}\"{archived}"
                     );
                     let order = order
                         .iter()
@@ -133,22 +160,114 @@ impl<'a, 'c> Compiler<'a, 'c> {
                         })
                         .collect::<Vec<_>>()
                         .join(", ");
-                    let inner = self.nested(target, &alias, planned.inner(self.ctx), depth + 1)?;
-                    pieces.push(sql::array(self.backend, &inner.json, &from, &order));
-                    let nested = inner
-                        .items
-                        .map(|count| format!(" + coalesce(sum({count}), 0)"))
-                        .unwrap_or_default();
-                    items.push(format!("(SELECT count(*){nested} {from})"));
+                    let hop = Hop {
+                        table,
+                        on: format!(
+                            "{alias}.\"{column}\" = {}.\"{key}\"{archived}",
+                            at.chain_row
+                        ),
+                        alias: alias.clone(),
+                    };
+                    self.lists
+                        .push(chain.iter().cloned().chain([hop.clone()]).collect());
+                    let inner = self.hop(target, &alias, at, hop, inner_plan(), chain)?;
+                    pieces.push(sql::array(self.backend, &inner, &from, &order));
+                }
+                Field::LatestRecords => {
+                    pieces.push(self.latest_records(at, inner_plan(), chain)?);
                 }
             }
         }
         open.push('}');
         pieces.push(sql::literal(&open));
-        Ok(Compiled {
-            json: sql::concat(merge_literals(pieces)),
-            items: (!items.is_empty()).then(|| format!("({})", items.join(" + "))),
-        })
+        Ok(sql::concat(merge_literals(pieces)))
+    }
+
+    /// The JSON of `plan` on the rows of `target` one `hop` further along the chain.
+    fn hop(
+        &mut self,
+        target: Type,
+        row: &str,
+        at: &At<'_>,
+        hop: Hop,
+        plan: &Plan<'c>,
+        chain: &mut Vec<Hop>,
+    ) -> Result<String, Unplannable> {
+        let chain_row = hop.alias.clone();
+        chain.push(hop);
+        let inner = At {
+            row,
+            chain_row: &chain_row,
+            depth: at.depth + 1,
+        };
+        let json = self.nested(target, &inner, plan, chain);
+        chain.pop();
+        json
+    }
+
+    /// `Project.latestOutcomeRecords` of the project `at`: its latest submitted or verified
+    /// record of each measure, by measure and id, limited by the reader's record access (the
+    /// public is refused by the resolvers, so it is not compiled).
+    fn latest_records(
+        &mut self,
+        at: &At<'_>,
+        plan: &Plan<'c>,
+        chain: &mut Vec<Hop>,
+    ) -> Result<String, Unplannable> {
+        if self.access == RecordAccess::None {
+            return Err(Unplannable);
+        }
+        let rule = match self.access.condition() {
+            Some(rule) => {
+                let rule = sql::condition(self.backend, rule).ok_or(Unplannable)?;
+                format!(" AND ({rule})")
+            }
+            None => String::new(),
+        };
+        // Unaliased, so that the access rule's `"outcome_record"` names this row.
+        let record = "\"outcome_record\"";
+        let latest = |other: &str| {
+            let counted = "('submitted', 'verified')";
+            format!(
+                "{record}.\"status\" IN {counted} AND {record}.\"archived_at\" IS NULL \
+                 AND {record}.\"period_end\" = (SELECT max({other}.\"period_end\") \
+                 FROM \"outcome_record\" {other} WHERE {other}.\"project_id\" = {record}.\"project_id\" \
+                 AND {other}.\"measure_id\" = {record}.\"measure_id\" \
+                 AND {other}.\"status\" IN {counted} AND {other}.\"archived_at\" IS NULL){rule}"
+            )
+        };
+        let other = self.alias();
+        let from = format!(
+            "FROM {record} WHERE {record}.\"project_id\" = {}.\"id\" AND {}",
+            at.row,
+            latest(&other)
+        );
+        // In the chain the record is an alias; the rule is checked on the same row by id.
+        let alias = self.alias();
+        let other = self.alias();
+        let hop = Hop {
+            table: "outcome_record",
+            on: format!(
+                "{alias}.\"project_id\" = {}.\"id\" AND EXISTS (SELECT 1 FROM {record} \
+                 WHERE {record}.\"id\" = {alias}.\"id\" AND {})",
+                at.chain_row,
+                latest(&other)
+            ),
+            alias: alias.clone(),
+        };
+        self.lists
+            .push(chain.iter().cloned().chain([hop.clone()]).collect());
+        let chain_row = hop.alias.clone();
+        chain.push(hop);
+        let inner = At {
+            row: record,
+            chain_row: &chain_row,
+            depth: at.depth + 1,
+        };
+        let json = self.nested(Type::OutcomeRecord, &inner, plan, chain);
+        chain.pop();
+        let order = format!("{record}.\"measure_id\" ASC, {record}.\"id\" ASC");
+        Ok(sql::array(self.backend, &json?, &from, &order))
     }
 
     fn alias(&mut self) -> String {

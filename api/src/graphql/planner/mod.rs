@@ -11,10 +11,11 @@ mod sql;
 pub use catalog::Type;
 pub use compile::Unplannable;
 
-use super::connection::{JsonColumns, JsonPage};
+use super::connection::{JsonPage, Listing, PageArgs};
 use super::error::{ApiResult, coded};
 use super::loaders::Loaders;
 use super::plain::{self, Plan};
+use super::query::record_access;
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::Field;
 use async_graphql::{
@@ -22,7 +23,9 @@ use async_graphql::{
 };
 use async_graphql_value::RAW_VALUE_TOKEN;
 use compile::Compiler;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait, JoinType, Query, QueryStatementBuilder, SelectStatement,
+};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QuerySelect, QueryTrait, Select};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -69,6 +72,15 @@ fn selection<'c>(ctx: &'c Context<'c>) -> (ContextSelectionSet<'c>, Plan<'c>) {
     (set, plan)
 }
 
+/// `text` with the database's floats written as the resolvers write them.
+fn filled(text: &str) -> ApiResult<String> {
+    sql::fill_floats(text).ok_or_else(|| {
+        coded(super::error::ApiError::Internal(
+            "the database wrote a float the planner cannot read".into(),
+        ))
+    })
+}
+
 /// Charges the answer budget with list items the planner's rows hold.
 fn charge(ctx: &Context<'_>, items: i64) -> ApiResult<()> {
     if items > 0 {
@@ -80,6 +92,80 @@ fn charge(ctx: &Context<'_>, items: i64) -> ApiResult<()> {
     Ok(())
 }
 
+/// The select expressions of `json` (`b2h_json_<n>`) for rows of `table` whose key is among
+/// `rows` (a statement selecting keys), and, when they hold lists without pages, of the items
+/// those rows hold together (`b2h_items`). Each JSON is written only when those items fit in
+/// what the answer may still hold, so a selection that would make the database write more is
+/// refused before it writes it; and each list's items are counted along its chain of joins
+/// with a `LIMIT` of the budget, so counting costs at most the budget per list, however deep.
+fn budgeted(
+    table: &catalog::Table,
+    rows: &SelectStatement,
+    json: &[String],
+    lists: &[Vec<compile::Hop>],
+    remaining: usize,
+) -> Vec<(Expr, String)> {
+    let alias = |i: usize| format!("b2h_json_{i}");
+    if lists.is_empty() {
+        return json
+            .iter()
+            .enumerate()
+            .map(|(i, j)| (Expr::cust(j.clone()), alias(i)))
+            .collect();
+    }
+    let cap = u64::try_from(remaining)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    let root = compile::CHAIN_ROOT;
+    let mut total: Option<Expr> = None;
+    for chain in lists {
+        let mut paths = Query::select();
+        paths
+            .expr(Expr::cust("1"))
+            .from_as(Alias::new(table.name), Alias::new(root));
+        for hop in chain {
+            paths.join_as(
+                JoinType::InnerJoin,
+                Alias::new(hop.table),
+                Alias::new(&hop.alias),
+                Expr::cust(hop.on.clone()),
+            );
+        }
+        paths
+            .and_where(Expr::cust(format!("{root}.\"{}\"", table.key)).in_subquery(rows.clone()))
+            .limit(cap);
+        let mut count = Query::select();
+        count
+            .expr(Expr::cust("count(*)"))
+            .from_subquery(paths, Alias::new("b2h_paths"));
+        let count = Expr::SubQuery(None, Box::new(count.into_sub_query_statement()));
+        total = Some(match total {
+            Some(sum) => sum.add(count),
+            None => count,
+        });
+    }
+    let total = total.unwrap_or_else(|| Expr::cust("0"));
+    let fits = total
+        .clone()
+        .lte(i64::try_from(remaining).unwrap_or(i64::MAX));
+    let mut columns: Vec<(Expr, String)> = json
+        .iter()
+        .enumerate()
+        .map(|(i, j)| {
+            let written =
+                Expr::case(fits.clone(), Expr::cust(j.clone())).finally(Expr::cust("NULL"));
+            (written.into(), alias(i))
+        })
+        .collect();
+    columns.push((total, "b2h_items".into()));
+    columns
+}
+
+/// Items the request's answer may still hold.
+fn remaining(ctx: &Context<'_>) -> ApiResult<usize> {
+    Ok(ctx.data::<Arc<Loaders>>()?.answer.remaining())
+}
+
 /// The JSON of the objects `select` (rows of `ty`'s table) finds, in its order, with the
 /// selection of the root field `ctx` resolves.
 async fn objects<E: EntityTrait>(
@@ -89,25 +175,39 @@ async fn objects<E: EntityTrait>(
 ) -> ApiResult<Option<Vec<String>>> {
     let db = ctx.data::<DatabaseConnection>()?;
     let (set, plan) = selection(ctx);
-    let row = format!("\"{}\"", ty.table().name);
-    let Ok(compiled) = Compiler::new(&set, db.get_database_backend()).object(ty, &row, &plan)
-    else {
+    let table = ty.table();
+    let row = format!("\"{}\"", table.name);
+    let mut compiler = Compiler::new(&set, db.get_database_backend(), record_access(ctx));
+    let Ok(json) = compiler.object(ty, &row, &plan) else {
         return Ok(None);
     };
+    let floats = compiler.floats;
+    let lists = compiler.lists;
     let mut query = select.into_query();
+    let mut keys = query.clone();
+    keys.clear_selects();
+    keys.expr(Expr::cust(format!("{row}.\"{}\"", table.key)));
     query.clear_selects();
-    query.expr_as(Expr::cust(compiled.json), "b2h_json");
-    if let Some(items) = &compiled.items {
-        query.expr_as(Expr::cust(format!("CAST({items} AS BIGINT)")), "b2h_items");
+    let columns = budgeted(
+        table,
+        &keys,
+        std::slice::from_ref(&json),
+        &lists,
+        remaining(ctx)?,
+    );
+    for (expr, alias) in columns {
+        query.expr_as(expr, Alias::new(alias));
     }
     let rows = db.query_all(&query).await.map_err(coded)?;
     let mut texts = Vec::with_capacity(rows.len());
     let mut items = 0i64;
     for row in &rows {
-        texts.push(row.try_get::<String>("", "b2h_json").map_err(coded)?);
-        if compiled.items.is_some() {
-            items = items.saturating_add(row.try_get::<i64>("", "b2h_items").map_err(coded)?);
+        if !lists.is_empty() {
+            items = row.try_get::<i64>("", "b2h_items").map_err(coded)?;
         }
+        let text: Option<String> = row.try_get("", "b2h_json_0").map_err(coded)?;
+        let text = text.unwrap_or_default();
+        texts.push(if floats { filled(&text)? } else { text });
     }
     charge(ctx, items)?;
     Ok(Some(texts))
@@ -142,9 +242,12 @@ pub async fn lookup<E: EntityTrait>(
 
 /// What a connection's selection asks for, each node selection compiled to a column.
 pub struct ConnectionPlan {
+    table: &'static catalog::Table,
+    /// Whether the rows hold floats for [`sql::fill_floats`].
+    floats: bool,
     node: &'static str,
     columns: Vec<String>,
-    items: Option<String>,
+    lists: Vec<Vec<compile::Hop>>,
     shape: Vec<(Name, Part)>,
 }
 
@@ -175,14 +278,11 @@ impl ConnectionPlan {
     /// selection is not compiled.
     pub fn of(ctx: &Context<'_>, ty: Type, backend: sea_orm::DbBackend) -> Option<Self> {
         let (set, plan) = selection(ctx);
-        let mut compiler = Compiler::new(&set, backend);
+        let mut compiler = Compiler::new(&set, backend, record_access(ctx));
         let row = format!("\"{}\"", ty.table().name);
         let mut columns = Vec::new();
-        let mut items = Vec::new();
-        let mut node = |compiled: Result<compile::Compiled, Unplannable>| {
-            let compiled = compiled.ok()?;
-            columns.push(compiled.json);
-            items.extend(compiled.items);
+        let mut node = |compiled: Result<String, Unplannable>| {
+            columns.push(compiled.ok()?);
             Some(columns.len() - 1)
         };
         let mut shape = Vec::with_capacity(plan.fields.len());
@@ -225,27 +325,41 @@ impl ConnectionPlan {
             shape.push((planned.key.clone(), part));
         }
         Some(Self {
+            table: ty.table(),
+            floats: compiler.floats,
             node: ty.name(),
             columns,
-            items: (!items.is_empty()).then(|| items.join(" + ")),
+            lists: compiler.lists,
             shape,
         })
     }
 
-    /// What the page's query adds for this plan.
-    pub fn columns(&self) -> JsonColumns<'_> {
-        JsonColumns {
-            json: &self.columns,
-            items: self.items.as_deref(),
-        }
+    /// What the page's query adds for this plan, given the statement that finds the page's
+    /// row ids and the items the answer may still hold.
+    pub fn columns(&self, rows: &SelectStatement, remaining: usize) -> Vec<(Expr, String)> {
+        budgeted(self.table, rows, &self.columns, &self.lists, remaining)
+    }
+
+    /// The page's JSON in one statement.
+    pub async fn page<E: EntityTrait, N>(
+        &self,
+        ctx: &Context<'_>,
+        listing: Listing<'_, E, N>,
+        args: PageArgs,
+    ) -> ApiResult<String>
+    where
+        E::Model: Sync,
+    {
+        let remaining = remaining(ctx)?;
+        let id = format!("\"{}\".\"{}\"", self.table.name, self.table.key);
+        let columns = |rows: &SelectStatement| self.columns(rows, remaining);
+        let page = listing.json_page(args, &id, &columns).await?;
+        self.write(ctx, &page)
     }
 
     /// The connection's JSON from its page, the answer budget charged with its lists.
     pub fn write(&self, ctx: &Context<'_>, page: &JsonPage) -> ApiResult<String> {
-        charge(
-            ctx,
-            page.items.iter().fold(0i64, |a, b| a.saturating_add(*b)),
-        )?;
+        charge(ctx, page.items)?;
         let rows_len: usize = page.rows.iter().flatten().map(String::len).sum();
         let mut out = String::with_capacity(rows_len + 64 * page.rows.len() + 256);
         out.push('{');
@@ -314,6 +428,9 @@ impl ConnectionPlan {
             }
         }
         out.push('}');
+        if self.floats {
+            return filled(&out);
+        }
         Ok(out)
     }
 }

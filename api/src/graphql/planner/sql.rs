@@ -5,6 +5,7 @@
 //! Every expression here is non-null: a null column becomes the text `null`.
 
 use sea_orm::DbBackend;
+use sea_orm::sea_query::{Condition, Expr, PostgresQueryBuilder, Query, SqliteQueryBuilder, Value};
 
 /// How a column's value is written in an answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,7 +28,15 @@ pub enum Kind {
     Decimal,
     /// A JSON array of strings held as JSON (`volunteerRoles`).
     StringArray,
+    /// A `Float`: the database writes a text that reads back as the same double, between the
+    /// marks [`FLOAT_START`] and [`FLOAT_END`], and [`fill_floats`] writes it as serde_json
+    /// writes an `f64` (shortest round trip, `205.0`), which no SQL function does on both.
+    Float,
 }
+
+/// Marks a float the database wrote; JSON text cannot hold the byte (strings escape it).
+pub const FLOAT_START: char = '\u{1}';
+pub const FLOAT_END: char = '\u{2}';
 
 /// The JSON text of `column` (a qualified column reference) of kind `kind`.
 pub fn value(backend: DbBackend, kind: Kind, column: &str, nullable: bool) -> String {
@@ -72,6 +81,10 @@ pub fn value(backend: DbBackend, kind: Kind, column: &str, nullable: bool) -> St
         ),
         Kind::StringArray if postgres => format!("{column}::text"),
         Kind::StringArray => format!("json({column})"),
+        // PostgreSQL writes a double's shortest exact text (extra_float_digits > 0, as sqlx
+        // sets it); 17 significant digits always read back as the same double.
+        Kind::Float if postgres => format!("chr(1) || {column}::text || chr(2)"),
+        Kind::Float => format!("char(1) || printf('%!.17g', {column}) || char(2)"),
     };
     if nullable {
         format!("coalesce({text}, 'null')")
@@ -121,6 +134,68 @@ pub fn object_or_null(item: &str, from: &str) -> String {
     format!("coalesce((SELECT {item} {from}), 'null')")
 }
 
+/// `text` with every marked float written as serde_json writes an `f64`.
+pub fn fill_floats(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(FLOAT_START) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let end = after.find(FLOAT_END)?;
+        let value: f64 = after[..end].trim().parse().ok()?;
+        out.push_str(&serde_json::Number::from_f64(value)?.to_string());
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// `condition` (a rule of `access`, written with sea-query) as SQL text with its values
+/// written in, for a predicate inside the planner's statement; `None` for a value it cannot
+/// write.
+pub fn condition(backend: DbBackend, condition: Condition) -> Option<String> {
+    let mut query = Query::select();
+    query.expr(Expr::cust("1")).cond_where(condition);
+    let (sql, values) = match backend {
+        DbBackend::Postgres => query.build(PostgresQueryBuilder),
+        _ => query.build(SqliteQueryBuilder),
+    };
+    let mut text = sql.split_once(" WHERE ")?.1.to_owned();
+    let literals = values
+        .0
+        .iter()
+        .map(|v| value_literal(backend, v))
+        .collect::<Option<Vec<_>>>()?;
+    if backend == DbBackend::Postgres {
+        // `$10` before `$1`.
+        for (i, literal) in literals.iter().enumerate().rev() {
+            text = text.replace(&format!("${}", i + 1), literal);
+        }
+    } else {
+        let mut parts = text.split('?');
+        let mut out = parts.next()?.to_owned();
+        let mut literals = literals.iter();
+        for part in parts {
+            out.push_str(literals.next()?);
+            out.push_str(part);
+        }
+        text = out;
+    }
+    Some(text)
+}
+
+fn value_literal(backend: DbBackend, value: &Value) -> Option<String> {
+    Some(match value {
+        Value::Uuid(Some(id)) if backend == DbBackend::Postgres => format!("'{id}'::uuid"),
+        Value::Uuid(Some(id)) => format!("x'{}'", id.simple()),
+        Value::String(Some(text)) => literal(text),
+        Value::Int(Some(n)) => n.to_string(),
+        Value::BigInt(Some(n)) => n.to_string(),
+        Value::Bool(Some(b)) => b.to_string(),
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +217,47 @@ mod tests {
             .max();
         assert_eq!(depth, Some(3));
         assert!(sql.contains("'1999'"));
+    }
+
+    #[test]
+    fn floats_are_written_as_serde_json_writes_them() {
+        let cases = [
+            ("205", "205.0"),
+            ("2.0500000000000000e+02", "205.0"),
+            ("0.30000000000000004", "0.30000000000000004"),
+            ("1e+15", "1000000000000000.0"),
+            ("1e-07", "1e-7"),
+            ("-0", "-0.0"),
+        ];
+        for (db, json) in cases {
+            let marked = format!("{{\"v\":{FLOAT_START}{db}{FLOAT_END}}}");
+            assert_eq!(
+                fill_floats(&marked).as_deref(),
+                Some(format!("{{\"v\":{json}}}").as_str())
+            );
+        }
+        assert_eq!(fill_floats("{\"v\":\u{1}nonsense\u{2}}"), None);
+    }
+
+    #[test]
+    fn access_rules_are_written_with_their_values() {
+        let id = uuid::Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
+        let rule = crate::access::RecordAccess::FundedProjects(id).condition();
+        let Some(rule) = rule else {
+            panic!("a funder's rule")
+        };
+        let pg = condition(DbBackend::Postgres, rule.clone()).unwrap_or_default();
+        assert!(
+            pg.contains("'01234567-89ab-cdef-0123-456789abcdef'::uuid"),
+            "{pg}"
+        );
+        assert!(pg.contains("'submitted'") && !pg.contains('$'), "{pg}");
+        let sqlite = condition(DbBackend::Sqlite, rule).unwrap_or_default();
+        assert!(
+            sqlite.contains("x'0123456789abcdef0123456789abcdef'"),
+            "{sqlite}"
+        );
+        assert!(!sqlite.contains('?'), "{sqlite}");
     }
 
     #[test]
