@@ -1,6 +1,7 @@
 //! Who makes a request: the anonymous public, or the holder of an API key with its role and
 //! scope, and the rules of what each may read, in one place.
 
+use crate::key_cache::KeyCache;
 use crate::apikey::{self, AuthError};
 use b2h_entity::enums::{ApiRole, PartnerRole};
 use sea_orm::Condition;
@@ -33,12 +34,15 @@ impl Principal {
     /// The caller named by an `Authorization` header value, or the public without one.
     pub async fn from_header(
         db: &DatabaseConnection,
+        keys: Option<(&KeyCache, i64)>,
         authorization: Option<&str>,
     ) -> Result<Self, AuthError> {
         let Some(header) = authorization else {
             return Ok(Principal::Public);
         };
-        Ok(Principal::of_key(apikey::authenticate(db, header).await?))
+        Ok(Principal::of_key(
+            apikey::authenticate(db, keys, header).await?,
+        ))
     }
 
     /// The holder of a key already found valid.

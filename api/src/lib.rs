@@ -14,6 +14,7 @@ pub mod export360;
 pub mod exporter;
 pub mod exports;
 pub mod graphql;
+pub mod key_cache;
 pub mod import;
 pub mod migrate;
 pub mod progress;

@@ -313,7 +313,7 @@ pub async fn funder(
             Err(refused) => return refused,
         },
         None => {
-            match authenticate(&state, &headers, Caller::of(&extensions), MediaType::Json).await {
+            match authenticate(&state, &headers, Caller::of(&extensions), MediaType::Json, None).await {
                 Ok(p) => p,
                 Err(refused) => return refused,
             }

@@ -3,6 +3,7 @@
 
 use crate::analytics::engine::Figures;
 use crate::changes::Feed;
+use crate::key_cache::KeyCache;
 use crate::graphql::documents::Documents;
 use crate::graphql::limits::RateLimiter;
 use crate::graphql::reference::Reference;
@@ -81,6 +82,8 @@ pub struct AppState {
     pub figures: Figures,
     /// The public figures' current publication.
     pub publication: Publication,
+    /// Keys already checked, kept current by the feed.
+    pub keys: Arc<KeyCache>,
 }
 
 /// A bound, not yet running server (bind to port 0 in tests, then read [`Application::port`]).
@@ -126,6 +129,8 @@ impl Application {
         let background = crate::db::background(&db);
         let feed = Feed::new(crate::changes::current(&background).await.unwrap_or(0));
         feed.follow(background.clone(), crate::changes::DEFAULT_RETENTION);
+        let keys = Arc::new(KeyCache::new(feed.latest()));
+        keys.follow(&feed, background.clone());
         let figures = Figures::new(background);
         figures.follow(&feed);
         let publication = Publication::new(figures.clone());
@@ -146,6 +151,7 @@ impl Application {
             request_timeout: config.request_timeout,
             figures: figures.clone(),
             publication: publication.clone(),
+            keys,
         };
         let router = app(state, config)?;
         Ok(Self {

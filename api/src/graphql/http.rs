@@ -189,11 +189,14 @@ enum Method {
 
 /// Who is asking, by the request's key, with the caller's rate taken; a refusal is the response
 /// to send (401 naming what is wrong with the key, 429, or 503 when the database is away).
+/// `committed`, the change counter when the request has read it, lets a key already checked
+/// be taken from the key cache.
 pub(crate) async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     caller: Caller,
     media: MediaType,
+    committed: Option<i64>,
 ) -> Result<Principal, Response> {
     let authorization = match headers.get(header::AUTHORIZATION) {
         None => None,
@@ -202,7 +205,8 @@ pub(crate) async fn authenticate(
             Err(_) => return Err(unauthenticated(media, &AuthError::NotBearer)),
         },
     };
-    let principal = match Principal::from_header(&state.db, authorization).await {
+    let keys = committed.map(|sequence| (state.keys.as_ref(), sequence));
+    let principal = match Principal::from_header(&state.db, keys, authorization).await {
         Ok(principal) => principal,
         Err(AuthError::Db(e)) if crate::db::unavailable(&e) => {
             tracing::warn!(error = %e, "cannot check an API key: the database is unavailable");
@@ -248,7 +252,14 @@ async fn execute(
     media: MediaType,
     method: Method,
 ) -> Response {
-    let principal = match authenticate(state, headers, caller, media).await {
+    // A read by GET is tagged by the change counter, read first: the key cache is current up
+    // to it, and a client holding the tag gets a 304 before the query runs.
+    let committed = if method == Method::Get {
+        crate::changes::current(&state.db).await.ok()
+    } else {
+        None
+    };
+    let principal = match authenticate(state, headers, caller, media, committed).await {
         Ok(principal) => principal,
         Err(refused) => return refused,
     };
@@ -257,6 +268,12 @@ async fn execute(
         MediaType::GraphQlResponse => StatusCode::BAD_REQUEST,
         MediaType::Json => StatusCode::OK,
     };
+    // A persisted query is known by its hash (the query text may be left out).
+    let persisted = request
+        .extensions
+        .get("persistedQuery")
+        .and_then(|v| v.clone().into_json().ok())
+        .map(|v| v.to_string());
     let document = match state.documents.prepare(&mut request) {
         Ok(document) => document,
         Err(e) => {
@@ -296,6 +313,38 @@ async fn execute(
         .unwrap_or_default()
         .to_owned();
     let read_only = !is_mutation(&document, request.operation_name.as_deref());
+    let etag = match committed {
+        Some(sequence) if read_only && super::cache::cacheable(&document) => {
+            let document_key = if request.query.is_empty() {
+                persisted.as_deref().unwrap_or_default()
+            } else {
+                request.query.as_str()
+            };
+            let cached = super::cache::Request {
+                principal: &principal,
+                publication: state
+                    .publication
+                    .current()
+                    .map(|p| p.published_at.to_rfc3339()),
+                document: document_key,
+                operation: request.operation_name.as_deref(),
+                variables: serde_json::to_string(&request.variables).unwrap_or_default(),
+                media: match media {
+                    MediaType::GraphQlResponse => "graphql-response",
+                    MediaType::Json => "json",
+                },
+            };
+            Some(super::cache::tag(sequence, &cached))
+        }
+        _ => None,
+    };
+    if let Some(tag) = &etag
+        && crate::etag::not_modified(headers, tag)
+    {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        super::cache::headers(response.headers_mut(), tag, &principal);
+        return response;
+    }
     // What a retry needs to make the request again (a read has no uploads).
     let again = read_only.then(|| {
         let mut copy =
@@ -380,7 +429,13 @@ async fn execute(
                     MAX_ANSWER_BYTES / (1024 * 1024)
                 ),
             ),
-            Ok(body) => bytes_response(StatusCode::OK, media, body),
+            Ok(body) => {
+                let mut response = bytes_response(StatusCode::OK, media, body);
+                if let Some(tag) = &etag {
+                    super::cache::headers(response.headers_mut(), tag, &principal);
+                }
+                response
+            }
             Err(e) => {
                 tracing::error!(error = %e, "cannot serialise a GraphQL response");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response()

@@ -2,6 +2,7 @@
 
 mod batch;
 pub mod body_limit;
+mod cache;
 mod connection;
 pub mod documents;
 pub mod error;

@@ -4,6 +4,7 @@ mod access;
 mod analytics;
 mod apikeys;
 mod audit;
+mod caching;
 mod changes;
 mod cli;
 mod compose;
