@@ -12,5 +12,7 @@ export default {
       schemas: ["public"],
     }),
   ],
+  // Filters through relations (shape (g) of bench/read-api.sh).
+  schema: { connectionFilterRelations: true },
   grafserv: { port: Number(process.env.PORT ?? 5678), host: "127.0.0.1" },
 };
