@@ -1,8 +1,8 @@
 //! Who makes a request: the anonymous public, or the holder of an API key with its role and
 //! scope, and the rules of what each may read, in one place.
 
-use crate::key_cache::KeyCache;
 use crate::apikey::{self, AuthError};
+use crate::key_cache::KeyCache;
 use b2h_entity::enums::{ApiRole, PartnerRole};
 use sea_orm::Condition;
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};

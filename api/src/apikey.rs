@@ -5,8 +5,8 @@
 //! is nothing to guess that a slow hash would protect.
 
 use crate::changes::{Changes, Entity};
-use crate::key_cache::KeyCache;
 use crate::digest::{hex, sha256_hex};
+use crate::key_cache::KeyCache;
 use crate::write::WriteError;
 use crate::write::audit::{self, Change};
 use b2h_entity::api_key;

@@ -92,9 +92,9 @@ impl KeyCache {
                     match changes::since(&db, after, 1000).await {
                         Ok(Ok(entries)) if !entries.is_empty() => {
                             let last = entries.last().map_or(after, |e| e.sequence);
-                            let keys_changed = entries.iter().any(|e| {
-                                e.changes.everything || e.changes.touches(Entity::ApiKey)
-                            });
+                            let keys_changed = entries
+                                .iter()
+                                .any(|e| e.changes.everything || e.changes.touches(Entity::ApiKey));
                             cache.apply(last, keys_changed);
                             after = last;
                         }

@@ -313,7 +313,15 @@ pub async fn funder(
             Err(refused) => return refused,
         },
         None => {
-            match authenticate(&state, &headers, Caller::of(&extensions), MediaType::Json, None).await {
+            match authenticate(
+                &state,
+                &headers,
+                Caller::of(&extensions),
+                MediaType::Json,
+                None,
+            )
+            .await
+            {
                 Ok(p) => p,
                 Err(refused) => return refused,
             }

@@ -3,11 +3,11 @@
 
 use crate::analytics::engine::Figures;
 use crate::changes::Feed;
-use crate::key_cache::KeyCache;
 use crate::graphql::documents::Documents;
 use crate::graphql::limits::RateLimiter;
 use crate::graphql::reference::Reference;
 use crate::graphql::{self, B2hSchema};
+use crate::key_cache::KeyCache;
 use crate::publication::Publication;
 use axum::Router;
 use axum::extract::State;

@@ -11,7 +11,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{
-    Expr, ExprTrait, IntoCondition, NullOrdering, Order, QueryStatementBuilder, SelectStatement,
+    Alias, Expr, ExprTrait, IntoCondition, NullOrdering, Order, QueryStatementBuilder,
+    SelectStatement, WindowStatement,
 };
 use sea_orm::{
     Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait,
@@ -373,6 +374,19 @@ struct Prepared<E: EntityTrait> {
     before: bool,
 }
 
+/// A page inside the planner's statement (a connection inside an object): its rows, each with
+/// the planner's columns, its rank in the list's order (`b2h_rn`, from 1) and how many rows the
+/// list holds from the cursor on (`b2h_n`); the count of the whole list; and what its page
+/// information needs.
+pub struct NestedPage {
+    pub rows: SelectStatement,
+    pub total: SelectStatement,
+    pub limit: u64,
+    pub backward: bool,
+    pub after: bool,
+    pub before: bool,
+}
+
 /// A page whose rows the planner wrote: each row's JSON texts and the list items it holds.
 pub struct JsonPage {
     /// Each row's texts, in the order of the expressions asked for.
@@ -492,6 +506,47 @@ where
             cursors,
             page_info,
             total_count: total,
+        })
+    }
+
+    /// The page as a subquery of the planner's statement, with `columns` (see [`NestedPage`]).
+    pub fn nested_page(
+        &self,
+        args: PageArgs,
+        columns: Vec<(Expr, String)>,
+    ) -> ApiResult<NestedPage> {
+        let prepared = self.prepare(args)?;
+        let mut rows = prepared.select.clone().into_query();
+        rows.clear_selects();
+        for (expr, alias) in columns {
+            rows.expr_as(expr, Alias::new(alias));
+        }
+        let mut window = WindowStatement::new();
+        for key in &self.keys {
+            let (order, nulls) = match (key.direction, prepared.backward) {
+                (OrderDirection::Asc, false) => (Order::Asc, NullOrdering::Last),
+                (OrderDirection::Desc, false) => (Order::Desc, NullOrdering::Last),
+                (OrderDirection::Asc, true) => (Order::Desc, NullOrdering::First),
+                (OrderDirection::Desc, true) => (Order::Asc, NullOrdering::First),
+            };
+            window.order_by_expr_with_nulls(key.expr.clone(), order, nulls);
+        }
+        rows.expr_window_as(Expr::cust("row_number()"), window, Alias::new("b2h_rn"));
+        rows.expr_window_as(
+            Expr::cust("count(*)"),
+            WindowStatement::new(),
+            Alias::new("b2h_n"),
+        );
+        let mut total = self.select.clone().into_query();
+        total.clear_selects();
+        total.expr(Expr::cust("count(*)"));
+        Ok(NestedPage {
+            rows,
+            total,
+            limit: prepared.limit,
+            backward: prepared.backward,
+            after: prepared.after,
+            before: prepared.before,
         })
     }
 

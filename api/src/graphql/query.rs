@@ -68,7 +68,7 @@ filters!(
 );
 
 /// Most sort keys one list takes (every field of a type fits; more only repeats them).
-const MAX_ORDER_BY: usize = 8;
+pub(crate) const MAX_ORDER_BY: usize = 8;
 
 /// Reads one page of a list: filter, order, keyset page, `totalCount` only when selected.
 #[allow(clippy::too_many_arguments)]

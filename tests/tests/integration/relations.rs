@@ -328,3 +328,60 @@ with_demo_app!(outcome_records, |app: TestApp| async move {
         "newest first: {periods:?}"
     );
 });
+
+with_demo_app!(
+    a_projects_record_pages_are_the_lists,
+    |app: TestApp| async move {
+        let mut app = app;
+        app.authenticate(&["--role", "evaluator"]);
+        let project = app
+            .data("{ project(reference: \"GEH-B2H-01\") { id } }", json!({}))
+            .await["project"]["id"]
+            .clone();
+        let page = "query($p: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+        project(id: $p) { outcomeRecords(first: $first, after: $after, last: $last, before: $before,
+          orderBy: [{ field: CREATED_AT, direction: DESC }]) {
+          totalCount edges { cursor node { id } } nodes { id value }
+          pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }";
+        let list = "query($p: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+        outcomeRecords(first: $first, after: $after, last: $last, before: $before,
+          filter: { project: { eq: $p } }, orderBy: [{ field: CREATED_AT, direction: DESC }]) {
+          totalCount edges { cursor node { id } } nodes { id value }
+          pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }";
+        // The project's page (compiled into its statement) equals the top-level list's page,
+        // cursor for cursor.
+        let both = |vars: Value| {
+            let app = &app;
+            async move {
+                let nested =
+                    app.data(page, vars.clone()).await["project"]["outcomeRecords"].clone();
+                let top = app.data(list, vars.clone()).await["outcomeRecords"].clone();
+                assert_eq!(nested, top, "{vars}");
+                nested
+            }
+        };
+        // Forward through every page.
+        let mut after = Value::Null;
+        let mut ids = Vec::new();
+        let end = loop {
+            let nested = both(json!({ "p": project, "first": 7, "after": after })).await;
+            for edge in nested["edges"].as_array().unwrap() {
+                ids.push(edge["node"]["id"].as_str().unwrap().to_owned());
+            }
+            after = nested["pageInfo"]["endCursor"].clone();
+            if nested["pageInfo"]["hasNextPage"] != true {
+                break after;
+            }
+        };
+        let all = both(json!({ "p": project })).await;
+        assert_eq!(ids.len() as i64, all["totalCount"].as_i64().unwrap());
+        assert!(ids.len() > 7, "several pages: {}", ids.len());
+        // Backward from the end; past the end, an empty page.
+        let back = both(json!({ "p": project, "last": 5, "before": end })).await;
+        assert_eq!(back["pageInfo"]["hasNextPage"], true);
+        assert_eq!(back["nodes"].as_array().unwrap().len(), 5);
+        let past = both(json!({ "p": project, "first": 3, "after": end })).await;
+        assert_eq!(past["nodes"], json!([]));
+        assert_eq!(past["pageInfo"]["startCursor"], Value::Null);
+    }
+);

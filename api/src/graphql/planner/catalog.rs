@@ -49,6 +49,9 @@ pub enum Field {
     },
     /// A project's latest counted record of each measure, as far as the reader may read them.
     LatestRecords,
+    /// A project's records as a connection (`Project.outcomeRecords`), paged, filtered and
+    /// ordered by its arguments, as far as the reader may read them.
+    RecordPage,
 }
 
 /// A type's table and fields.
@@ -139,6 +142,7 @@ const PROJECT: Table = Table {
             },
         ),
         ("latestOutcomeRecords", Field::LatestRecords),
+        ("outcomeRecords", Field::RecordPage),
         ("createdAt", col("created_at", Kind::DateTime)),
         ("updatedAt", col("updated_at", Kind::DateTime)),
         ("version", col("version", Kind::Int)),

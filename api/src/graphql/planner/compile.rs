@@ -10,9 +10,14 @@
 use super::catalog::{Field, Type};
 use super::sql;
 use crate::access::RecordAccess;
+use crate::graphql::connection::{Listing, OrderBy, PageArgs, Wanted};
 use crate::graphql::plain::Plan;
-use async_graphql::ContextSelectionSet;
-use sea_orm::DbBackend;
+use crate::graphql::types::record::{OutcomeRecordFilter, OutcomeRecordOrderField};
+use async_graphql::parser::types::Field as GraphqlField;
+use async_graphql::{ContextSelectionSet, Positioned};
+use b2h_entity::outcome_record;
+use sea_orm::sea_query::{Expr, Value};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter};
 
 /// The selection asks for something the planner does not compile (a field with arguments, a
 /// field of a type it does not know): the root field is resolved the usual way.
@@ -34,8 +39,10 @@ pub struct Compiler<'a, 'c> {
     /// What record-level data the reader may read.
     access: RecordAccess,
     aliases: usize,
-    /// Whether the answer holds floats for [`sql::fill_floats`].
-    pub floats: bool,
+    /// Whether the answer holds floats or cursors for [`sql::fill_holes`].
+    pub holes: bool,
+    /// The values the SQL text marks (see [`sql::bind`]).
+    pub values: Vec<Value>,
     /// For each list without pages, the joins from the root row to its items.
     pub lists: Vec<Vec<Hop>>,
 }
@@ -60,7 +67,8 @@ impl<'a, 'c> Compiler<'a, 'c> {
             backend,
             access,
             aliases: 0,
-            floats: false,
+            holes: false,
+            values: Vec::new(),
             lists: Vec::new(),
         }
     }
@@ -103,18 +111,20 @@ impl<'a, 'c> Compiler<'a, 'c> {
                 pieces.push(sql::literal(&format!("\"{}\"", ty.name())));
                 continue;
             }
-            if planned.fields.iter().any(|f| !f.node.arguments.is_empty()) {
+            let field = ty.field(name).ok_or(Unplannable)?;
+            let takes_arguments = matches!(field, Field::RecordPage);
+            if !takes_arguments && planned.fields.iter().any(|f| !f.node.arguments.is_empty()) {
                 return Err(Unplannable);
             }
             let ctx = self.ctx;
             let inner_plan = || planned.inner(ctx);
-            match ty.field(name).ok_or(Unplannable)? {
+            match field {
                 Field::Column {
                     column,
                     kind,
                     nullable,
                 } => {
-                    self.floats |= kind == sql::Kind::Float;
+                    self.holes |= kind == sql::Kind::Float;
                     let column = format!("{row}.\"{column}\"");
                     pieces.push(sql::value(self.backend, kind, &column, nullable));
                 }
@@ -176,6 +186,9 @@ impl<'a, 'c> Compiler<'a, 'c> {
                 Field::LatestRecords => {
                     pieces.push(self.latest_records(at, inner_plan(), chain)?);
                 }
+                Field::RecordPage => {
+                    pieces.push(self.record_page(at, *first, inner_plan(), chain)?);
+                }
             }
         }
         open.push('}');
@@ -219,7 +232,7 @@ impl<'a, 'c> Compiler<'a, 'c> {
         }
         let rule = match self.access.condition() {
             Some(rule) => {
-                let rule = sql::condition(self.backend, rule).ok_or(Unplannable)?;
+                let rule = sql::condition(self.backend, rule, &mut self.values);
                 format!(" AND ({rule})")
             }
             None => String::new(),
@@ -270,6 +283,300 @@ impl<'a, 'c> Compiler<'a, 'c> {
         Ok(sql::array(self.backend, &json?, &from, &order))
     }
 
+    /// `Project.outcomeRecords(…)` of the project `at`: the page's rows found by the list's own
+    /// statement (filter, order, keyset cursor, the reader's access), as a subquery ranked in
+    /// the list's order, and the connection's JSON aggregated from them; cursors are written by
+    /// [`sql::fill_holes`] from their keys.
+    fn record_page(
+        &mut self,
+        at: &At<'_>,
+        field: &'c Positioned<GraphqlField>,
+        plan: &Plan<'c>,
+        chain: &mut Vec<Hop>,
+    ) -> Result<String, Unplannable> {
+        if self.access == RecordAccess::None {
+            return Err(Unplannable);
+        }
+        let arguments = self.ctx.with_field(field);
+        fn argument<T: async_graphql::InputType>(
+            arguments: &async_graphql::Context<'_>,
+            name: &str,
+        ) -> Result<T, Unplannable> {
+            Ok(arguments
+                .param_value(name, None)
+                .map_err(|_| Unplannable)?
+                .1)
+        }
+        let filter: Option<OutcomeRecordFilter> = argument(&arguments, "filter")?;
+        let order_by: Option<Vec<OrderBy<OutcomeRecordOrderField>>> =
+            argument(&arguments, "orderBy")?;
+        let args = PageArgs {
+            first: argument(&arguments, "first")?,
+            after: argument(&arguments, "after")?,
+            last: argument(&arguments, "last")?,
+            before: argument(&arguments, "before")?,
+        };
+        if order_by
+            .as_ref()
+            .is_some_and(|o| o.len() > crate::graphql::query::MAX_ORDER_BY)
+        {
+            return Err(Unplannable);
+        }
+        let db = self
+            .ctx
+            .data::<DatabaseConnection>()
+            .map_err(|_| Unplannable)?;
+        let record = "\"outcome_record\"";
+        let mut select = outcome_record::Entity::find()
+            .filter(outcome_record::Column::ArchivedAt.is_null())
+            .filter(Expr::cust(format!(
+                "{record}.\"project_id\" = {}.\"id\"",
+                at.row
+            )));
+        if let Some(rule) = self.access.condition() {
+            select = select.filter(rule);
+        }
+        if let Some(filter) = &filter {
+            let backend = self.backend;
+            select = select.filter(
+                crate::graphql::filter::bounded(|| filter.condition(backend))
+                    .map_err(|_| Unplannable)?,
+            );
+        }
+        let keys: Vec<OutcomeRecordOrderField> = order_by.as_ref().map_or_else(
+            || vec![OutcomeRecordOrderField::PeriodEnd],
+            |o| o.iter().map(|o| o.field).collect(),
+        );
+        let listing = Listing::new(
+            db,
+            select,
+            order_by,
+            OutcomeRecordOrderField::PeriodEnd,
+            "outcome_record",
+            |m: &outcome_record::Model| m.id,
+            |m: outcome_record::Model| m,
+            Wanted::default(),
+        );
+
+        // The connection's selection: each node selection a column of the page's rows.
+        let hop = Hop {
+            table: "outcome_record",
+            alias: self.alias(),
+            on: String::new(),
+        };
+        let hop = Hop {
+            on: format!(
+                "{a}.\"project_id\" = {}.\"id\" AND {a}.\"archived_at\" IS NULL",
+                at.chain_row,
+                a = hop.alias
+            ),
+            ..hop
+        };
+        let mut columns: Vec<String> = Vec::new();
+        let mut node = |compiler: &mut Self, plan: &Plan<'c>| -> Result<String, Unplannable> {
+            let chain_row = hop.alias.clone();
+            chain.push(hop.clone());
+            let inner = At {
+                row: record,
+                chain_row: &chain_row,
+                depth: at.depth + 1,
+            };
+            let json = compiler.nested(Type::OutcomeRecord, &inner, plan, chain);
+            chain.pop();
+            columns.push(json?);
+            Ok(format!("b2h_page.b2h_node_{}", columns.len() - 1))
+        };
+        let ctx = self.ctx;
+        let mut shape = Vec::new();
+        for part in &plan.fields {
+            let name = part.fields.first().map(|f| f.node.name.node.as_str());
+            shape.push((
+                part.key.as_str().to_owned(),
+                match name {
+                    Some("__typename") => PagePart::Constant("\"OutcomeRecordConnection\"".into()),
+                    Some("totalCount") => PagePart::Total,
+                    Some("nodes") => PagePart::Nodes(node(self, part.inner(ctx))?),
+                    Some("pageInfo") => PagePart::Info(
+                        part.inner(ctx)
+                            .fields
+                            .iter()
+                            .map(|f| {
+                                Ok((
+                                    f.key.as_str().to_owned(),
+                                    match f.fields.first().map(|f| f.node.name.node.as_str()) {
+                                        Some("__typename") => Info::Typename,
+                                        Some("hasNextPage") => Info::HasNext,
+                                        Some("hasPreviousPage") => Info::HasPrevious,
+                                        Some("startCursor") => Info::Start,
+                                        Some("endCursor") => Info::End,
+                                        _ => return Err(Unplannable),
+                                    },
+                                ))
+                            })
+                            .collect::<Result<_, _>>()?,
+                    ),
+                    Some("edges") => {
+                        let mut edge = Vec::new();
+                        for f in &part.inner(ctx).fields {
+                            edge.push((
+                                f.key.as_str().to_owned(),
+                                match f.fields.first().map(|f| f.node.name.node.as_str()) {
+                                    Some("__typename") => EdgePart::Typename,
+                                    Some("cursor") => EdgePart::Cursor,
+                                    Some("node") => EdgePart::Node(node(self, f.inner(ctx))?),
+                                    _ => return Err(Unplannable),
+                                },
+                            ));
+                        }
+                        PagePart::Edges(edge)
+                    }
+                    _ => return Err(Unplannable),
+                },
+            ));
+        }
+
+        // The cursor: the row's sort keys, the id last, as `connection::encode_cursor` writes them.
+        let key = |kind: sql::Kind, column: &str, variant: &str| {
+            let value = sql::value(self.backend, kind, &format!("{record}.\"{column}\""), false);
+            format!("'{{\"{variant}\":' || {value} || '}}'")
+        };
+        let mut cursor = vec![];
+        for field in keys {
+            cursor.push(match field {
+                OutcomeRecordOrderField::PeriodEnd => key(sql::Kind::Date, "period_end", "Date"),
+                OutcomeRecordOrderField::PeriodStart => {
+                    key(sql::Kind::Date, "period_start", "Date")
+                }
+                OutcomeRecordOrderField::CreatedAt => {
+                    key(sql::Kind::DateTime, "created_at", "Time")
+                }
+                OutcomeRecordOrderField::UpdatedAt => {
+                    key(sql::Kind::DateTime, "updated_at", "Time")
+                }
+            });
+        }
+        cursor.push(key(sql::Kind::Id, "id", "Uuid"));
+        let (start, end) = match self.backend {
+            DbBackend::Postgres => ("chr(3)", "chr(4)"),
+            _ => ("char(3)", "char(4)"),
+        };
+        let cursor = format!(
+            "{start} || '[' || {} || ']' || {end}",
+            cursor.join(" || ',' || ")
+        );
+        self.holes = true;
+
+        let mut selected: Vec<(Expr, String)> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, json)| (Expr::cust(json.clone()), format!("b2h_node_{i}")))
+            .collect();
+        selected.push((Expr::cust(cursor), "b2h_cursor".into()));
+        let page = listing
+            .nested_page(args, selected)
+            .map_err(|_| Unplannable)?;
+        let rows = sql::statement(self.backend, &page.rows, &mut self.values);
+        let total = sql::statement(self.backend, &page.total, &mut self.values);
+        let limit = page.limit;
+        let order = if page.backward {
+            "b2h_page.b2h_rn DESC"
+        } else {
+            "b2h_page.b2h_rn"
+        };
+        let list = |item: &str| {
+            let aggregate = match self.backend {
+                DbBackend::Postgres => "string_agg",
+                _ => "group_concat",
+            };
+            format!(
+                "'[' || coalesce({aggregate}({item}, ',' ORDER BY {order}) \
+                 FILTER (WHERE b2h_page.b2h_rn <= {limit}), '') || ']'"
+            )
+        };
+        let more = format!("CASE WHEN max(b2h_page.b2h_n) > {limit} THEN 'true' ELSE 'false' END");
+        let last =
+            format!("CASE WHEN b2h_page.b2h_n < {limit} THEN b2h_page.b2h_n ELSE {limit} END");
+        let cursor_at = |rank: &str| {
+            format!(
+                "coalesce(max(CASE WHEN b2h_page.b2h_rn = {rank} \
+                 THEN '\"' || b2h_page.b2h_cursor || '\"' END), 'null')"
+            )
+        };
+        let constant = |yes: bool| sql::literal(if yes { "true" } else { "false" });
+        let text = |sql_text: String| match self.backend {
+            DbBackend::Postgres => format!("({sql_text})::text"),
+            _ => format!("CAST(({sql_text}) AS TEXT)"),
+        };
+        let object = |fields: Vec<(String, String)>| {
+            let mut pieces = Vec::new();
+            let mut open = String::from("{");
+            for (i, (key, value)) in fields.into_iter().enumerate() {
+                if i > 0 {
+                    open.push(',');
+                }
+                open.push_str(&serde_json::Value::from(key).to_string());
+                open.push(':');
+                pieces.push(sql::literal(&std::mem::take(&mut open)));
+                pieces.push(value);
+            }
+            open.push('}');
+            pieces.push(sql::literal(&open));
+            sql::concat(merge_literals(pieces))
+        };
+        let mut fields = Vec::new();
+        for (key, part) in shape {
+            let value = match part {
+                PagePart::Constant(json) => sql::literal(&json),
+                PagePart::Total => text(total.clone()),
+                PagePart::Nodes(column) => list(&column),
+                PagePart::Edges(edge) => {
+                    let item = object(
+                        edge.into_iter()
+                            .map(|(key, part)| {
+                                (
+                                    key,
+                                    match part {
+                                        EdgePart::Typename => sql::literal("\"OutcomeRecordEdge\""),
+                                        EdgePart::Cursor => {
+                                            "'\"' || b2h_page.b2h_cursor || '\"'".into()
+                                        }
+                                        EdgePart::Node(column) => column,
+                                    },
+                                )
+                            })
+                            .collect(),
+                    );
+                    list(&item)
+                }
+                PagePart::Info(info) => object(
+                    info.into_iter()
+                        .map(|(key, part)| {
+                            (
+                                key,
+                                match (part, page.backward) {
+                                    (Info::Typename, _) => sql::literal("\"PageInfo\""),
+                                    (Info::HasNext, false) => more.clone(),
+                                    (Info::HasNext, true) => constant(page.before),
+                                    (Info::HasPrevious, false) => constant(page.after),
+                                    (Info::HasPrevious, true) => more.clone(),
+                                    (Info::Start, false) | (Info::End, true) => cursor_at("1"),
+                                    (Info::Start, true) | (Info::End, false) => cursor_at(&last),
+                                },
+                            )
+                        })
+                        .collect(),
+                ),
+            };
+            fields.push((key, value));
+        }
+        // `count(*)` makes it one aggregate row, also of an empty page and of a selection
+        // without a list (`totalCount` alone).
+        Ok(format!(
+            "(SELECT CASE WHEN count(*) >= 0 THEN {} END FROM ({rows}) b2h_page)",
+            object(fields)
+        ))
+    }
+
     fn alias(&mut self) -> String {
         self.aliases += 1;
         format!("b2h_{}", self.aliases)
@@ -298,6 +605,29 @@ fn is_literal(sql: &str) -> bool {
         && sql.starts_with('\'')
         && sql.ends_with('\'')
         && !sql[1..sql.len() - 1].replace("''", "").contains('\'')
+}
+
+/// A part of a connection's selection.
+enum PagePart {
+    Constant(String),
+    Total,
+    Nodes(String),
+    Info(Vec<(String, Info)>),
+    Edges(Vec<(String, EdgePart)>),
+}
+
+enum Info {
+    Typename,
+    HasNext,
+    HasPrevious,
+    Start,
+    End,
+}
+
+enum EdgePart {
+    Typename,
+    Cursor,
+    Node(String),
 }
 
 #[cfg(test)]

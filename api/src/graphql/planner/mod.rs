@@ -26,7 +26,9 @@ use compile::Compiler;
 use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, JoinType, Query, QueryStatementBuilder, SelectStatement,
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QuerySelect, QueryTrait, Select};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QuerySelect, QueryTrait, Select,
+};
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -74,11 +76,18 @@ fn selection<'c>(ctx: &'c Context<'c>) -> (ContextSelectionSet<'c>, Plan<'c>) {
 
 /// `text` with the database's floats written as the resolvers write them.
 fn filled(text: &str) -> ApiResult<String> {
-    sql::fill_floats(text).ok_or_else(|| {
+    sql::fill_holes(text).ok_or_else(|| {
         coded(super::error::ApiError::Internal(
             "the database wrote a float the planner cannot read".into(),
         ))
     })
+}
+
+/// The database wrote no answer for a row within the budget: a bug of the planner.
+fn unwritten() -> async_graphql::Error {
+    coded(super::error::ApiError::Internal(
+        "the planner's statement wrote no answer for a row".into(),
+    ))
 }
 
 /// Charges the answer budget with list items the planner's rows hold.
@@ -99,10 +108,11 @@ fn charge(ctx: &Context<'_>, items: i64) -> ApiResult<()> {
 /// refused before it writes it; and each list's items are counted along its chain of joins
 /// with a `LIMIT` of the budget, so counting costs at most the budget per list, however deep.
 fn budgeted(
+    backend: DbBackend,
     table: &catalog::Table,
     rows: &SelectStatement,
     json: &[String],
-    lists: &[Vec<compile::Hop>],
+    (lists, values): (&[Vec<compile::Hop>], &[sea_orm::Value]),
     remaining: usize,
 ) -> Vec<(Expr, String)> {
     let alias = |i: usize| format!("b2h_json_{i}");
@@ -110,7 +120,7 @@ fn budgeted(
         return json
             .iter()
             .enumerate()
-            .map(|(i, j)| (Expr::cust(j.clone()), alias(i)))
+            .map(|(i, j)| (sql::expr(backend, j, values), alias(i)))
             .collect();
     }
     let cap = u64::try_from(remaining)
@@ -128,7 +138,7 @@ fn budgeted(
                 JoinType::InnerJoin,
                 Alias::new(hop.table),
                 Alias::new(&hop.alias),
-                Expr::cust(hop.on.clone()),
+                sql::expr(backend, &hop.on, values),
             );
         }
         paths
@@ -153,7 +163,7 @@ fn budgeted(
         .enumerate()
         .map(|(i, j)| {
             let written =
-                Expr::case(fits.clone(), Expr::cust(j.clone())).finally(Expr::cust("NULL"));
+                Expr::case(fits.clone(), sql::expr(backend, j, values)).finally(Expr::cust("NULL"));
             (written.into(), alias(i))
         })
         .collect();
@@ -181,18 +191,20 @@ async fn objects<E: EntityTrait>(
     let Ok(json) = compiler.object(ty, &row, &plan) else {
         return Ok(None);
     };
-    let floats = compiler.floats;
+    let holes = compiler.holes;
     let lists = compiler.lists;
+    let values = compiler.values;
     let mut query = select.into_query();
     let mut keys = query.clone();
     keys.clear_selects();
     keys.expr(Expr::cust(format!("{row}.\"{}\"", table.key)));
     query.clear_selects();
     let columns = budgeted(
+        db.get_database_backend(),
         table,
         &keys,
         std::slice::from_ref(&json),
-        &lists,
+        (&lists, &values),
         remaining(ctx)?,
     );
     for (expr, alias) in columns {
@@ -200,16 +212,15 @@ async fn objects<E: EntityTrait>(
     }
     let rows = db.query_all(&query).await.map_err(coded)?;
     let mut texts = Vec::with_capacity(rows.len());
-    let mut items = 0i64;
     for row in &rows {
-        if !lists.is_empty() {
-            items = row.try_get::<i64>("", "b2h_items").map_err(coded)?;
+        if !lists.is_empty() && texts.is_empty() {
+            // Refused here when the answer would hold too many items (and nothing was written).
+            charge(ctx, row.try_get::<i64>("", "b2h_items").map_err(coded)?)?;
         }
         let text: Option<String> = row.try_get("", "b2h_json_0").map_err(coded)?;
-        let text = text.unwrap_or_default();
-        texts.push(if floats { filled(&text)? } else { text });
+        let text = text.ok_or_else(unwritten)?;
+        texts.push(if holes { filled(&text)? } else { text });
     }
-    charge(ctx, items)?;
     Ok(Some(texts))
 }
 
@@ -242,9 +253,12 @@ pub async fn lookup<E: EntityTrait>(
 
 /// What a connection's selection asks for, each node selection compiled to a column.
 pub struct ConnectionPlan {
+    backend: DbBackend,
     table: &'static catalog::Table,
-    /// Whether the rows hold floats for [`sql::fill_floats`].
-    floats: bool,
+    /// Whether the rows hold floats or cursors for [`sql::fill_holes`].
+    holes: bool,
+    /// The values the columns' SQL marks.
+    values: Vec<sea_orm::Value>,
     node: &'static str,
     columns: Vec<String>,
     lists: Vec<Vec<compile::Hop>>,
@@ -325,8 +339,10 @@ impl ConnectionPlan {
             shape.push((planned.key.clone(), part));
         }
         Some(Self {
+            backend,
             table: ty.table(),
-            floats: compiler.floats,
+            holes: compiler.holes,
+            values: compiler.values,
             node: ty.name(),
             columns,
             lists: compiler.lists,
@@ -337,7 +353,14 @@ impl ConnectionPlan {
     /// What the page's query adds for this plan, given the statement that finds the page's
     /// row ids and the items the answer may still hold.
     pub fn columns(&self, rows: &SelectStatement, remaining: usize) -> Vec<(Expr, String)> {
-        budgeted(self.table, rows, &self.columns, &self.lists, remaining)
+        budgeted(
+            self.backend,
+            self.table,
+            rows,
+            &self.columns,
+            (&self.lists, &self.values),
+            remaining,
+        )
     }
 
     /// The page's JSON in one statement.
@@ -360,6 +383,9 @@ impl ConnectionPlan {
     /// The connection's JSON from its page, the answer budget charged with its lists.
     pub fn write(&self, ctx: &Context<'_>, page: &JsonPage) -> ApiResult<String> {
         charge(ctx, page.items)?;
+        if page.rows.iter().flatten().any(String::is_empty) {
+            return Err(unwritten());
+        }
         let rows_len: usize = page.rows.iter().flatten().map(String::len).sum();
         let mut out = String::with_capacity(rows_len + 64 * page.rows.len() + 256);
         out.push('{');
@@ -428,7 +454,7 @@ impl ConnectionPlan {
             }
         }
         out.push('}');
-        if self.floats {
+        if self.holes {
             return filled(&out);
         }
         Ok(out)

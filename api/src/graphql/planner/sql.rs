@@ -5,7 +5,9 @@
 //! Every expression here is non-null: a null column becomes the text `null`.
 
 use sea_orm::DbBackend;
-use sea_orm::sea_query::{Condition, Expr, PostgresQueryBuilder, Query, SqliteQueryBuilder, Value};
+use sea_orm::sea_query::{
+    Condition, Expr, PostgresQueryBuilder, Query, SelectStatement, SqliteQueryBuilder, Value,
+};
 
 /// How a column's value is written in an answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,7 +31,7 @@ pub enum Kind {
     /// A JSON array of strings held as JSON (`volunteerRoles`).
     StringArray,
     /// A `Float`: the database writes a text that reads back as the same double, between the
-    /// marks [`FLOAT_START`] and [`FLOAT_END`], and [`fill_floats`] writes it as serde_json
+    /// marks [`FLOAT_START`] and [`FLOAT_END`], and [`fill_holes`] writes it as serde_json
     /// writes an `f64` (shortest round trip, `205.0`), which no SQL function does on both.
     Float,
 }
@@ -134,66 +136,116 @@ pub fn object_or_null(item: &str, from: &str) -> String {
     format!("coalesce((SELECT {item} {from}), 'null')")
 }
 
-/// `text` with every marked float written as serde_json writes an `f64`.
-pub fn fill_floats(text: &str) -> Option<String> {
+/// Marks a cursor the database wrote: the JSON of its sort keys, which [`fill_holes`] writes
+/// as the cursor (base64url, no padding), as `connection::encode_cursor` does.
+pub const CURSOR_START: char = '\u{3}';
+pub const CURSOR_END: char = '\u{4}';
+
+/// `text` with every marked float written as serde_json writes an `f64` and every marked
+/// cursor encoded; `None` when a mark does not hold what it should.
+pub fn fill_holes(text: &str) -> Option<String> {
+    use base64::Engine as _;
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(start) = rest.find(FLOAT_START) {
+    while let Some(start) = rest.find([FLOAT_START, CURSOR_START]) {
         out.push_str(&rest[..start]);
+        let cursor = rest[start..].starts_with(CURSOR_START);
         let after = &rest[start + 1..];
-        let end = after.find(FLOAT_END)?;
-        let value: f64 = after[..end].trim().parse().ok()?;
-        out.push_str(&serde_json::Number::from_f64(value)?.to_string());
+        let end = after.find(if cursor { CURSOR_END } else { FLOAT_END })?;
+        let inner = &after[..end];
+        if cursor {
+            out.push_str(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(inner));
+        } else {
+            let value: f64 = inner.trim().parse().ok()?;
+            out.push_str(&serde_json::Number::from_f64(value)?.to_string());
+        }
         rest = &after[end + 1..];
     }
     out.push_str(rest);
     Some(out)
 }
 
-/// `condition` (a rule of `access`, written with sea-query) as SQL text with its values
-/// written in, for a predicate inside the planner's statement; `None` for a value it cannot
-/// write.
-pub fn condition(backend: DbBackend, condition: Condition) -> Option<String> {
-    let mut query = Query::select();
-    query.expr(Expr::cust("1")).cond_where(condition);
-    let (sql, values) = match backend {
-        DbBackend::Postgres => query.build(PostgresQueryBuilder),
-        _ => query.build(SqliteQueryBuilder),
-    };
-    let mut text = sql.split_once(" WHERE ")?.1.to_owned();
-    let literals = values
-        .0
-        .iter()
-        .map(|v| value_literal(backend, v))
-        .collect::<Option<Vec<_>>>()?;
-    if backend == DbBackend::Postgres {
-        // `$10` before `$1`.
-        for (i, literal) in literals.iter().enumerate().rev() {
-            text = text.replace(&format!("${}", i + 1), literal);
-        }
-    } else {
-        let mut parts = text.split('?');
-        let mut out = parts.next()?.to_owned();
-        let mut literals = literals.iter();
-        for part in parts {
-            out.push_str(literals.next()?);
-            out.push_str(part);
-        }
-        text = out;
-    }
-    Some(text)
+/// The text that marks the planner's bound value number `index` (see [`expr`]).
+fn marker(index: usize) -> String {
+    format!("\u{5}{index}\u{6}")
 }
 
-fn value_literal(backend: DbBackend, value: &Value) -> Option<String> {
-    Some(match value {
-        Value::Uuid(Some(id)) if backend == DbBackend::Postgres => format!("'{id}'::uuid"),
-        Value::Uuid(Some(id)) => format!("x'{}'", id.simple()),
-        Value::String(Some(text)) => literal(text),
-        Value::Int(Some(n)) => n.to_string(),
-        Value::BigInt(Some(n)) => n.to_string(),
-        Value::Bool(Some(b)) => b.to_string(),
-        _ => return None,
-    })
+/// Binds `value`: its mark in the SQL text.
+pub fn bind(values: &mut Vec<Value>, value: Value) -> String {
+    values.push(value);
+    marker(values.len() - 1)
+}
+
+/// The planner's SQL `text` as an expression, each marked value bound in the order it comes
+/// in the text (values are never written into SQL).
+pub fn expr(backend: DbBackend, text: &str, values: &[Value]) -> Expr {
+    if !text.contains('\u{5}') {
+        return Expr::cust(text.to_owned());
+    }
+    let mut sql = String::with_capacity(text.len());
+    let mut bound = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('\u{5}') {
+        sql.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('\u{6}') else {
+            break;
+        };
+        if let Some(value) = after[..end]
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| values.get(i))
+        {
+            bound.push(value.clone());
+        }
+        // The query builder's own placeholder: `$n` (of this expression's values) or `?`.
+        if backend == DbBackend::Postgres {
+            sql.push_str(&format!("${}", bound.len()));
+        } else {
+            sql.push('?');
+        }
+        rest = &after[end + 1..];
+    }
+    sql.push_str(rest);
+    Expr::cust_with_values(sql, bound)
+}
+
+/// `statement` as SQL text of the planner, its values bound by mark.
+pub fn statement(
+    backend: DbBackend,
+    statement: &SelectStatement,
+    values: &mut Vec<Value>,
+) -> String {
+    let (sql, built) = match backend {
+        DbBackend::Postgres => statement.build(PostgresQueryBuilder),
+        _ => statement.build(SqliteQueryBuilder),
+    };
+    let marks: Vec<String> = built.0.into_iter().map(|v| bind(values, v)).collect();
+    if backend == DbBackend::Postgres {
+        // `$10` before `$1`.
+        let mut text = sql;
+        for (i, mark) in marks.iter().enumerate().rev() {
+            text = text.replace(&format!("${}", i + 1), mark);
+        }
+        text
+    } else {
+        let mut parts = sql.split('?');
+        let mut out = parts.next().unwrap_or_default().to_owned();
+        for (part, mark) in parts.zip(marks.iter()) {
+            out.push_str(mark);
+            out.push_str(part);
+        }
+        out
+    }
+}
+
+/// `condition` (a rule of `access`, a filter) as SQL text of the planner.
+pub fn condition(backend: DbBackend, condition: Condition, values: &mut Vec<Value>) -> String {
+    let mut query = Query::select();
+    query.expr(Expr::cust("1")).cond_where(condition);
+    let text = statement(backend, &query, values);
+    text.split_once(" WHERE ")
+        .map_or_else(|| "1 = 1".to_owned(), |(_, rule)| rule.to_owned())
 }
 
 #[cfg(test)]
@@ -232,32 +284,44 @@ mod tests {
         for (db, json) in cases {
             let marked = format!("{{\"v\":{FLOAT_START}{db}{FLOAT_END}}}");
             assert_eq!(
-                fill_floats(&marked).as_deref(),
+                fill_holes(&marked).as_deref(),
                 Some(format!("{{\"v\":{json}}}").as_str())
             );
         }
-        assert_eq!(fill_floats("{\"v\":\u{1}nonsense\u{2}}"), None);
+        assert_eq!(fill_holes("{\"v\":\u{1}nonsense\u{2}}"), None);
+        let cursor = format!("\"{CURSOR_START}[{{\"Int\":1}}]{CURSOR_END}\"");
+        let expected = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            "[{\"Int\":1}]",
+        );
+        assert_eq!(fill_holes(&cursor), Some(format!("\"{expected}\"")));
     }
 
     #[test]
-    fn access_rules_are_written_with_their_values() {
+    fn access_rules_are_bound_not_written() {
         let id = uuid::Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
         let rule = crate::access::RecordAccess::FundedProjects(id).condition();
         let Some(rule) = rule else {
             panic!("a funder's rule")
         };
-        let pg = condition(DbBackend::Postgres, rule.clone()).unwrap_or_default();
-        assert!(
-            pg.contains("'01234567-89ab-cdef-0123-456789abcdef'::uuid"),
-            "{pg}"
-        );
-        assert!(pg.contains("'submitted'") && !pg.contains('$'), "{pg}");
-        let sqlite = condition(DbBackend::Sqlite, rule).unwrap_or_default();
-        assert!(
-            sqlite.contains("x'0123456789abcdef0123456789abcdef'"),
-            "{sqlite}"
-        );
-        assert!(!sqlite.contains('?'), "{sqlite}");
+        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+            let mut values = Vec::new();
+            let text = condition(backend, rule.clone(), &mut values);
+            assert!(
+                !text.contains("0123") && !text.contains('$') && !text.contains('?'),
+                "{text}"
+            );
+            assert!(values.contains(&Value::Uuid(Some(id))), "{values:?}");
+            let expr = expr(backend, &format!("x AND {text}"), &values);
+            let mut query = Query::select();
+            query.expr(expr);
+            let (sql, bound) = match backend {
+                DbBackend::Postgres => query.build(PostgresQueryBuilder),
+                _ => query.build(SqliteQueryBuilder),
+            };
+            assert_eq!(bound.0.len(), values.len(), "{sql}");
+            assert!(!sql.contains('\u{5}'), "{sql}");
+        }
     }
 
     #[test]
