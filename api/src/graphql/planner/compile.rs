@@ -187,7 +187,7 @@ impl<'a, 'c> Compiler<'a, 'c> {
                     pieces.push(self.latest_records(at, inner_plan(), chain)?);
                 }
                 Field::RecordPage => {
-                    pieces.push(self.record_page(at, *first, inner_plan(), chain)?);
+                    pieces.push(self.record_page(at, first, inner_plan(), chain)?);
                 }
             }
         }
