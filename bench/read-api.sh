@@ -11,8 +11,8 @@
 # unique key) with partners and stages; (e) a deep to-many chain, every funder's grants with
 # their recipients and regions; (f) a wide page of 500 projects with seven relations; (g) a
 # filter through two relations (a funder's projects in one stage); (h) a cursor page 5,000 rows
-# into the organisations; (i) a large answer, 500 grants with funders, recipients and
-# allocations. (a) to (c) are the shapes b2h was first tuned on; the others came after.
+# into the organisations; (i) a large answer, 500 grants with every field, their funders and
+# recipients. (a) to (c) are the shapes b2h was first tuned on; the others came after.
 # Before timing, the two answers of each query are compared row by row (bench/read-api/same.py).
 # Each system then gets a warm-up of WARMUP, then ROUNDS measured runs of DURATION each, the two
 # systems taking turns; all at CONNECTIONS connections. Reported per query, the worst ratio
@@ -185,7 +185,7 @@ results="$work/results"
 : >"$results"
 for q in $queries; do
   for system in b2h postgraphile; do
-    body "bench/read-api/$q.$system.graphql" PROJECT_ID="$project" REFERENCE="$reference" \
+    body "bench/read-api/$q.$system.graphql" PROJECT_ID="$project" PROJECT_REFERENCE="$reference" \
       FUNDER_ID="$funder" B2H_CURSOR="$cursor_b2h" PEER_CURSOR="$cursor_peer" >"$work/$q.$system.json"
     post "$system" "$q"
   done
