@@ -270,15 +270,7 @@ impl<'a, 'c> Compiler<'a, 'c> {
         };
         self.lists
             .push(chain.iter().cloned().chain([hop.clone()]).collect());
-        let chain_row = hop.alias.clone();
-        chain.push(hop);
-        let inner = At {
-            row: record,
-            chain_row: &chain_row,
-            depth: at.depth + 1,
-        };
-        let json = self.nested(Type::OutcomeRecord, &inner, plan, chain);
-        chain.pop();
+        let json = self.hop(Type::OutcomeRecord, record, at, hop, plan, chain);
         let order = format!("{record}.\"measure_id\" ASC, {record}.\"id\" ASC");
         Ok(sql::array(self.backend, &json?, &from, &order))
     }
@@ -374,15 +366,7 @@ impl<'a, 'c> Compiler<'a, 'c> {
         };
         let mut columns: Vec<String> = Vec::new();
         let mut node = |compiler: &mut Self, plan: &Plan<'c>| -> Result<String, Unplannable> {
-            let chain_row = hop.alias.clone();
-            chain.push(hop.clone());
-            let inner = At {
-                row: record,
-                chain_row: &chain_row,
-                depth: at.depth + 1,
-            };
-            let json = compiler.nested(Type::OutcomeRecord, &inner, plan, chain);
-            chain.pop();
+            let json = compiler.hop(Type::OutcomeRecord, record, at, hop.clone(), plan, chain);
             columns.push(json?);
             Ok(format!("b2h_page.b2h_node_{}", columns.len() - 1))
         };
@@ -403,14 +387,10 @@ impl<'a, 'c> Compiler<'a, 'c> {
                             .map(|f| {
                                 Ok((
                                     f.key.as_str().to_owned(),
-                                    match f.fields.first().map(|f| f.node.name.node.as_str()) {
-                                        Some("__typename") => Info::Typename,
-                                        Some("hasNextPage") => Info::HasNext,
-                                        Some("hasPreviousPage") => Info::HasPrevious,
-                                        Some("startCursor") => Info::Start,
-                                        Some("endCursor") => Info::End,
-                                        _ => return Err(Unplannable),
-                                    },
+                                    f.fields
+                                        .first()
+                                        .and_then(|f| Info::of(f.node.name.node.as_str()))
+                                        .ok_or(Unplannable)?,
                                 ))
                             })
                             .collect::<Result<_, _>>()?,
@@ -616,12 +596,28 @@ enum PagePart {
     Edges(Vec<(String, EdgePart)>),
 }
 
-enum Info {
+/// A field of `PageInfo`; the connection writers of the root (`super`) and of a nested page
+/// both read a selection with it.
+pub enum Info {
     Typename,
     HasNext,
     HasPrevious,
     Start,
     End,
+}
+
+impl Info {
+    /// The field of `PageInfo` named `name`.
+    pub fn of(name: &str) -> Option<Info> {
+        Some(match name {
+            "__typename" => Info::Typename,
+            "hasNextPage" => Info::HasNext,
+            "hasPreviousPage" => Info::HasPrevious,
+            "startCursor" => Info::Start,
+            "endCursor" => Info::End,
+            _ => return None,
+        })
+    }
 }
 
 enum EdgePart {

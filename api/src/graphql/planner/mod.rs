@@ -22,7 +22,7 @@ use async_graphql::{
     Context, ContextSelectionSet, Name, OutputType, Positioned, ServerResult, Value, registry,
 };
 use async_graphql_value::RAW_VALUE_TOKEN;
-use compile::Compiler;
+use compile::{Compiler, Info};
 use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, JoinType, Query, QueryStatementBuilder, SelectStatement,
 };
@@ -273,14 +273,6 @@ enum Part {
     Edges(Vec<(Name, Edge)>),
 }
 
-enum Info {
-    Typename,
-    HasNext,
-    HasPrevious,
-    Start,
-    End,
-}
-
 enum Edge {
     Typename,
     Cursor,
@@ -309,14 +301,7 @@ impl ConnectionPlan {
                 "pageInfo" => {
                     let mut info = Vec::new();
                     for f in &planned.inner(&set).fields {
-                        let part = match f.fields.first()?.node.name.node.as_str() {
-                            "__typename" => Info::Typename,
-                            "hasNextPage" => Info::HasNext,
-                            "hasPreviousPage" => Info::HasPrevious,
-                            "startCursor" => Info::Start,
-                            "endCursor" => Info::End,
-                            _ => return None,
-                        };
+                        let part = Info::of(f.fields.first()?.node.name.node.as_str())?;
                         info.push((f.key.clone(), part));
                     }
                     Part::PageInfo(info)
