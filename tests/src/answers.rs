@@ -7,7 +7,8 @@
 //! (`<time>`), the server's port is free-chosen (`<base>`), a signed link's signature and expiry
 //! are the key's; a cursor is opened (`cursor:[...]`, normalised the same way), so that its sort
 //! values are compared too. Numbers are kept as the server wrote them (`1.0` is not `1`).
-//! Entries are sorted, so that requests a test sends at once may answer in any order.
+//! Entries are sorted, so that requests a test sends at once may answer in any order, and kept
+//! once each, so that a test may poll.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -115,7 +116,10 @@ impl Answers {
         if entries.is_empty() {
             return;
         }
+        // Sorted, and each answer once: a test that polls (for the change feed, say) sends the
+        // same request as often as it takes.
         entries.sort();
+        entries.dedup();
         let text = entries.join("\n---\n");
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));

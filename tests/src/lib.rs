@@ -581,12 +581,22 @@ impl TestApp {
         query: &str,
         variables: JsonValue,
     ) -> (reqwest::StatusCode, JsonValue) {
+        self.graphql_as(self.key.as_deref(), query, variables).await
+    }
+
+    /// [`TestApp::graphql`] with `key` (or none) instead of the app's.
+    pub async fn graphql_as(
+        &self,
+        key: Option<&str>,
+        query: &str,
+        variables: JsonValue,
+    ) -> (reqwest::StatusCode, JsonValue) {
         let mut request = self
             .client
             .post(format!("{}/graphql", self.base))
             .header("accept", "application/graphql-response+json")
             .json(&serde_json::json!({ "query": query, "variables": variables }));
-        if let Some(key) = &self.key {
+        if let Some(key) = key {
             request = request.bearer_auth(key);
         }
         let response = request

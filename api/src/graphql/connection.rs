@@ -15,8 +15,8 @@ use sea_orm::sea_query::{
     SelectStatement, WindowStatement,
 };
 use sea_orm::{
-    Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -141,6 +141,8 @@ pub fn column(table: &str, column: &str) -> Expr {
 pub struct SortKey {
     pub expr: Expr,
     pub direction: OrderDirection,
+    /// Whether rows may hold null (sorted last).
+    pub nullable: bool,
 }
 
 /// `first`/`after`/`last`/`before`, validated.
@@ -254,6 +256,8 @@ pub trait SortField<M>: Copy + Send + Sync + 'static {
     fn key(self) -> Expr;
     /// The same value read from a row, for its cursor.
     fn value(self, row: &M) -> Key;
+    /// Whether the key may be null in a row (the keyset condition then keeps the nulls).
+    fn nullable(self) -> bool;
 }
 
 /// The sort values of a row, in the order of a listing's keys.
@@ -294,11 +298,13 @@ impl<'a, E: EntityTrait, N> Listing<'a, E, N> {
             .map(|o| SortKey {
                 expr: o.field.key(),
                 direction: o.direction,
+                nullable: o.field.nullable(),
             })
             .collect();
         keys.push(SortKey {
             expr: column(table, "id"),
             direction: OrderDirection::Asc,
+            nullable: false,
         });
         let fields: Vec<F> = order.iter().map(|o| o.field).collect();
         let values: RowKeys<E::Model> = Box::new(move |row| {
@@ -330,8 +336,26 @@ fn page_size(value: Option<i32>, name: &str) -> ApiResult<Option<u64>> {
     }
 }
 
-/// Rows after (or, `before`, preceding) the cursor in the list's order.
+/// Rows after (or, `before`, preceding) the cursor in the list's order. Written so that the
+/// list's index on its keys finds them: a row comparison `(k1, …, id) > (v1, …, id)` when the
+/// keys run one way and hold no null; otherwise the exact condition key by key, with the first
+/// key's bound beside it when that key holds no null.
 fn beyond(keys: &[SortKey], cursor: &[Key], after: bool) -> Condition {
+    let forward = |key: &SortKey| (key.direction == OrderDirection::Asc) == after;
+    let no_nulls = keys.iter().all(|k| !k.nullable) && !cursor.contains(&Key::Null);
+    if no_nulls
+        && keys.len() == cursor.len()
+        && let Some(first) = keys.first()
+        && keys.iter().all(|k| k.direction == first.direction)
+    {
+        let row = Expr::tuple(keys.iter().map(|k| k.expr.clone()));
+        let at = Expr::tuple(cursor.iter().map(Key::to_expr));
+        return Condition::all().add(if forward(first) {
+            row.gt(at)
+        } else {
+            row.lt(at)
+        });
+    }
     let mut any = Condition::any();
     for i in 0..keys.len() {
         let mut all = Condition::all();
@@ -362,7 +386,18 @@ fn beyond(keys: &[SortKey], cursor: &[Key], after: bool) -> Condition {
         };
         any = any.add(all.add(step));
     }
-    any
+    match (keys.first(), cursor.first()) {
+        // Beside the exact condition, the bound the index on the first key can seek to.
+        (Some(key), Some(value)) if !key.nullable && *value != Key::Null => {
+            let bound = if forward(key) {
+                key.expr.clone().gte(value.to_expr())
+            } else {
+                key.expr.clone().lte(value.to_expr())
+            };
+            Condition::all().add(bound).add(any)
+        }
+        _ => any,
+    }
 }
 
 /// A page's query, cursors applied and sorted, before it runs.
@@ -416,7 +451,13 @@ where
                 (OrderDirection::Asc, true) => (Order::Desc, NullOrdering::First),
                 (OrderDirection::Desc, true) => (Order::Asc, NullOrdering::First),
             };
-            select = select.order_by_with_nulls(key.expr.clone(), order, nulls);
+            // A key without nulls is sorted without saying where nulls go, so that its index
+            // serves either direction.
+            select = if key.nullable {
+                select.order_by_with_nulls(key.expr.clone(), order, nulls)
+            } else {
+                select.order_by(key.expr.clone(), order)
+            };
         }
         select
     }
@@ -551,8 +592,10 @@ where
     }
 
     /// The page in one statement, each row with the texts of the planner's `columns`, and
-    /// `totalCount` counted in the same statement when wanted. The page's rows are found by a
-    /// subquery first, so that the answer is written for them alone.
+    /// `totalCount` counted in the same statement when wanted. The answer is written for the
+    /// page's rows alone: PostgreSQL writes the columns after its sort and limit, as it does for
+    /// costly expressions; SQLite would write them for every row it sorts, so there the page's
+    /// rows are found by a subquery first.
     pub async fn json_page(
         self,
         args: PageArgs,
@@ -563,8 +606,12 @@ where
         let mut page = prepared.select.clone().into_query();
         page.clear_selects();
         page.expr(Expr::cust(id.to_owned()));
-        let rows_of_page = Expr::cust(id.to_owned()).in_subquery(page.clone());
-        let mut select = self.ordered(self.select.clone().filter(rows_of_page), prepared.backward);
+        let mut select = if self.db.get_database_backend() == DbBackend::Postgres {
+            prepared.select.clone()
+        } else {
+            let rows_of_page = Expr::cust(id.to_owned()).in_subquery(page.clone());
+            self.ordered(self.select.clone().filter(rows_of_page), prepared.backward)
+        };
         let added = columns(&page);
         let json_columns = added
             .iter()

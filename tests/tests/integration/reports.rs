@@ -1087,6 +1087,47 @@ with_demo_app!(
             too_long["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
             "{too_long}"
         );
+        // Links over a list: each funder's own, refused field by field for the others, as a
+        // field that fails is (dropped from its object, with an error at its path).
+        let (_, listed) = app
+            .graphql_as(
+                Some(&own),
+                "{ funders(first: 50) { nodes { id name reportUrl(from: \"2023-04-01\", to: \"2024-03-31\", format: CSV) } } }",
+                json!({}),
+            )
+            .await;
+        let nodes = listed["data"]["funders"]["nodes"].as_array().unwrap();
+        assert!(nodes.len() > 1, "{listed}");
+        let errors = listed["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), nodes.len() - 1, "{listed}");
+        for (i, node) in nodes.iter().enumerate() {
+            if node["id"] == funder.as_str() {
+                let url = node["reportUrl"].as_str().unwrap();
+                assert_eq!(get(&app, url, None, None).await.status(), 200, "{url}");
+            } else {
+                assert!(node.get("reportUrl").is_none(), "{node}");
+                assert!(node["name"].is_string(), "the rest of the funder stays");
+                assert!(
+                    errors
+                        .iter()
+                        .any(|e| e["path"] == json!(["funders", "nodes", i, "reportUrl"])
+                            && e["extensions"]["code"] == "FORBIDDEN"),
+                    "{i}: {listed}"
+                );
+            }
+        }
+        let (_, evaluators) = app
+            .graphql_as(
+                Some(&admin),
+                "{ grants(first: 5) { nodes { identifier funder { link: reportUrl(from: \"2023-04-01\", to: \"2024-03-31\", validHours: 2) } } } }",
+                json!({}),
+            )
+            .await;
+        assert!(evaluators.get("errors").is_none(), "{evaluators}");
+        for grant in evaluators["data"]["grants"]["nodes"].as_array().unwrap() {
+            let url = grant["funder"]["link"].as_str().unwrap();
+            assert!(url.starts_with("/reports/funders/"), "{url}");
+        }
         let prefix = own.split('_').nth(1).unwrap().to_owned();
         app.db.b2h(&["apikey", "revoke", &prefix]).ok();
         let revoked = get(&app, &link, None, None).await;

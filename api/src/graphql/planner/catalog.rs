@@ -52,6 +52,9 @@ pub enum Field {
     /// A project's records as a connection (`Project.outcomeRecords`), paged, filtered and
     /// ordered by its arguments, as far as the reader may read them.
     RecordPage,
+    /// `Funder.reportUrl`: signed in Rust with the installation's secret, so the statement
+    /// leaves a hole for it (see `super::computed`).
+    ReportUrl,
 }
 
 /// A type's table and fields.
@@ -235,6 +238,7 @@ const FUNDER: Table = Table {
             },
         ),
         ("version", col("version", Kind::Int)),
+        ("reportUrl", Field::ReportUrl),
     ],
 };
 

@@ -8,10 +8,12 @@
 //! is written, in work bounded by the budget whatever the nesting (see `super::budgeted`).
 
 use super::catalog::{Field, Type};
+use super::computed::{self, Computed};
 use super::sql;
 use crate::access::RecordAccess;
 use crate::graphql::connection::{Listing, OrderBy, PageArgs, Wanted};
 use crate::graphql::plain::Plan;
+use crate::graphql::types::funder::ReportUrlArgs;
 use crate::graphql::types::record::{OutcomeRecordFilter, OutcomeRecordOrderField};
 use async_graphql::parser::types::Field as GraphqlField;
 use async_graphql::{ContextSelectionSet, Positioned};
@@ -45,6 +47,8 @@ pub struct Compiler<'a, 'c> {
     pub values: Vec<Value>,
     /// For each list without pages, the joins from the root row to its items.
     pub lists: Vec<Vec<Hop>>,
+    /// The fields Rust writes into the answer's holes, by slot.
+    pub computed: Vec<Computed>,
 }
 
 /// Where the walk is: the row's name in the JSON expression, and in the chain of joins.
@@ -70,6 +74,7 @@ impl<'a, 'c> Compiler<'a, 'c> {
             holes: false,
             values: Vec::new(),
             lists: Vec::new(),
+            computed: Vec::new(),
         }
     }
 
@@ -112,7 +117,7 @@ impl<'a, 'c> Compiler<'a, 'c> {
                 continue;
             }
             let field = ty.field(name).ok_or(Unplannable)?;
-            let takes_arguments = matches!(field, Field::RecordPage);
+            let takes_arguments = matches!(field, Field::RecordPage | Field::ReportUrl);
             if !takes_arguments && planned.fields.iter().any(|f| !f.node.arguments.is_empty()) {
                 return Err(Unplannable);
             }
@@ -188,6 +193,9 @@ impl<'a, 'c> Compiler<'a, 'c> {
                 }
                 Field::RecordPage => {
                     pieces.push(self.record_page(at, first, inner_plan(), chain)?);
+                }
+                Field::ReportUrl => {
+                    pieces.push(self.report_url(row, first)?);
                 }
             }
         }
@@ -555,6 +563,40 @@ impl<'a, 'c> Compiler<'a, 'c> {
             "(SELECT CASE WHEN count(*) >= 0 THEN {} END FROM ({rows}) b2h_page)",
             object(fields)
         ))
+    }
+
+    /// `Funder.reportUrl` of the funder `row`: a hole that `computed::fill` signs.
+    fn report_url(
+        &mut self,
+        row: &str,
+        field: &'c Positioned<GraphqlField>,
+    ) -> Result<String, Unplannable> {
+        let arguments = self.ctx.with_field(field);
+        let date = |name: &str| -> Result<chrono::NaiveDate, Unplannable> {
+            Ok(arguments
+                .param_value::<crate::graphql::scalars::Date>(name, None)
+                .map_err(|_| Unplannable)?
+                .1
+                .0)
+        };
+        let args = ReportUrlArgs {
+            from: date("from")?,
+            to: date("to")?,
+            format: arguments
+                .param_value("format", Some(|| crate::reports::Format::Pdf))
+                .map_err(|_| Unplannable)?
+                .1,
+            valid_hours: arguments
+                .param_value("validHours", Some(|| crate::report_links::DEFAULT_HOURS))
+                .map_err(|_| Unplannable)?
+                .1,
+        };
+        self.computed.push(Computed::ReportUrl {
+            args,
+            pos: field.pos,
+        });
+        let id = sql::value(self.backend, sql::Kind::Id, &format!("{row}.\"id\""), false);
+        Ok(computed::hole(self.backend, self.computed.len() - 1, &id))
     }
 
     fn alias(&mut self) -> String {

@@ -6,6 +6,7 @@
 
 mod catalog;
 mod compile;
+mod computed;
 mod sql;
 
 pub use catalog::Type;
@@ -74,13 +75,37 @@ fn selection<'c>(ctx: &'c Context<'c>) -> (ContextSelectionSet<'c>, Plan<'c>) {
     (set, plan)
 }
 
-/// `text` with the database's floats written as the resolvers write them.
-fn filled(text: &str) -> ApiResult<String> {
-    sql::fill_holes(text).ok_or_else(|| {
-        coded(super::error::ApiError::Internal(
-            "the database wrote a float the planner cannot read".into(),
-        ))
-    })
+/// What is left to write into an answer once the database wrote it.
+struct Holes {
+    /// Floats and cursors (see [`sql::fill_holes`]).
+    written: bool,
+    /// Fields Rust writes (see [`computed`]).
+    computed: Vec<computed::Computed>,
+}
+
+impl Holes {
+    fn of(compiler: &mut Compiler<'_, '_>) -> Self {
+        Self {
+            written: compiler.holes,
+            computed: std::mem::take(&mut compiler.computed),
+        }
+    }
+
+    /// `text`, the answer of the root field `ctx` resolves, with its holes filled: the
+    /// database's floats and cursors written as the resolvers write them, computed fields
+    /// written by Rust.
+    async fn fill(&self, ctx: &Context<'_>, text: String) -> ApiResult<String> {
+        let text = if self.written {
+            sql::fill_holes(&text).ok_or_else(|| {
+                coded(super::error::ApiError::Internal(
+                    "the database wrote a float the planner cannot read".into(),
+                ))
+            })?
+        } else {
+            text
+        };
+        computed::fill(ctx, &self.computed, text).await
+    }
 }
 
 /// The database wrote no answer for a row within the budget: a bug of the planner.
@@ -182,7 +207,7 @@ async fn objects<E: EntityTrait>(
     ctx: &Context<'_>,
     ty: Type,
     select: Select<E>,
-) -> ApiResult<Option<Vec<String>>> {
+) -> ApiResult<Option<(Vec<String>, Holes)>> {
     let db = ctx.data::<DatabaseConnection>()?;
     let (set, plan) = selection(ctx);
     let table = ty.table();
@@ -191,7 +216,7 @@ async fn objects<E: EntityTrait>(
     let Ok(json) = compiler.object(ty, &row, &plan) else {
         return Ok(None);
     };
-    let holes = compiler.holes;
+    let holes = Holes::of(&mut compiler);
     let lists = compiler.lists;
     let values = compiler.values;
     let mut query = select.into_query();
@@ -218,10 +243,9 @@ async fn objects<E: EntityTrait>(
             charge(ctx, row.try_get::<i64>("", "b2h_items").map_err(coded)?)?;
         }
         let text: Option<String> = row.try_get("", "b2h_json_0").map_err(coded)?;
-        let text = text.ok_or_else(unwritten)?;
-        texts.push(if holes { filled(&text)? } else { text });
+        texts.push(text.ok_or_else(unwritten)?);
     }
-    Ok(Some(texts))
+    Ok(Some((texts, holes)))
 }
 
 /// A root list (`regions`, `campaigns`…): `None` when the selection is not compiled.
@@ -230,13 +254,14 @@ pub async fn list<E: EntityTrait>(
     ty: Type,
     select: Select<E>,
 ) -> ApiResult<Option<String>> {
-    Ok(objects(ctx, ty, select).await?.map(|texts| {
-        let mut json = String::with_capacity(texts.iter().map(String::len).sum::<usize>() + 2);
-        json.push('[');
-        json.push_str(&texts.join(","));
-        json.push(']');
-        json
-    }))
+    let Some((texts, holes)) = objects(ctx, ty, select).await? else {
+        return Ok(None);
+    };
+    let mut json = String::with_capacity(texts.iter().map(String::len).sum::<usize>() + 2);
+    json.push('[');
+    json.push_str(&texts.join(","));
+    json.push(']');
+    Ok(Some(holes.fill(ctx, json).await?))
 }
 
 /// A root lookup (`project(reference:)`…): the object or `null`; `None` when the selection is
@@ -246,17 +271,19 @@ pub async fn lookup<E: EntityTrait>(
     ty: Type,
     select: Select<E>,
 ) -> ApiResult<Option<String>> {
-    Ok(objects(ctx, ty, select.limit(1))
-        .await?
-        .map(|mut texts| texts.pop().unwrap_or_else(|| "null".into())))
+    let Some((mut texts, holes)) = objects(ctx, ty, select.limit(1)).await? else {
+        return Ok(None);
+    };
+    let json = texts.pop().unwrap_or_else(|| "null".into());
+    Ok(Some(holes.fill(ctx, json).await?))
 }
 
 /// What a connection's selection asks for, each node selection compiled to a column.
 pub struct ConnectionPlan {
     backend: DbBackend,
     table: &'static catalog::Table,
-    /// Whether the rows hold floats or cursors for [`sql::fill_holes`].
-    holes: bool,
+    /// What is left to write once the database wrote the page.
+    holes: Holes,
     /// The values the columns' SQL marks.
     values: Vec<sea_orm::Value>,
     node: &'static str,
@@ -326,7 +353,7 @@ impl ConnectionPlan {
         Some(Self {
             backend,
             table: ty.table(),
-            holes: compiler.holes,
+            holes: Holes::of(&mut compiler),
             values: compiler.values,
             node: ty.name(),
             columns,
@@ -362,11 +389,13 @@ impl ConnectionPlan {
         let id = format!("\"{}\".\"{}\"", self.table.name, self.table.key);
         let columns = |rows: &SelectStatement| self.columns(rows, remaining);
         let page = listing.json_page(args, &id, &columns).await?;
-        self.write(ctx, &page)
+        let json = self.write(ctx, &page)?;
+        self.holes.fill(ctx, json).await
     }
 
-    /// The connection's JSON from its page, the answer budget charged with its lists.
-    pub fn write(&self, ctx: &Context<'_>, page: &JsonPage) -> ApiResult<String> {
+    /// The connection's JSON from its page, the answer budget charged with its lists; its
+    /// holes are not filled yet.
+    fn write(&self, ctx: &Context<'_>, page: &JsonPage) -> ApiResult<String> {
         charge(ctx, page.items)?;
         if page.rows.iter().flatten().any(String::is_empty) {
             return Err(unwritten());
@@ -439,9 +468,6 @@ impl ConnectionPlan {
             }
         }
         out.push('}');
-        if self.holes {
-            return filled(&out);
-        }
         Ok(out)
     }
 }

@@ -165,6 +165,27 @@ pub fn fill_holes(text: &str) -> Option<String> {
     Some(out)
 }
 
+/// `text` with each hole of a computed field (`super::computed`), `slot "id"` between its
+/// marks, replaced by what `fill` writes for that slot and id; `None` when a hole is not one.
+pub fn fill_computed(
+    text: &str,
+    mut fill: impl FnMut(usize, &str) -> Option<String>,
+) -> Option<String> {
+    use super::computed::{END, START};
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(START) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + START.len_utf8()..];
+        let end = after.find(END)?;
+        let (slot, id) = after[..end].split_once('"')?;
+        out.push_str(&fill(slot.parse().ok()?, id.strip_suffix('"')?)?);
+        rest = &after[end + END.len_utf8()..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
 /// The text that marks the planner's bound value number `index` (see [`expr`]).
 fn marker(index: usize) -> String {
     format!("\u{5}{index}\u{6}")

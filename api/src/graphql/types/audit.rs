@@ -82,6 +82,10 @@ impl SortField<audit_event::Model> for AuditEventOrderField {
         column("audit_event", "at")
     }
 
+    fn nullable(self) -> bool {
+        false
+    }
+
     fn value(self, e: &audit_event::Model) -> Key {
         Key::Time(e.at)
     }

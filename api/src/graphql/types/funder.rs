@@ -84,50 +84,100 @@ impl Funder {
         #[graphql(desc = "How long the link works, in hours (1 to 168).", default = 24)]
         valid_hours: i64,
     ) -> ApiResult<String> {
-        let principal = ctx.data_opt::<Principal>();
-        let key_id = match principal {
-            Some(p @ Principal::Key { id, .. })
-                if p.record_access().reads_funder_summary(self.0.id) =>
-            {
-                *id
-            }
-            _ => {
-                return Err(coded(ApiError::Forbidden(
-                    "a report link is for the funder's own key, evaluators and admins".into(),
-                )));
-            }
-        };
-        if to.0 < from.0 {
-            return Err(coded(ApiError::BadUserInput(format!(
-                "to {} is before from {}",
-                to.0, from.0
-            ))));
-        }
-        let window = b2h_report::Window {
+        let args = ReportUrlArgs {
             from: from.0,
             to: to.0,
+            format,
+            valid_hours,
         };
-        crate::reports::check_window(window).map_err(|m| coded(ApiError::BadUserInput(m)))?;
-        let now = chrono::Utc::now();
-        let expires =
-            report_links::expiry(now, valid_hours).map_err(|m| coded(ApiError::BadUserInput(m)))?;
+        let link = report_link(
+            ctx.data_opt::<Principal>(),
+            self.0.id,
+            &args,
+            chrono::Utc::now(),
+        )?;
         let db = ctx.data::<DatabaseConnection>()?;
-        let key = b2h_entity::api_key::Entity::find_by_id(key_id)
+        let signer = LinkSigner::load(db, link.key).await?;
+        signer.url(&link)
+    }
+}
+
+/// The arguments of `Funder.reportUrl`.
+pub struct ReportUrlArgs {
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    pub format: crate::reports::Format,
+    pub valid_hours: i64,
+}
+
+/// The link `Funder.reportUrl` gives the reader for `funder` at `now`, before it is signed:
+/// only the funder's own key, evaluators and admins get one, for a whole window and a valid
+/// lifetime. The one rule for both the resolver and the planner.
+pub fn report_link(
+    principal: Option<&Principal>,
+    funder: uuid::Uuid,
+    args: &ReportUrlArgs,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<report_links::ReportLink> {
+    let key = match principal {
+        Some(p @ Principal::Key { id, .. }) if p.record_access().reads_funder_summary(funder) => {
+            *id
+        }
+        _ => {
+            return Err(coded(ApiError::Forbidden(
+                "a report link is for the funder's own key, evaluators and admins".into(),
+            )));
+        }
+    };
+    if args.to < args.from {
+        return Err(coded(ApiError::BadUserInput(format!(
+            "to {} is before from {}",
+            args.to, args.from
+        ))));
+    }
+    let window = b2h_report::Window {
+        from: args.from,
+        to: args.to,
+    };
+    crate::reports::check_window(window).map_err(|m| coded(ApiError::BadUserInput(m)))?;
+    let expires = report_links::expiry(now, args.valid_hours)
+        .map_err(|m| coded(ApiError::BadUserInput(m)))?;
+    Ok(report_links::ReportLink {
+        funder,
+        format: args.format,
+        window,
+        key,
+        expires,
+    })
+}
+
+/// What signs the links of one key: its stored hash and the installation's secret, read once.
+pub struct LinkSigner {
+    key: Option<(uuid::Uuid, String)>,
+    secret: Vec<u8>,
+}
+
+impl LinkSigner {
+    pub async fn load(db: &DatabaseConnection, key: uuid::Uuid) -> ApiResult<Self> {
+        let key = b2h_entity::api_key::Entity::find_by_id(key)
             .one(db)
             .await
             .map_err(coded)?
-            .ok_or_else(|| coded(ApiError::Forbidden("the key that asks is gone".into())))?;
+            .map(|k| (k.id, k.secret_hash));
         let secret = crate::record_keys::installation_secret(db)
             .await
             .map_err(coded)?;
-        let link = report_links::ReportLink {
-            funder: self.0.id,
-            format,
-            window,
-            key: key.id,
-            expires,
-        };
-        Ok(link.url(&secret, &key.secret_hash))
+        Ok(Self { key, secret })
+    }
+
+    /// `link` signed, relative to the server's root.
+    pub fn url(&self, link: &report_links::ReportLink) -> ApiResult<String> {
+        match &self.key {
+            Some((id, hash)) if *id == link.key => Ok(link.url(&self.secret, hash)),
+            _ => Err(coded(ApiError::Forbidden(
+                "the key that asks is gone".into(),
+            ))),
+        }
     }
 }
 
@@ -148,6 +198,10 @@ impl SortField<funder::Model> for FunderOrderField {
             FunderOrderField::Name => text_key("funder", "name"),
             FunderOrderField::CreatedAt => column("funder", "created_at"),
         }
+    }
+
+    fn nullable(self) -> bool {
+        false
     }
 
     fn value(self, f: &funder::Model) -> Key {

@@ -177,6 +177,10 @@ impl SortField<grant::Model> for GrantOrderField {
         }
     }
 
+    fn nullable(self) -> bool {
+        false
+    }
+
     fn value(self, g: &grant::Model) -> Key {
         match self {
             GrantOrderField::AwardDate => Key::Date(g.award_date),

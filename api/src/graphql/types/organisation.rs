@@ -189,6 +189,10 @@ impl SortField<organisation::Model> for OrganisationOrderField {
         }
     }
 
+    fn nullable(self) -> bool {
+        false
+    }
+
     fn value(self, o: &organisation::Model) -> Key {
         match self {
             OrganisationOrderField::Name => Key::text(&o.name),

@@ -442,6 +442,11 @@ impl SortField<project::Model> for ProjectOrderField {
         }
     }
 
+    /// Every key but a project's end date is a column that holds no null.
+    fn nullable(self) -> bool {
+        matches!(self, ProjectOrderField::EndDate)
+    }
+
     fn value(self, p: &project::Model) -> Key {
         match self {
             ProjectOrderField::Title => Key::text(&p.title),

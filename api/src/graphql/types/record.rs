@@ -148,6 +148,10 @@ impl SortField<outcome_record::Model> for OutcomeRecordOrderField {
         }
     }
 
+    fn nullable(self) -> bool {
+        false
+    }
+
     fn value(self, r: &outcome_record::Model) -> Key {
         match self {
             OutcomeRecordOrderField::PeriodEnd => Key::Date(r.period_end),
