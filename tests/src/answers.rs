@@ -102,11 +102,8 @@ impl Answers {
         let Some(name) = &self.name else {
             return;
         };
-        // Checked on request until two runs are shown to record the same answers
-        // (B2H_CHECK_ANSWERS=1, or INSTA_UPDATE=always to record).
-        let asked = std::env::var("B2H_CHECK_ANSWERS").is_ok_and(|v| v == "1")
-            || std::env::var("INSTA_UPDATE").is_ok_and(|v| v == "always");
-        if !asked {
+        // Always checked (INSTA_UPDATE=always records anew); B2H_CHECK_ANSWERS=0 skips it.
+        if std::env::var("B2H_CHECK_ANSWERS").is_ok_and(|v| v == "0") {
             return;
         }
         let mut entries = match self.entries.lock() {

@@ -272,6 +272,8 @@ pub struct Listing<'a, E: EntityTrait, N> {
     values: RowKeys<E::Model>,
     wrap: fn(E::Model) -> N,
     wanted: Wanted,
+    /// Whether `select` holds a filter (see [`Listing::filtered`]).
+    filtered: bool,
 }
 
 impl<'a, E: EntityTrait, N> Listing<'a, E, N> {
@@ -319,7 +321,15 @@ impl<'a, E: EntityTrait, N> Listing<'a, E, N> {
             values,
             wrap,
             wanted,
+            filtered: false,
         }
+    }
+
+    /// Says that the list is filtered: its rows are then likely sorted rather than read in
+    /// index order, and `totalCount` of a first page is counted over the same rows as the page
+    /// (PostgreSQL), instead of finding them twice.
+    pub fn filtered(self, filtered: bool) -> Self {
+        Self { filtered, ..self }
     }
 }
 
@@ -621,7 +631,11 @@ where
         for (expr, alias) in added {
             select = select.expr_as(expr, alias);
         }
-        if self.wanted.total {
+        let postgres = self.db.get_database_backend() == DbBackend::Postgres;
+        if self.wanted.total && postgres && self.filtered && !prepared.after && !prepared.before {
+            // Without a cursor the page's rows before the limit are the whole list.
+            select = select.expr_as(Expr::cust("count(*) OVER ()"), "b2h_total");
+        } else if self.wanted.total {
             let mut count = self.select.clone().into_query();
             count.clear_selects();
             count.expr(Expr::cust("count(*)"));

@@ -109,7 +109,8 @@ where
         total: look_ahead.field("totalCount").exists(),
         edges: look_ahead.field("edges").exists(),
     };
-    let listing = Listing::new(db, select, order_by, default, table, id, wrap, wanted);
+    let listing = Listing::new(db, select, order_by, default, table, id, wrap, wanted)
+        .filtered(filter.is_some());
     if let Some(plan) =
         planned.and_then(|ty| planner::ConnectionPlan::of(ctx, ty, db.get_database_backend()))
     {
