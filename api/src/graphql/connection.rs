@@ -644,11 +644,20 @@ where
                 "b2h_total",
             );
         }
-        let found = self
-            .db
-            .query_all(&select.into_query())
-            .await
-            .map_err(coded)?;
+        let mut query = select.into_query();
+        let found = if postgres {
+            // The limit written, not bound: PostgreSQL's plan for a prepared statement, made
+            // once for any values, would guess it and can choose a plan many times slower.
+            query.reset_limit();
+            let mut statement = self.db.get_database_backend().build(&query);
+            statement
+                .sql
+                .push_str(&format!(" LIMIT {}", prepared.limit + 1));
+            self.db.query_all_raw(statement).await
+        } else {
+            self.db.query_all(&query).await
+        }
+        .map_err(coded)?;
         let more = found.len() as u64 > prepared.limit;
         let mut total = 0;
         let mut items = 0;
