@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 /// Peak resident memory the whole battery may add to the server's, in MiB.
 const MEMORY_BOUND_MIB: u64 = 400;
+/// How much a third pass of the battery may raise the second's peak (the allocator's noise).
+const REPEAT_GROWTH_MIB: u64 = 16;
 /// The server's request timeout in these tests.
 const TIMEOUT_SECONDS: u64 = 10;
 
@@ -442,21 +444,39 @@ both_backends!(
             scalar_i64(&conn, "SELECT COUNT(*) FROM organisation").await,
             organisations_before
         );
-        // Memory goes back after the peak (the allocator keeps some for reuse).
-        tokio::time::sleep(Duration::from_secs(3)).await;
-        let after = served.memory_kib("VmRSS");
+        // No growth from pass to pass: the whole battery twice more, and the last pass does
+        // not raise the peak the one before reached. A leak grows with every pass; what the
+        // allocator keeps after a peak is reused (the second pass settles its fragmentation,
+        // seen at some 20 MiB, then the peak stays), so memory handed back to the system is
+        // not the measure.
+        let mut peaks = Vec::new();
+        for pass in ["second", "third"] {
+            for attack in attacks(&partner, &admin, &project) {
+                let (status, _, _, _) = send(&client, &served.base, &attack).await;
+                assert!(served.alive(), "{}: the server died", attack.name);
+                assert!(
+                    status < 500,
+                    "{}: status {status} in the {pass} pass",
+                    attack.name
+                );
+            }
+            peaks.push(served.memory_kib("VmHWM"));
+        }
+        let (second, third) = (peaks[0], peaks[1]);
         assert!(
-            after.saturating_sub(baseline) <= (peak.saturating_sub(baseline)) * 6 / 10 + 16 * 1024,
-            "resident memory stayed at {} MiB after a peak of {} MiB (baseline {} MiB)",
-            after / 1024,
+            third.saturating_sub(second) <= REPEAT_GROWTH_MIB * 1024,
+            "the third pass raised the peak from {} MiB to {} MiB (first pass {} MiB, baseline {} MiB)",
+            second / 1024,
+            third / 1024,
             peak / 1024,
             baseline / 1024
         );
         eprintln!(
-            "hostile battery: baseline {} MiB, peak {} MiB, 3 s later {} MiB",
+            "hostile battery: baseline {} MiB, peaks {} MiB, {} MiB, {} MiB over three passes",
             baseline / 1024,
             peak / 1024,
-            served.memory_kib("VmRSS") / 1024
+            second / 1024,
+            third / 1024
         );
         conn.close().await.ok();
     }
