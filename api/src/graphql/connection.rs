@@ -616,7 +616,8 @@ where
         let mut page = prepared.select.clone().into_query();
         page.clear_selects();
         page.expr(Expr::cust(id.to_owned()));
-        let mut select = if self.db.get_database_backend() == DbBackend::Postgres {
+        let postgres = self.db.get_database_backend() == DbBackend::Postgres;
+        let mut select = if postgres {
             prepared.select.clone()
         } else {
             let rows_of_page = Expr::cust(id.to_owned()).in_subquery(page.clone());
@@ -631,7 +632,6 @@ where
         for (expr, alias) in added {
             select = select.expr_as(expr, alias);
         }
-        let postgres = self.db.get_database_backend() == DbBackend::Postgres;
         if self.wanted.total && postgres && self.filtered && !prepared.after && !prepared.before {
             // Without a cursor the page's rows before the limit are the whole list.
             select = select.expr_as(Expr::cust("count(*) OVER ()"), "b2h_total");
@@ -649,7 +649,7 @@ where
             // The limit written, not bound: PostgreSQL's plan for a prepared statement, made
             // once for any values, would guess it and can choose a plan many times slower.
             query.reset_limit();
-            let mut statement = self.db.get_database_backend().build(&query);
+            let mut statement = DbBackend::Postgres.build(&query);
             statement
                 .sql
                 .push_str(&format!(" LIMIT {}", prepared.limit + 1));

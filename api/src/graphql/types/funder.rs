@@ -170,6 +170,14 @@ impl LinkSigner {
         Ok(Self { key, secret })
     }
 
+    /// A signer for no key (the reader has none): every link it is asked for is refused.
+    pub fn without_key() -> Self {
+        Self {
+            key: None,
+            secret: Vec::new(),
+        }
+    }
+
     /// `link` signed, relative to the server's root.
     pub fn url(&self, link: &report_links::ReportLink) -> ApiResult<String> {
         match &self.key {
