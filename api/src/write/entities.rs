@@ -347,6 +347,17 @@ pub struct ProjectWhole {
     pub partners: Vec<project_partner::Model>,
 }
 
+impl ProjectWhole {
+    /// Stages (the primary first) and partners (the lead first, then by role and organisation)
+    /// in one order, whether read back or about to be written: the database keeps children in
+    /// no order, and an audit event's before and after must not differ by it.
+    fn in_order(mut self) -> Self {
+        self.stages.sort_by_key(|s| (!s.is_primary, s.stage));
+        self.partners.sort_by_key(|p| (p.role, p.organisation_id));
+        self
+    }
+}
+
 async fn project_whole(
     db: &impl ConnectionTrait,
     project: project::Model,
@@ -363,7 +374,8 @@ async fn project_whole(
         project,
         stages,
         partners,
-    })
+    }
+    .in_order())
 }
 
 async fn project_whole_after(
@@ -542,7 +554,8 @@ async fn project_whole_after(
             })
             .collect(),
         project: row,
-    })
+    }
+    .in_order())
 }
 
 /// The caller's write access to projects, refused when it has none.
