@@ -345,12 +345,12 @@ async fn execute(
         super::cache::headers(response.headers_mut(), tag, &principal);
         return response;
     }
-    // What a retry needs to make the request again (a read has no uploads).
+    // What a retry needs to make the request again (a read has no uploads); the document is
+    // copied only for a retry.
     let again = read_only.then(|| {
         let mut copy =
             async_graphql::Request::new(request.query.clone()).variables(request.variables.clone());
         copy.operation_name.clone_from(&request.operation_name);
-        copy.set_parsed_query(ExecutableDocument::clone(&document));
         copy
     });
     // Every figure of the request comes from one store, one change sequence.
@@ -370,8 +370,9 @@ async fn execute(
         match again {
             // A read that met a dead or refused connection runs once more when the database
             // answers again (a restart takes a moment); its pool hands out fresh connections.
-            Some(again) if unavailable(&response) => {
+            Some(mut again) if unavailable(&response) => {
                 if wait_for_database(&state.db, state.request_timeout / 2).await {
+                    again.set_parsed_query(ExecutableDocument::clone(&document));
                     run(again).await
                 } else {
                     response

@@ -2,6 +2,7 @@
 //! the caller's rights, validates the whole input, writes in one transaction and audits.
 
 use super::error::{ApiError, ApiResult, coded};
+use super::planner::{self, Answer};
 use super::scalars::{Date, Decimal};
 use super::types::enums::{
     DataSource, EvidenceStrength, OrganisationKind, PartnerRole, PathwayStage, ProjectSetting,
@@ -441,7 +442,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         input: CreateOrganisationInput,
-    ) -> ApiResult<Organisation> {
+    ) -> ApiResult<Answer<Organisation>> {
         let fields = OrganisationFields {
             name: Some(input.name),
             kind: Some(input.kind.into()),
@@ -454,10 +455,10 @@ impl Mutation {
             region_code: Some(input.region_code),
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::create::<organisation::Entity>(db, &actor(ctx), fields)
+        let row = entities::create::<organisation::Entity>(db, &actor(ctx), fields)
             .await
-            .map(Organisation)
-            .map_err(failed)
+            .map_err(failed)?;
+        planner::written(ctx, Organisation(row)).await
     }
 
     /// Changes an organisation (admins) at the version the client read.
@@ -465,7 +466,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         input: UpdateOrganisationInput,
-    ) -> ApiResult<Organisation> {
+    ) -> ApiResult<Answer<Organisation>> {
         let id = uuid_of(&input.id)?;
         let fields = OrganisationFields {
             name: input.name,
@@ -479,10 +480,11 @@ impl Mutation {
             region_code: change(input.region_code, |v| v),
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::update::<organisation::Entity>(db, &actor(ctx), id, input.version, fields)
-            .await
-            .map(Organisation)
-            .map_err(failed)
+        let row =
+            entities::update::<organisation::Entity>(db, &actor(ctx), id, input.version, fields)
+                .await
+                .map_err(failed)?;
+        planner::written(ctx, Organisation(row)).await
     }
 
     /// Archives an organisation (admins): it leaves lists but keeps its history.
@@ -493,12 +495,13 @@ impl Mutation {
         #[graphql(desc = "The version last read; a newer one is a `CONFLICT`.")] version: Option<
             i32,
         >,
-    ) -> ApiResult<Organisation> {
+    ) -> ApiResult<Answer<Organisation>> {
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::archive::<organisation::Entity>(db, &actor(ctx), uuid_of(&id)?, version)
-            .await
-            .map(Organisation)
-            .map_err(failed)
+        let row =
+            entities::archive::<organisation::Entity>(db, &actor(ctx), uuid_of(&id)?, version)
+                .await
+                .map_err(failed)?;
+        planner::written(ctx, Organisation(row)).await
     }
 
     /// Creates a funder (admins).
@@ -506,7 +509,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         input: CreateFunderInput,
-    ) -> ApiResult<Funder> {
+    ) -> ApiResult<Answer<Funder>> {
         let fields = FunderFields {
             name: Some(input.name),
             org_id: Some(input.org_id),
@@ -514,10 +517,10 @@ impl Mutation {
             organisation_id: Some(optional_id(input.organisation_id)?),
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::create::<funder::Entity>(db, &actor(ctx), fields)
+        let row = entities::create::<funder::Entity>(db, &actor(ctx), fields)
             .await
-            .map(Funder)
-            .map_err(failed)
+            .map_err(failed)?;
+        planner::written(ctx, Funder(row)).await
     }
 
     /// Changes a funder (admins) at the version the client read.
@@ -525,7 +528,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         input: UpdateFunderInput,
-    ) -> ApiResult<Funder> {
+    ) -> ApiResult<Answer<Funder>> {
         let id = uuid_of(&input.id)?;
         let fields = FunderFields {
             name: input.name,
@@ -534,10 +537,10 @@ impl Mutation {
             organisation_id: changed_id(input.organisation_id)?,
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::update::<funder::Entity>(db, &actor(ctx), id, input.version, fields)
+        let row = entities::update::<funder::Entity>(db, &actor(ctx), id, input.version, fields)
             .await
-            .map(Funder)
-            .map_err(failed)
+            .map_err(failed)?;
+        planner::written(ctx, Funder(row)).await
     }
 
     /// Archives a funder (admins).
@@ -548,12 +551,12 @@ impl Mutation {
         #[graphql(desc = "The version last read; a newer one is a `CONFLICT`.")] version: Option<
             i32,
         >,
-    ) -> ApiResult<Funder> {
+    ) -> ApiResult<Answer<Funder>> {
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::archive::<funder::Entity>(db, &actor(ctx), uuid_of(&id)?, version)
+        let row = entities::archive::<funder::Entity>(db, &actor(ctx), uuid_of(&id)?, version)
             .await
-            .map(Funder)
-            .map_err(failed)
+            .map_err(failed)?;
+        planner::written(ctx, Funder(row)).await
     }
 
     /// Creates a project with its stages and partners (admins; a partner key for a project its
@@ -562,7 +565,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         input: CreateProjectInput,
-    ) -> ApiResult<Project> {
+    ) -> ApiResult<Answer<Project>> {
         let fields = ProjectFields {
             reference: Some(input.reference),
             title: Some(input.title),
@@ -581,10 +584,10 @@ impl Mutation {
             partners: partners(input.partners)?,
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::create_project(db, &actor(ctx), fields)
+        let written = entities::create_project(db, &actor(ctx), fields)
             .await
-            .map(|w| Project(w.project))
-            .map_err(failed)
+            .map_err(failed)?;
+        planner::written(ctx, Project(written.project)).await
     }
 
     /// Changes a project at the version the client read (admins; a partner key for its own).
@@ -592,7 +595,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         input: UpdateProjectInput,
-    ) -> ApiResult<Project> {
+    ) -> ApiResult<Answer<Project>> {
         let id = uuid_of(&input.id)?;
         let fields = ProjectFields {
             reference: input.reference,
@@ -612,10 +615,10 @@ impl Mutation {
             partners: partners(input.partners)?,
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::update_project(db, &actor(ctx), id, input.version, fields)
+        let written = entities::update_project(db, &actor(ctx), id, input.version, fields)
             .await
-            .map(|w| Project(w.project))
-            .map_err(failed)
+            .map_err(failed)?;
+        planner::written(ctx, Project(written.project)).await
     }
 
     /// Archives a project (admins; a partner key for its own).
@@ -626,16 +629,20 @@ impl Mutation {
         #[graphql(desc = "The version last read; a newer one is a `CONFLICT`.")] version: Option<
             i32,
         >,
-    ) -> ApiResult<Project> {
+    ) -> ApiResult<Answer<Project>> {
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::archive_project(db, &actor(ctx), uuid_of(&id)?, version)
+        let written = entities::archive_project(db, &actor(ctx), uuid_of(&id)?, version)
             .await
-            .map(|w| Project(w.project))
-            .map_err(failed)
+            .map_err(failed)?;
+        planner::written(ctx, Project(written.project)).await
     }
 
     /// Creates a grant (admins).
-    async fn create_grant(&self, ctx: &Context<'_>, input: CreateGrantInput) -> ApiResult<Grant> {
+    async fn create_grant(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateGrantInput,
+    ) -> ApiResult<Answer<Grant>> {
         let fields = GrantFields {
             identifier: Some(input.identifier),
             title: Some(input.title),
@@ -651,14 +658,18 @@ impl Mutation {
             ..GrantFields::default()
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::create::<grant::Entity>(db, &actor(ctx), fields)
+        let row = entities::create::<grant::Entity>(db, &actor(ctx), fields)
             .await
-            .map(Grant)
-            .map_err(failed)
+            .map_err(failed)?;
+        planner::written(ctx, Grant(row)).await
     }
 
     /// Changes a grant (admins) at the version the client read.
-    async fn update_grant(&self, ctx: &Context<'_>, input: UpdateGrantInput) -> ApiResult<Grant> {
+    async fn update_grant(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateGrantInput,
+    ) -> ApiResult<Answer<Grant>> {
         let id = uuid_of(&input.id)?;
         let fields = GrantFields {
             identifier: input.identifier,
@@ -675,10 +686,10 @@ impl Mutation {
             ..GrantFields::default()
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::update::<grant::Entity>(db, &actor(ctx), id, input.version, fields)
+        let row = entities::update::<grant::Entity>(db, &actor(ctx), id, input.version, fields)
             .await
-            .map(Grant)
-            .map_err(failed)
+            .map_err(failed)?;
+        planner::written(ctx, Grant(row)).await
     }
 
     /// Archives a grant (admins).
@@ -689,12 +700,12 @@ impl Mutation {
         #[graphql(desc = "The version last read; a newer one is a `CONFLICT`.")] version: Option<
             i32,
         >,
-    ) -> ApiResult<Grant> {
+    ) -> ApiResult<Answer<Grant>> {
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::archive::<grant::Entity>(db, &actor(ctx), uuid_of(&id)?, version)
+        let row = entities::archive::<grant::Entity>(db, &actor(ctx), uuid_of(&id)?, version)
             .await
-            .map(Grant)
-            .map_err(failed)
+            .map_err(failed)?;
+        planner::written(ctx, Grant(row)).await
     }
 
     /// Allocates part of a grant to a project (admins); allocations never exceed the award.
@@ -702,7 +713,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         input: CreateGrantAllocationInput,
-    ) -> ApiResult<GrantAllocation> {
+    ) -> ApiResult<Answer<GrantAllocation>> {
         let fields = AllocationFields {
             grant_id: Some(uuid_of(&input.grant_id)?),
             project_id: Some(uuid_of(&input.project_id)?),
@@ -710,10 +721,10 @@ impl Mutation {
             currency: input.currency,
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::create::<grant_allocation::Entity>(db, &actor(ctx), fields)
+        let row = entities::create::<grant_allocation::Entity>(db, &actor(ctx), fields)
             .await
-            .map(GrantAllocation)
-            .map_err(failed)
+            .map_err(failed)?;
+        planner::written(ctx, GrantAllocation(row)).await
     }
 
     /// Changes an allocation's amount (admins) at the version the client read.
@@ -721,7 +732,7 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         input: UpdateGrantAllocationInput,
-    ) -> ApiResult<GrantAllocation> {
+    ) -> ApiResult<Answer<GrantAllocation>> {
         let id = uuid_of(&input.id)?;
         let fields = AllocationFields {
             grant_id: None,
@@ -730,10 +741,16 @@ impl Mutation {
             currency: input.currency,
         };
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::update::<grant_allocation::Entity>(db, &actor(ctx), id, input.version, fields)
-            .await
-            .map(GrantAllocation)
-            .map_err(failed)
+        let row = entities::update::<grant_allocation::Entity>(
+            db,
+            &actor(ctx),
+            id,
+            input.version,
+            fields,
+        )
+        .await
+        .map_err(failed)?;
+        planner::written(ctx, GrantAllocation(row)).await
     }
 
     /// Archives an allocation (admins).
@@ -744,12 +761,13 @@ impl Mutation {
         #[graphql(desc = "The version last read; a newer one is a `CONFLICT`.")] version: Option<
             i32,
         >,
-    ) -> ApiResult<GrantAllocation> {
+    ) -> ApiResult<Answer<GrantAllocation>> {
         let db = ctx.data::<DatabaseConnection>()?;
-        entities::archive::<grant_allocation::Entity>(db, &actor(ctx), uuid_of(&id)?, version)
-            .await
-            .map(GrantAllocation)
-            .map_err(failed)
+        let row =
+            entities::archive::<grant_allocation::Entity>(db, &actor(ctx), uuid_of(&id)?, version)
+                .await
+                .map_err(failed)?;
+        planner::written(ctx, GrantAllocation(row)).await
     }
 
     /// Creates or updates outcome records, keyed by (project, measure, period), in one

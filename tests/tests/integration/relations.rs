@@ -16,6 +16,54 @@ const NESTED: &str = "query($first: Int) { projects(first: $first) { nodes {
 } } }";
 
 both_backends!(
+    a_mutations_answer_is_read_as_a_querys,
+    |db: TestDb| async move {
+        let counter = Arc::new(AtomicUsize::new(0));
+        let mut app = TestApp::spawn_counting(db, true, Some(counter.clone())).await;
+        app.authenticate(&["--role", "admin"]);
+        let selection = "reference title
+            leadOrganisation { name region { name nation { name } } }
+            stages { stage isPrimary }
+            partners { role organisation { name kind } }
+            grantAllocations { amount grant { identifier funder { name } } }";
+        let found = app
+            .data(
+                &format!("{{ project(reference: \"GEH-B2H-01\") {{ id version {selection} }} }}"),
+                json!({}),
+            )
+            .await;
+        let project = &found["project"];
+        let update = |version: i64, title: &str, payload: &str| {
+            (
+                format!(
+                    "mutation($id: ID!) {{ updateProject(input: {{id: $id, version: {version}, title: \"{title}\"}}) {{ {payload} }} }}"
+                ),
+                json!({ "id": project["id"] }),
+            )
+        };
+        // Once, so that the key's last use is recorded before counting.
+        let (query, variables) = update(project["version"].as_i64().unwrap(), "Checked once", "id");
+        app.data(&query, variables).await;
+        let version = project["version"].as_i64().unwrap() + 1;
+        counter.store(0, Ordering::SeqCst);
+        let (query, variables) = update(version, "Checked twice", "id");
+        app.data(&query, variables).await;
+        let shallow = counter.swap(0, Ordering::SeqCst);
+        let (query, variables) = update(version + 1, "Checked three times", selection);
+        let written = app.data(&query, variables).await;
+        let deep = counter.load(Ordering::SeqCst);
+        // The payload is read back by the planner in one statement, however deep.
+        assert_eq!(shallow, deep, "statements of the write and its answer");
+        let mut expected = project.clone();
+        let expected = expected.as_object_mut().unwrap();
+        expected.remove("id");
+        expected.remove("version");
+        expected.insert("title".into(), json!("Checked three times"));
+        assert_eq!(written["updateProject"], json!(expected));
+    }
+);
+
+both_backends!(
     nested_queries_do_not_multiply_statements,
     |db: TestDb| async move {
         let counter = Arc::new(AtomicUsize::new(0));

@@ -278,6 +278,50 @@ pub async fn lookup<E: EntityTrait>(
     Ok(Some(holes.fill(ctx, json).await?))
 }
 
+/// A row a mutation wrote, answered as a query's would be (see [`written`]).
+pub trait Written: Sized {
+    type Entity: EntityTrait;
+    const TYPE: Type;
+    /// The row's id.
+    fn id(&self) -> uuid::Uuid;
+}
+
+/// Declares the node types mutations write (`Written`), each with its entity and planner type.
+macro_rules! written_nodes {
+    ($($node:path => $entity:path, $ty:ident;)+) => {
+        $(impl Written for $node {
+            type Entity = $entity;
+            const TYPE: Type = Type::$ty;
+            fn id(&self) -> uuid::Uuid {
+                self.0.id
+            }
+        })+
+    };
+}
+
+written_nodes! {
+    super::types::organisation::Organisation => b2h_entity::organisation::Entity, Organisation;
+    super::types::funder::Funder => b2h_entity::funder::Entity, Funder;
+    super::types::project::Project => b2h_entity::project::Entity, Project;
+    super::types::grant::Grant => b2h_entity::grant::Entity, Grant;
+    super::types::grant::GrantAllocation => b2h_entity::grant_allocation::Entity, GrantAllocation;
+}
+
+/// The answer of a mutation that wrote `row`: read back by the planner with the payload's
+/// selection, after the write committed (so relations are read as any query reads them, in
+/// one statement), or `row` resolved the usual way when the selection is not compiled.
+pub async fn written<N: Written>(ctx: &Context<'_>, row: N) -> ApiResult<Answer<N>>
+where
+    <<N::Entity as EntityTrait>::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType:
+        From<uuid::Uuid>,
+{
+    let select = N::Entity::find_by_id(row.id());
+    match lookup(ctx, N::TYPE, select).await? {
+        Some(json) if json != "null" => Ok(Answer::Planned(json)),
+        _ => Ok(Answer::Resolved(row)),
+    }
+}
+
 /// What a connection's selection asks for, each node selection compiled to a column.
 pub struct ConnectionPlan {
     backend: DbBackend,
