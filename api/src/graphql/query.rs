@@ -108,6 +108,7 @@ where
     let wanted = Wanted {
         total: look_ahead.field("totalCount").exists(),
         edges: look_ahead.field("edges").exists(),
+        page_info: look_ahead.field("pageInfo").exists(),
     };
     let listing = Listing::new(db, select, order_by, default, table, id, wrap, wanted)
         .filtered(filter.is_some());
