@@ -44,7 +44,7 @@ pub fn cacheable(document: &ExecutableDocument) -> bool {
 }
 
 /// Who asks, as the tag tells readers apart.
-fn scope(principal: &Principal) -> String {
+pub(crate) fn scope(principal: &Principal) -> String {
     match principal {
         Principal::Public => "public".to_owned(),
         Principal::Operator { user } => format!("operator {user}"),

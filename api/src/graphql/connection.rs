@@ -415,10 +415,35 @@ fn beyond(keys: &[SortKey], cursor: &[Key], after: bool) -> Condition {
 /// A page's query, cursors applied and sorted, before it runs.
 struct Prepared<E: EntityTrait> {
     select: Select<E>,
+    bounds: Bounds,
+}
+
+/// Where a page lies in its list: how many rows it holds at most, which way it is read, and
+/// from which cursors.
+#[derive(Clone, Copy)]
+pub struct Bounds {
     limit: u64,
     backward: bool,
     after: bool,
     before: bool,
+}
+
+/// A page's statement as the planner made it, and how to read its rows: kept by the planner
+/// for the next request that asks the same (see `planner::plans`).
+pub struct JsonStatement {
+    statement: sea_orm::Statement,
+    bounds: Bounds,
+    /// The planner's JSON columns (`b2h_json_<n>`).
+    json_columns: usize,
+    /// Whether the rows carry the items of lists without pages (`b2h_items`).
+    with_items: bool,
+}
+
+impl JsonStatement {
+    /// Bytes the statement holds (its text and about as much per value), to bound what is kept.
+    pub fn size(&self) -> usize {
+        self.statement.sql.len() + self.statement.values.as_ref().map_or(0, |v| v.0.len() * 32)
+    }
 }
 
 /// A page inside the planner's statement (a connection inside an object): its rows, each with
@@ -504,31 +529,25 @@ where
         select = self.ordered(select, backward);
         Ok(Prepared {
             select: select.limit(limit + 1),
-            limit,
-            backward,
-            after: after.is_some(),
-            before: before.is_some(),
+            bounds: Bounds {
+                limit,
+                backward,
+                after: after.is_some(),
+                before: before.is_some(),
+            },
         })
     }
 
     /// Where a page is, given whether rows follow it in the direction read and the cursors of
     /// its first and last rows.
     fn page_info(
-        prepared: &Prepared<E>,
+        bounds: Bounds,
         more: bool,
         (start_cursor, end_cursor): (Option<String>, Option<String>),
     ) -> PageInfo {
         PageInfo {
-            has_next_page: if prepared.backward {
-                prepared.before
-            } else {
-                more
-            },
-            has_previous_page: if prepared.backward {
-                more
-            } else {
-                prepared.after
-            },
+            has_next_page: if bounds.backward { bounds.before } else { more },
+            has_previous_page: if bounds.backward { more } else { bounds.after },
             start_cursor,
             end_cursor,
         }
@@ -542,9 +561,9 @@ where
             0 // not selected: never sent
         };
         let mut rows = prepared.select.clone().all(self.db).await.map_err(coded)?;
-        let more = rows.len() as u64 > prepared.limit;
-        rows.truncate(prepared.limit as usize);
-        if prepared.backward {
+        let more = rows.len() as u64 > prepared.bounds.limit;
+        rows.truncate(prepared.bounds.limit as usize);
+        if prepared.bounds.backward {
             rows.reverse();
         }
         let cursor = |row: &E::Model| encode_cursor(&(self.values)(row));
@@ -554,7 +573,7 @@ where
             Vec::new()
         };
         let ends = (rows.first().map(cursor), rows.last().map(cursor));
-        let page_info = Self::page_info(&prepared, more, ends);
+        let page_info = Self::page_info(prepared.bounds, more, ends);
         let nodes = rows.into_iter().map(self.wrap).collect();
         Ok(Page {
             nodes,
@@ -578,7 +597,7 @@ where
         }
         let mut window = WindowStatement::new();
         for key in &self.keys {
-            let (order, nulls) = match (key.direction, prepared.backward) {
+            let (order, nulls) = match (key.direction, prepared.bounds.backward) {
                 (OrderDirection::Asc, false) => (Order::Asc, NullOrdering::Last),
                 (OrderDirection::Desc, false) => (Order::Desc, NullOrdering::Last),
                 (OrderDirection::Asc, true) => (Order::Desc, NullOrdering::First),
@@ -598,34 +617,35 @@ where
         Ok(NestedPage {
             rows,
             total,
-            limit: prepared.limit,
-            backward: prepared.backward,
-            after: prepared.after,
-            before: prepared.before,
+            limit: prepared.bounds.limit,
+            backward: prepared.bounds.backward,
+            after: prepared.bounds.after,
+            before: prepared.bounds.before,
         })
     }
 
-    /// The page in one statement, each row with the texts of the planner's `columns`, and
+    /// The page's statement, each row with the texts of the planner's `columns`, and
     /// `totalCount` counted in the same statement when wanted. The answer is written for the
     /// page's rows alone: PostgreSQL writes the columns after its sort and limit, as it does for
     /// costly expressions; SQLite would write them for every row it sorts, so there the page's
     /// rows are found by a subquery first.
-    pub async fn json_page(
-        self,
+    pub fn json_statement(
+        &self,
         args: PageArgs,
         id: &str,
         columns: JsonColumns<'_>,
-    ) -> ApiResult<JsonPage> {
+    ) -> ApiResult<JsonStatement> {
         let prepared = self.prepare(args)?;
+        let bounds = prepared.bounds;
         let mut page = prepared.select.clone().into_query();
         page.clear_selects();
         page.expr(Expr::cust(id.to_owned()));
         let postgres = self.db.get_database_backend() == DbBackend::Postgres;
         let mut select = if postgres {
-            prepared.select.clone()
+            prepared.select
         } else {
             let rows_of_page = Expr::cust(id.to_owned()).in_subquery(page.clone());
-            self.ordered(self.select.clone().filter(rows_of_page), prepared.backward)
+            self.ordered(self.select.clone().filter(rows_of_page), bounds.backward)
         };
         let added = columns(&page);
         let json_columns = added
@@ -636,7 +656,7 @@ where
         for (expr, alias) in added {
             select = select.expr_as(expr, alias);
         }
-        if self.wanted.total && postgres && self.filtered && !prepared.after && !prepared.before {
+        if self.wanted.total && postgres && self.filtered && !bounds.after && !bounds.before {
             // Without a cursor the page's rows before the limit are the whole list.
             select = select.expr_as(Expr::cust("count(*) OVER ()"), "b2h_total");
         } else if self.wanted.total {
@@ -649,21 +669,42 @@ where
             );
         }
         let mut query = select.into_query();
-        let found = if postgres {
+        let statement = if postgres {
             // The limit written, not bound: PostgreSQL's plan for a prepared statement, made
             // once for any values, would guess it and can choose a plan many times slower.
             query.reset_limit();
             let mut statement = DbBackend::Postgres.build(&query);
             statement
                 .sql
-                .push_str(&format!(" LIMIT {}", prepared.limit + 1));
-            self.db.query_all_raw(statement).await
+                .push_str(&format!(" LIMIT {}", bounds.limit + 1));
+            statement
         } else {
-            self.db.query_all(&query).await
-        }
-        .map_err(coded)?;
-        let more = found.len() as u64 > prepared.limit;
-        let mut found: Vec<_> = found.into_iter().take(prepared.limit as usize).collect();
+            DbBackend::Sqlite.build(&query)
+        };
+        Ok(JsonStatement {
+            statement,
+            bounds,
+            json_columns,
+            with_items,
+        })
+    }
+
+    /// The page `statement` finds: each row's texts, the items its lists hold, its cursors
+    /// as the selection wants them, its page information and count.
+    pub async fn json_page(&self, statement: &JsonStatement) -> ApiResult<JsonPage> {
+        let JsonStatement {
+            bounds,
+            json_columns,
+            with_items,
+            ..
+        } = *statement;
+        let found = self
+            .db
+            .query_all_raw(statement.statement.clone())
+            .await
+            .map_err(coded)?;
+        let more = found.len() as u64 > bounds.limit;
+        let mut found: Vec<_> = found.into_iter().take(bounds.limit as usize).collect();
         let mut total = 0;
         let mut items = 0;
         let mut rows = Vec::with_capacity(found.len());
@@ -687,7 +728,7 @@ where
             // No row to carry the count: counted on its own.
             total = self.select.clone().count(self.db).await.map_err(coded)? as i64;
         }
-        if prepared.backward {
+        if bounds.backward {
             rows.reverse();
             found.reverse();
         }
@@ -712,7 +753,7 @@ where
             // Not selected: never written.
             _ => (None, None),
         };
-        let page_info = Self::page_info(&prepared, more, ends);
+        let page_info = Self::page_info(bounds, more, ends);
         Ok(JsonPage {
             rows,
             cursors,

@@ -313,13 +313,27 @@ async fn execute(
         .unwrap_or_default()
         .to_owned();
     let read_only = !is_mutation(&document, request.operation_name.as_deref());
+    let document_key = if request.query.is_empty() {
+        persisted.as_deref().unwrap_or_default()
+    } else {
+        request.query.as_str()
+    };
+    let variables = if read_only {
+        serde_json::to_string(&request.variables).unwrap_or_default()
+    } else {
+        String::new()
+    };
+    // A read's compiled statements are kept for the next request that asks the same.
+    let plan_key = read_only.then(|| {
+        super::planner::PlanKey::of(
+            &principal,
+            document_key,
+            request.operation_name.as_deref(),
+            &variables,
+        )
+    });
     let etag = match committed {
         Some(sequence) if read_only && super::cache::cacheable(&document) => {
-            let document_key = if request.query.is_empty() {
-                persisted.as_deref().unwrap_or_default()
-            } else {
-                request.query.as_str()
-            };
             let cached = super::cache::Request {
                 principal: &principal,
                 publication: state
@@ -328,7 +342,7 @@ async fn execute(
                     .map(|p| p.published_at.to_rfc3339()),
                 document: document_key,
                 operation: request.operation_name.as_deref(),
-                variables: serde_json::to_string(&request.variables).unwrap_or_default(),
+                variables: variables.clone(),
                 media: match media {
                     MediaType::GraphQlResponse => "graphql-response",
                     MediaType::Json => "json",
@@ -362,6 +376,9 @@ async fn execute(
             .data(super::mutation::RequestId(request_id.clone()));
         if let Some(store) = &store {
             request = request.data(std::sync::Arc::clone(store));
+        }
+        if let Some(key) = &plan_key {
+            request = request.data(key.clone());
         }
         super::execute(&state.schema, &state.db, &state.reference, request)
     };

@@ -52,6 +52,7 @@ pub fn build_schema(
         .data(exports)
         .data(publication)
         .data(figures)
+        .data(planner::Plans::default())
         .finish()
 }
 

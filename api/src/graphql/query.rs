@@ -112,10 +112,10 @@ where
     };
     let listing = Listing::new(db, select, order_by, default, table, id, wrap, wanted)
         .filtered(filter.is_some());
-    if let Some(plan) =
-        planned.and_then(|ty| planner::ConnectionPlan::of(ctx, ty, db.get_database_backend()))
+    if let Some(ty) = planned
+        && let Some(json) = planner::page(ctx, ty, &listing, &args).await?
     {
-        return Ok(Answer::Planned(plan.page(ctx, listing, args).await?));
+        return Ok(Answer::Planned(json));
     }
     Ok(Answer::Resolved(listing.page(args).await?.into()))
 }

@@ -63,6 +63,93 @@ both_backends!(
     }
 );
 
+with_demo_app!(
+    a_kept_statement_answers_its_reader_alone,
+    |mut app: TestApp| async move {
+        // The planner keeps a read's statement for the next request that asks the same; what
+        // a reader may see is compiled into it, so it must never answer another reader, and
+        // the rows are read afresh each time.
+        let other = app
+            .data(
+                "{ project(reference: \"ASH-B2H-01\") { leadOrganisation { id } } }",
+                json!({}),
+            )
+            .await;
+        let other = other["project"]["leadOrganisation"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut keys = Vec::new();
+        for args in [
+            vec!["--role", "partner", "--organisation", "GB-NHS-RLT"],
+            vec!["--role", "partner", "--organisation", other.as_str()],
+            vec!["--role", "evaluator"],
+            vec!["--role", "admin"],
+        ] {
+            app.authenticate(&args);
+            keys.push(app.key.clone().unwrap());
+        }
+        let records =
+            "{ outcomeRecords(first: 500) { totalCount nodes { id project { reference } } } }";
+        let read = |key: usize, query: &'static str| {
+            let app = &app;
+            let key = keys[key].clone();
+            async move {
+                let (status, body) = app.graphql_as(Some(&key), query, json!({})).await;
+                assert!(
+                    status.is_success() && body.get("errors").is_none(),
+                    "{body:#}"
+                );
+                body["data"].clone()
+            }
+        };
+        let first = read(0, records).await;
+        let other = read(1, records).await;
+        let evaluator = read(2, records).await;
+        assert_eq!(
+            read(0, records).await,
+            first,
+            "the same reader, asked again"
+        );
+        assert_eq!(
+            read(1, records).await,
+            other,
+            "the other reader, asked again"
+        );
+        assert_ne!(first, other, "two partners see different records");
+        let total = |data: &Value| data["outcomeRecords"]["totalCount"].as_i64().unwrap();
+        assert!(
+            total(&first) < total(&evaluator),
+            "{} {}",
+            total(&first),
+            total(&evaluator)
+        );
+        assert!(total(&first) > 0);
+        // The same question spelled otherwise is compiled afresh, and answers the same.
+        let respelled = "query { outcomeRecords(first: 500) { totalCount nodes { id project { reference } } } }";
+        assert_eq!(read(0, respelled).await, first);
+        // A kept statement reads what is there now.
+        let title = "{ project(reference: \"GEH-B2H-01\") { id version title } }";
+        let before = read(2, title).await;
+        assert_eq!(read(2, title).await, before);
+        let (status, body) = app
+            .graphql_as(
+                Some(&keys[3]),
+                "mutation($id: ID!, $version: Int!) { updateProject(input: {id: $id, version: $version, title: \"Kept statement, new title\"}) { id } }",
+                json!({ "id": before["project"]["id"], "version": before["project"]["version"] }),
+            )
+            .await;
+        assert!(
+            status.is_success() && body.get("errors").is_none(),
+            "{body:#}"
+        );
+        assert_eq!(
+            read(2, title).await["project"]["title"],
+            "Kept statement, new title"
+        );
+    }
+);
+
 both_backends!(
     nested_queries_do_not_multiply_statements,
     |db: TestDb| async move {

@@ -7,12 +7,14 @@
 mod catalog;
 mod compile;
 mod computed;
+mod plans;
 mod sql;
 
 pub use catalog::Type;
 pub use compile::Unplannable;
+pub use plans::{PlanKey, Plans};
 
-use super::connection::{JsonPage, Listing, PageArgs};
+use super::connection::{JsonPage, JsonStatement, Listing, PageArgs};
 use super::error::{ApiResult, coded};
 use super::loaders::Loaders;
 use super::plain::{self, Plan};
@@ -29,6 +31,7 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QuerySelect, QueryTrait, Select,
+    Statement,
 };
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -201,20 +204,73 @@ fn remaining(ctx: &Context<'_>) -> ApiResult<usize> {
     Ok(ctx.data::<Arc<Loaders>>()?.answer.remaining())
 }
 
-/// The JSON of the objects `select` (rows of `ty`'s table) finds, in its order, with the
-/// selection of the root field `ctx` resolves.
-async fn objects<E: EntityTrait>(
+/// A root field's statement as compiled, kept by [`plans`] for the next request that asks
+/// the same.
+enum Compiled {
+    /// The selection is not compiled: the field is resolved the usual way.
+    Unplannable,
+    /// Objects in the order of their rows, each row's JSON in `b2h_json_0`, with the items
+    /// their lists hold in `b2h_items` when `counted`.
+    Objects {
+        statement: Statement,
+        holes: Holes,
+        counted: bool,
+    },
+    /// A connection's page.
+    Page {
+        statement: JsonStatement,
+        plan: ConnectionPlan,
+    },
+}
+
+impl Compiled {
+    /// About the bytes it holds.
+    fn size(&self) -> usize {
+        let values = |s: &Statement| s.values.as_ref().map_or(0, |v| v.0.len() * 32);
+        match self {
+            Compiled::Unplannable => 64,
+            Compiled::Objects { statement, .. } => statement.sql.len() + values(statement) + 256,
+            Compiled::Page { statement, plan } => statement.size() + 64 * plan.shape.len() + 256,
+        }
+    }
+}
+
+/// The statement of the root field `ctx` resolves: kept from an earlier request that asked the
+/// same (see [`plans`]), or made by `compile` and kept.
+fn compiled(
     ctx: &Context<'_>,
+    remaining: usize,
+    compile: impl FnOnce() -> ApiResult<Compiled>,
+) -> ApiResult<Arc<Compiled>> {
+    let plans = ctx.data_opt::<Plans>();
+    let key = plans.and(plans::key(ctx, remaining));
+    if let (Some(plans), Some(key)) = (plans, key.as_deref())
+        && let Some(kept) = plans.get(key)
+    {
+        return Ok(kept);
+    }
+    let compiled = Arc::new(compile()?);
+    if let (Some(plans), Some(key)) = (plans, key) {
+        plans.put(key, &compiled);
+    }
+    Ok(compiled)
+}
+
+/// The statement finding the objects `select` (rows of `ty`'s table) finds, in its order, with
+/// the selection of the root field `ctx` resolves, given the items the answer may still hold.
+fn compile_objects<E: EntityTrait>(
+    ctx: &Context<'_>,
+    backend: DbBackend,
     ty: Type,
     select: Select<E>,
-) -> ApiResult<Option<(Vec<String>, Holes)>> {
-    let db = ctx.data::<DatabaseConnection>()?;
+    remaining: usize,
+) -> Compiled {
     let (set, plan) = selection(ctx);
     let table = ty.table();
     let row = format!("\"{}\"", table.name);
-    let mut compiler = Compiler::new(&set, db.get_database_backend(), record_access(ctx));
+    let mut compiler = Compiler::new(&set, backend, record_access(ctx));
     let Ok(json) = compiler.object(ty, &row, &plan) else {
-        return Ok(None);
+        return Compiled::Unplannable;
     };
     let holes = Holes::of(&mut compiler);
     let lists = compiler.lists;
@@ -225,27 +281,76 @@ async fn objects<E: EntityTrait>(
     keys.expr(Expr::cust(format!("{row}.\"{}\"", table.key)));
     query.clear_selects();
     let columns = budgeted(
-        db.get_database_backend(),
+        backend,
         table,
         &keys,
         std::slice::from_ref(&json),
         (&lists, &values),
-        remaining(ctx)?,
+        remaining,
     );
     for (expr, alias) in columns {
         query.expr_as(expr, Alias::new(alias));
     }
-    let rows = db.query_all(&query).await.map_err(coded)?;
+    Compiled::Objects {
+        statement: backend.build(&query),
+        holes,
+        counted: !lists.is_empty(),
+    }
+}
+
+/// The JSON of the objects `select` (rows of `ty`'s table) finds, in its order, with the
+/// selection of the root field `ctx` resolves, and the statement that found them; `None` when
+/// the selection is not compiled.
+async fn objects<E: EntityTrait>(
+    ctx: &Context<'_>,
+    ty: Type,
+    select: Select<E>,
+) -> ApiResult<Option<(Vec<String>, Arc<Compiled>)>> {
+    let db = ctx.data::<DatabaseConnection>()?;
+    let remaining = remaining(ctx)?;
+    let compiled = compiled(ctx, remaining, || {
+        Ok(compile_objects(
+            ctx,
+            db.get_database_backend(),
+            ty,
+            select,
+            remaining,
+        ))
+    })?;
+    let Compiled::Objects {
+        statement, counted, ..
+    } = &*compiled
+    else {
+        return Ok(None);
+    };
+    let rows = db.query_all_raw(statement.clone()).await.map_err(coded)?;
     let mut texts = Vec::with_capacity(rows.len());
     for row in &rows {
-        if !lists.is_empty() && texts.is_empty() {
+        if *counted && texts.is_empty() {
             // Refused here when the answer would hold too many items (and nothing was written).
             charge(ctx, row.try_get::<i64>("", "b2h_items").map_err(coded)?)?;
         }
         let text: Option<String> = row.try_get("", "b2h_json_0").map_err(coded)?;
         texts.push(text.ok_or_else(unwritten)?);
     }
-    Ok(Some((texts, holes)))
+    Ok(Some((texts, compiled)))
+}
+
+/// The holes of objects' statement.
+fn holes(compiled: &Compiled) -> Option<&Holes> {
+    match compiled {
+        Compiled::Objects { holes, .. } => Some(holes),
+        Compiled::Page { plan, .. } => Some(&plan.holes),
+        Compiled::Unplannable => None,
+    }
+}
+
+/// The answer `json` with the holes of `compiled` filled.
+async fn filled(ctx: &Context<'_>, compiled: &Compiled, json: String) -> ApiResult<String> {
+    match holes(compiled) {
+        Some(holes) => holes.fill(ctx, json).await,
+        None => Ok(json),
+    }
 }
 
 /// A root list (`regions`, `campaigns`…): `None` when the selection is not compiled.
@@ -254,14 +359,14 @@ pub async fn list<E: EntityTrait>(
     ty: Type,
     select: Select<E>,
 ) -> ApiResult<Option<String>> {
-    let Some((texts, holes)) = objects(ctx, ty, select).await? else {
+    let Some((texts, compiled)) = objects(ctx, ty, select).await? else {
         return Ok(None);
     };
     let mut json = String::with_capacity(texts.iter().map(String::len).sum::<usize>() + 2);
     json.push('[');
     json.push_str(&texts.join(","));
     json.push(']');
-    Ok(Some(holes.fill(ctx, json).await?))
+    Ok(Some(filled(ctx, &compiled, json).await?))
 }
 
 /// A root lookup (`project(reference:)`…): the object or `null`; `None` when the selection is
@@ -271,11 +376,11 @@ pub async fn lookup<E: EntityTrait>(
     ty: Type,
     select: Select<E>,
 ) -> ApiResult<Option<String>> {
-    let Some((mut texts, holes)) = objects(ctx, ty, select.limit(1)).await? else {
+    let Some((mut texts, compiled)) = objects(ctx, ty, select.limit(1)).await? else {
         return Ok(None);
     };
     let json = texts.pop().unwrap_or_else(|| "null".into());
-    Ok(Some(holes.fill(ctx, json).await?))
+    Ok(Some(filled(ctx, &compiled, json).await?))
 }
 
 /// A row a mutation wrote, answered as a query's would be (see [`written`]).
@@ -323,7 +428,7 @@ where
 }
 
 /// What a connection's selection asks for, each node selection compiled to a column.
-pub struct ConnectionPlan {
+struct ConnectionPlan {
     backend: DbBackend,
     table: &'static catalog::Table,
     /// What is left to write once the database wrote the page.
@@ -350,10 +455,43 @@ enum Edge {
     Node(usize),
 }
 
+/// The page of `listing` that the connection field `ctx` resolves (over rows of `ty`) in one
+/// statement; `None` when the selection is not compiled.
+pub async fn page<E: EntityTrait, N>(
+    ctx: &Context<'_>,
+    ty: Type,
+    listing: &Listing<'_, E, N>,
+    args: &PageArgs,
+) -> ApiResult<Option<String>>
+where
+    E::Model: Sync,
+{
+    let backend = ctx.data::<DatabaseConnection>()?.get_database_backend();
+    let remaining = remaining(ctx)?;
+    let compiled = compiled(ctx, remaining, || {
+        let Some(plan) = ConnectionPlan::of(ctx, ty, backend) else {
+            return Ok(Compiled::Unplannable);
+        };
+        let id = format!("\"{}\".\"{}\"", plan.table.name, plan.table.key);
+        let columns = |rows: &SelectStatement| plan.columns(rows, remaining);
+        let statement = listing.json_statement(args.clone(), &id, &columns)?;
+        Ok(Compiled::Page {
+            statement,
+            plan: plan.kept(),
+        })
+    })?;
+    let Compiled::Page { statement, plan } = &*compiled else {
+        return Ok(None);
+    };
+    let page = listing.json_page(statement).await?;
+    let json = plan.write(ctx, &page)?;
+    Ok(Some(plan.holes.fill(ctx, json).await?))
+}
+
 impl ConnectionPlan {
     /// The plan of the connection field `ctx` resolves, over rows of `ty`; `None` when the
     /// selection is not compiled.
-    pub fn of(ctx: &Context<'_>, ty: Type, backend: sea_orm::DbBackend) -> Option<Self> {
+    fn of(ctx: &Context<'_>, ty: Type, backend: sea_orm::DbBackend) -> Option<Self> {
         let (set, plan) = selection(ctx);
         let mut compiler = Compiler::new(&set, backend, record_access(ctx));
         let row = format!("\"{}\"", ty.table().name);
@@ -408,7 +546,7 @@ impl ConnectionPlan {
 
     /// What the page's query adds for this plan, given the statement that finds the page's
     /// row ids and the items the answer may still hold.
-    pub fn columns(&self, rows: &SelectStatement, remaining: usize) -> Vec<(Expr, String)> {
+    fn columns(&self, rows: &SelectStatement, remaining: usize) -> Vec<(Expr, String)> {
         budgeted(
             self.backend,
             self.table,
@@ -419,22 +557,12 @@ impl ConnectionPlan {
         )
     }
 
-    /// The page's JSON in one statement.
-    pub async fn page<E: EntityTrait, N>(
-        &self,
-        ctx: &Context<'_>,
-        listing: Listing<'_, E, N>,
-        args: PageArgs,
-    ) -> ApiResult<String>
-    where
-        E::Model: Sync,
-    {
-        let remaining = remaining(ctx)?;
-        let id = format!("\"{}\".\"{}\"", self.table.name, self.table.key);
-        let columns = |rows: &SelectStatement| self.columns(rows, remaining);
-        let page = listing.json_page(args, &id, &columns).await?;
-        let json = self.write(ctx, &page)?;
-        self.holes.fill(ctx, json).await
+    /// The plan without what only its statement needed, to be kept beside it.
+    fn kept(mut self) -> Self {
+        self.values = Vec::new();
+        self.columns = Vec::new();
+        self.lists = Vec::new();
+        self
     }
 
     /// The connection's JSON from its page, the answer budget charged with its lists; its
