@@ -25,6 +25,7 @@ pub mod report_routes;
 pub mod reports;
 pub mod seed;
 pub mod server;
+pub mod sized_cache;
 pub mod stats;
 pub mod telemetry;
 pub mod write;

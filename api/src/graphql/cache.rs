@@ -66,7 +66,7 @@ pub struct Request<'a> {
     /// The query text, or the persisted query's hash.
     pub document: &'a str,
     pub operation: Option<&'a str>,
-    pub variables: String,
+    pub variables: &'a str,
     pub media: &'a str,
 }
 
@@ -82,7 +82,7 @@ pub fn tag(sequence: i64, request: &Request<'_>) -> String {
             &today,
             request.document,
             request.operation.unwrap_or(""),
-            &request.variables,
+            request.variables,
             request.media,
         ],
     )

@@ -7,10 +7,10 @@
 //! extension chain, which cost a fifth of a request's time in the read benchmark.
 
 use crate::digest::sha256_hex;
+use crate::sized_cache::SizedCache;
 use async_graphql::parser::types::ExecutableDocument;
-use lru::LruCache;
 use serde::Deserialize;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 /// Query text the cache holds, in bytes; the least recently used documents are dropped first.
 /// A parsed document takes about twenty times its text, so this keeps the cache under 100 MB
@@ -58,34 +58,21 @@ impl DocumentError {
 }
 
 /// The per-process document cache, bounded by the bytes of query text it holds.
-#[derive(Default)]
 pub struct Documents {
-    cache: Mutex<Cache>,
+    cache: SizedCache<ExecutableDocument>,
 }
 
-/// Documents by hash with the length of their text, and the sum of those lengths.
-struct Cache {
-    entries: LruCache<String, (Arc<ExecutableDocument>, usize)>,
-    bytes: usize,
-}
-
-impl Default for Cache {
+impl Default for Documents {
     fn default() -> Self {
         Self {
-            entries: LruCache::unbounded(),
-            bytes: 0,
+            cache: SizedCache::new(CAPACITY_BYTES, MAX_CACHED_BYTES),
         }
     }
 }
 
 impl Documents {
     fn get(&self, hash: &str) -> Option<Arc<ExecutableDocument>> {
-        self.cache
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entries
-            .get(hash)
-            .map(|(document, _)| Arc::clone(document))
+        self.cache.get(hash)
     }
 
     /// Parses a document whose shape is within bounds (checked on the text first, since the
@@ -96,29 +83,13 @@ impl Documents {
             .map_err(|e| DocumentError::Syntax(e.into()))?;
         super::shape::check_document(&document)?;
         let document = Arc::new(document);
-        let size = query.len();
-        if size <= MAX_CACHED_BYTES {
-            let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some((_, old)) = cache.entries.put(hash, (Arc::clone(&document), size)) {
-                cache.bytes -= old;
-            }
-            cache.bytes += size;
-            while cache.bytes > CAPACITY_BYTES {
-                let Some((_, (_, dropped))) = cache.entries.pop_lru() else {
-                    break;
-                };
-                cache.bytes -= dropped;
-            }
-        }
+        self.cache.put(hash, &document, query.len());
         Ok(document)
     }
 
     /// Bytes of query text cached (for tests of the bound).
     pub fn cached_bytes(&self) -> usize {
-        self.cache
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .bytes
+        self.cache.bytes()
     }
 
     /// Sets the request's parsed document (from the cache when it has been seen), resolving an

@@ -342,7 +342,7 @@ async fn execute(
                     .map(|p| p.published_at.to_rfc3339()),
                 document: document_key,
                 operation: request.operation_name.as_deref(),
-                variables: variables.clone(),
+                variables: &variables,
                 media: match media {
                     MediaType::GraphQlResponse => "graphql-response",
                     MediaType::Json => "json",

@@ -336,20 +336,11 @@ async fn objects<E: EntityTrait>(
     Ok(Some((texts, compiled)))
 }
 
-/// The holes of objects' statement.
-fn holes(compiled: &Compiled) -> Option<&Holes> {
-    match compiled {
-        Compiled::Objects { holes, .. } => Some(holes),
-        Compiled::Page { plan, .. } => Some(&plan.holes),
-        Compiled::Unplannable => None,
-    }
-}
-
-/// The answer `json` with the holes of `compiled` filled.
+/// The answer `json` of objects' statement with its holes filled.
 async fn filled(ctx: &Context<'_>, compiled: &Compiled, json: String) -> ApiResult<String> {
-    match holes(compiled) {
-        Some(holes) => holes.fill(ctx, json).await,
-        None => Ok(json),
+    match compiled {
+        Compiled::Objects { holes, .. } => holes.fill(ctx, json).await,
+        _ => Ok(json),
     }
 }
 

@@ -10,9 +10,9 @@
 //! payload is read back by a row id that changes at every call.
 
 use crate::access::Principal;
+use crate::sized_cache::SizedCache;
 use async_graphql::Context;
-use lru::LruCache;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 /// Bytes of statements kept, the least recently used dropped first (about twice the text, with
 /// what reading a page's rows needs besides).
@@ -55,21 +55,13 @@ impl PlanKey {
 
 /// The statements kept, bounded by their bytes.
 pub struct Plans {
-    cache: Mutex<Cache>,
-}
-
-struct Cache {
-    entries: LruCache<String, (Arc<super::Compiled>, usize)>,
-    bytes: usize,
+    cache: SizedCache<super::Compiled>,
 }
 
 impl Default for Plans {
     fn default() -> Self {
         Self {
-            cache: Mutex::new(Cache {
-                entries: LruCache::unbounded(),
-                bytes: 0,
-            }),
+            cache: SizedCache::new(CAPACITY_BYTES, MAX_KEPT_BYTES),
         }
     }
 }
@@ -87,28 +79,11 @@ pub(super) fn key(ctx: &Context<'_>, remaining: usize) -> Option<String> {
 
 impl Plans {
     pub(super) fn get(&self, key: &str) -> Option<Arc<super::Compiled>> {
-        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-        cache
-            .entries
-            .get(key)
-            .map(|(compiled, _)| Arc::clone(compiled))
+        self.cache.get(key)
     }
 
     pub(super) fn put(&self, key: String, compiled: &Arc<super::Compiled>) {
         let size = compiled.size() + key.len();
-        if size > MAX_KEPT_BYTES {
-            return;
-        }
-        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, old)) = cache.entries.put(key, (Arc::clone(compiled), size)) {
-            cache.bytes -= old;
-        }
-        cache.bytes += size;
-        while cache.bytes > CAPACITY_BYTES {
-            let Some((_, (_, dropped))) = cache.entries.pop_lru() else {
-                break;
-            };
-            cache.bytes -= dropped;
-        }
+        self.cache.put(key, compiled, size);
     }
 }
